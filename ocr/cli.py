@@ -1,0 +1,125 @@
+"""The ``memo-ocr`` command line."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import MemoOcrError
+
+EXIT_HELP = """
+\b
+Exit status:
+  0  every page succeeded
+  1  some pages failed (each is named on stderr and recorded in OUT/run.json)
+  2  usage error (bad option or argument)
+  3  bad configuration (the message names the key and the allowed values)
+  5  engine problem before any page ran (e.g. tesseract missing)
+"""
+
+
+def _fail(err: MemoOcrError) -> None:
+    click.echo(f"memo-ocr: error: {err}", err=True)
+    sys.exit(err.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="memo-ocr")
+def main() -> None:
+    """Re-process scanned archival memos: PAGE XML, ALTO and text out, accuracy against ground truth."""
+
+
+@main.command(epilog=EXIT_HELP)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: <page>.page.xml, <page>.alto.xml, <page>.txt and run.json.")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="config.toml to use (default: built-in defaults, the same as the bundled config.toml).")
+@click.option("--lang", help="Tesseract language(s), e.g. rus, eng, deu, rus+eng (overrides [run] lang).")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: [run] workers, 0 = cores).")
+@click.option("--gt", "gt_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Ground-truth folder (PAGE XML, ALTO or .txt by page id): print an accuracy table after the run.")
+@click.option("--deskew-angle", type=float, default=None,
+              help="Override the measured skew for every page (degrees, counter-clockwise positive).")
+@click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
+def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, no_progress):
+    """Recognise page images (files or folders; PNG, JPEG, TIFF incl. multi-page, PDF with pypdfium2).
+
+    Each page is written as OUT/<page id>.page.xml (PAGE 2019), OUT/<page id>.alto.xml (ALTO 4.4)
+    and OUT/<page id>.txt; OUT/run.json records per page status, the reason of any failure,
+    timings per stage, the deskew angle, engine versions and the effective configuration.
+    A bad page is recorded as failed and the rest of the reel goes on.
+    """
+    from . import config as cfgmod
+    from .loader import expand_inputs
+    from .pipeline import run_reel
+    from .report import score_run, summary_table
+
+    try:
+        cfg = cfgmod.load(config_path)
+        if lang:
+            cfg = cfg.replace("run", lang=lang)
+    except MemoOcrError as e:
+        _fail(e)
+    refs = expand_inputs(list(inputs))
+    if not refs:
+        click.echo("memo-ocr: error: no page images found in the inputs", err=True)
+        sys.exit(2)
+    report = run_reel(refs, out_dir, cfg, workers=workers, progress=False if no_progress else None,
+                      skew_override=deskew_angle, argv=sys.argv)
+    s = report.to_dict()["summary"]
+    click.echo(f"{s['ok']} of {s['pages']} pages done, {s['failed']} failed, {s['seconds']} s "
+               f"({s['pages_per_minute']} pages/min); details in {out_dir / 'run.json'}", err=True)
+    if gt_dir:
+        ok_ids = [p.page_id for p in report.pages if p.status == "ok"]
+        scores = score_run(out_dir, gt_dir, sorted(ok_ids))
+        if scores:
+            click.echo(summary_table(scores))
+        else:
+            click.echo(f"memo-ocr: no ground truth in {gt_dir} matches the page ids of this run", err=True)
+    if "engine_error" in report.meta:
+        click.echo(f"memo-ocr: error: {report.meta['engine_error']}", err=True)
+        sys.exit(5)
+    sys.exit(1 if report.failed else 0)
+
+
+@main.command()
+@click.argument("hyp", type=click.Path(exists=True, path_type=Path))
+@click.option("--gt", "gt", required=True, type=click.Path(exists=True, path_type=Path),
+              help="Ground truth: a file or a folder (PAGE XML, ALTO or text, matched by page id).")
+def score(hyp, gt):
+    """Score transcriptions (PAGE XML, ALTO or text; a file or a folder) against ground truth."""
+    from .formats.readers import index_folder, page_id_of
+    from .report import find_legacy, score_page, summary_table
+
+    if hyp.is_file() and gt.is_file():
+        pairs = [(page_id_of(gt) or gt.stem, hyp, gt)]
+    else:
+        hyps = index_folder(hyp) if hyp.is_dir() else {page_id_of(hyp) or hyp.stem: hyp}
+        gts = index_folder(gt) if gt.is_dir() else {page_id_of(gt) or gt.stem: gt}
+        pairs = [(pid, hyps.get(pid), g) for pid, g in sorted(gts.items()) if pid in hyps]
+    if not pairs:
+        click.echo("memo-ocr: error: no page id is found on both sides", err=True)
+        sys.exit(2)
+    scores = [score_page(pid, h, g, find_legacy(g)) for pid, h, g in pairs]
+    click.echo(summary_table(scores))
+    sys.exit(1 if any(s.error for s in scores) else 0)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def validate(files):
+    """Validate PAGE XML 2019 and ALTO 4 files against the bundled schemas (offline)."""
+    from .formats.validate import validate as check
+
+    bad = 0
+    for f in files:
+        errors = check(f)
+        if errors:
+            bad += 1
+            click.echo(f"{f}: invalid: {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""))
+        else:
+            click.echo(f"{f}: valid")
+    sys.exit(1 if bad else 0)

@@ -1,0 +1,161 @@
+"""The one validated configuration object, read from ``config.toml``.
+
+Every key has a type and, where it matters, a set of allowed values or a range;
+an unknown key or a bad value raises :class:`ConfigError` naming the key and
+what is allowed. The defaults here are the defaults of the bundled
+``config.toml``; a test keeps the two in step.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+
+def _opt(default, *, choices=None, lo=None, hi=None, doc=""):
+    return field(default=default, metadata={"choices": choices, "lo": lo, "hi": hi, "doc": doc})
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    lang: str = _opt("rus", doc="Tesseract language(s), e.g. rus, eng, deu or rus+eng")
+    workers: int = _opt(0, lo=0, hi=256, doc="worker processes; 0 = one per CPU core")
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    grayscale: bool = _opt(True)
+    crop_border: bool = _opt(True)
+    border_dark_level: int = _opt(90, lo=0, hi=255)
+    remove_punch_holes: bool = _opt(True)
+    remove_speckles: bool = _opt(True)
+    speckle_max_area: float = _opt(0.03, lo=0.0, hi=1.0)
+    deskew: bool = _opt(True)
+    deskew_max_angle: float = _opt(5.0, lo=0.0, hi=45.0)
+    deskew_min_text_rows: int = _opt(5, lo=0, hi=10000)
+    deskew_min_confidence: float = _opt(1.5, lo=1.0, hi=100.0)
+    rescale: bool = _opt(True)
+    target_xheight: int = _opt(22, lo=8, hi=80)
+    max_scale: float = _opt(3.0, lo=1.0, hi=8.0)
+    normalize_background: bool = _opt(False)
+    binarize: str = _opt("sauvola", choices=("sauvola", "otsu"))
+    recognize_on: str = _opt("grey", choices=("grey", "binary"))
+    sauvola_window: int = _opt(31, lo=3, hi=501)
+    sauvola_k: float = _opt(0.2, lo=0.0, hi=1.0)
+
+
+@dataclass(frozen=True)
+class TesseractConfig:
+    psm: int = _opt(3, choices=(1, 3, 4, 6, 11, 12))
+    oem: int = _opt(1, choices=(1, 3))
+    timeout: float = _opt(300.0, lo=1.0, hi=86400.0)
+    threshold: str = _opt("otsu", choices=("otsu", "adaptive-otsu", "sauvola"))
+    min_line_conf: float = _opt(30.0, lo=0.0, hi=100.0)
+    min_line_letters: int = _opt(2, lo=0, hi=100)
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    page_xml: bool = _opt(True)
+    alto: bool = _opt(True)
+    text: bool = _opt(True)
+
+
+@dataclass(frozen=True)
+class Config:
+    run: RunConfig = field(default_factory=RunConfig)
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    tesseract: TesseractConfig = field(default_factory=TesseractConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def digest(self) -> str:
+        """A short hash of the effective configuration (for ledgers and reports)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def replace(self, section: str, **values: Any) -> "Config":
+        """A copy with some keys of one section changed, validated like the file."""
+        merged = self.to_dict()
+        merged[section].update(values)
+        return from_dict(merged, source="override")
+
+
+def _check(section: str, f: dataclasses.Field, value: Any, source: str) -> Any:
+    where = f"{source}: [{section}] {f.name} = {value!r}"
+    want = f.type if isinstance(f.type, type) else {"bool": bool, "int": int, "float": float, "str": str}[f.type]
+    if want is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: allowed values are true, false")
+    elif want is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected a whole number")
+    elif want is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: expected a number")
+        value = float(value)
+    elif want is str and not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string")
+    meta = f.metadata
+    if meta.get("choices") and value not in meta["choices"]:
+        allowed = ", ".join(repr(c) if isinstance(c, str) else str(c) for c in meta["choices"])
+        raise ConfigError(f"{where}: allowed values are {allowed}")
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and value < lo or hi is not None and value > hi:
+        raise ConfigError(f"{where}: allowed range is {lo} to {hi}")
+    if section == "run" and f.name == "lang":
+        import re
+
+        if not re.fullmatch(r"[A-Za-z_]+(\+[A-Za-z_]+)*", value):
+            raise ConfigError(f"{where}: expected language codes joined by '+', e.g. 'rus' or 'rus+eng'")
+    return value
+
+
+def from_dict(data: dict[str, Any], source: str = "config") -> Config:
+    """Build a validated :class:`Config` from a parsed TOML table."""
+    sections = {f.name: f for f in dataclasses.fields(Config)}
+    built = {}
+    for name, value in data.items():
+        if name not in sections:
+            raise ConfigError(f"{source}: unknown section [{name}]; allowed sections are {', '.join(sections)}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table of keys")
+    for name, sf in sections.items():
+        cls = sf.default_factory  # type: ignore[misc]
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        given = data.get(name, {})
+        kwargs = {}
+        for key, value in given.items():
+            if key not in known:
+                raise ConfigError(
+                    f"{source}: unknown key [{name}] {key}; allowed keys are {', '.join(known)}"
+                )
+            kwargs[key] = _check(name, known[key], value, source)
+        built[name] = cls(**kwargs)
+    return Config(**built)
+
+
+def load(path: str | Path | None) -> Config:
+    """Read and validate a ``config.toml``; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read config file ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: config file is not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{p}: not valid TOML ({e})") from None
+    return from_dict(data, source=str(p))

@@ -1,0 +1,35 @@
+"""Recognition engines: a small protocol and a registry (tesseract, and a null engine for tests)."""
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from ..config import Config
+from .base import RawLine
+
+
+class Engine(Protocol):
+    """Reads text lines from a cleaned binary page image (processed pixel space)."""
+
+    name: str
+    version: str
+
+    def recognize(self, binary: np.ndarray) -> list[list[RawLine]]:
+        """Blocks of lines, in reading order."""
+        ...
+
+
+def get_engine(name: str, cfg: Config) -> Engine:
+    """Build an engine by name; raises EngineError where it cannot run here."""
+    if name == "tesseract":
+        from .tesseract import TesseractEngine
+
+        return TesseractEngine(cfg.run.lang, cfg.tesseract)
+    if name == "null":
+        from .base import NullEngine
+
+        return NullEngine()
+    from ..errors import EngineError
+
+    raise EngineError(f"unknown engine {name!r}; allowed engines are 'tesseract', 'null'")

@@ -1,0 +1,40 @@
+"""Engine-neutral raw results, and the null engine used by tests."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RawWord:
+    text: str
+    conf: float  # 0..1
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the processed image
+
+
+@dataclass(frozen=True)
+class RawLine:
+    words: tuple[RawWord, ...]
+    box: tuple[int, int, int, int]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def conf(self) -> float:
+        if not self.words:
+            return 0.0
+        n = sum(len(w.text) for w in self.words)
+        return sum(w.conf * len(w.text) for w in self.words) / max(n, 1)
+
+
+class NullEngine:
+    """Finds nothing; for tests and for timing everything but recognition."""
+
+    name = "null"
+    version = "0"
+
+    def recognize(self, binary: np.ndarray) -> list[list[RawLine]]:
+        return []

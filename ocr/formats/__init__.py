@@ -1,0 +1,1 @@
+"""Output writers (PAGE XML, ALTO, text), ground-truth readers and schema validation."""

@@ -1,0 +1,62 @@
+"""ALTO 4.4 output: every line with its String words; region kinds in TAGREFS."""
+from __future__ import annotations
+
+from lxml import etree
+
+from ..model import PageResult, bbox
+
+NS = "http://www.loc.gov/standards/alto/ns-v4#"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def _box(el: etree._Element, poly) -> None:
+    x0, y0, x1, y1 = bbox(poly)
+    el.set("HPOS", str(x0))
+    el.set("VPOS", str(y0))
+    el.set("WIDTH", str(max(1, x1 - x0)))
+    el.set("HEIGHT", str(max(1, y1 - y0)))
+
+
+def _sub(parent, tag, **attrs):
+    return etree.SubElement(parent, f"{{{NS}}}{tag}", attrs)
+
+
+def to_alto(page: PageResult, creator: str, software_version: str) -> bytes:
+    """Serialise the kept (transcribed) regions of a page as ALTO 4.4."""
+    root = etree.Element(f"{{{NS}}}alto", nsmap={None: NS, "xsi": XSI})
+    root.set(f"{{{XSI}}}schemaLocation", f"{NS} http://www.loc.gov/alto/v4/alto-4-4.xsd")
+    desc = _sub(root, "Description")
+    _sub(desc, "MeasurementUnit").text = "pixel"
+    sii = _sub(desc, "sourceImageInformation")
+    _sub(sii, "fileName").text = page.image_name
+    proc = _sub(desc, "Processing", ID="proc1")
+    _sub(proc, "processingStepDescription").text = "; ".join(page.steps)
+    sw = _sub(proc, "processingSoftware")
+    _sub(sw, "softwareName").text = creator
+    _sub(sw, "softwareVersion").text = software_version
+    tags = _sub(root, "Tags")
+    kinds = sorted({(r.production or "unknown", r.type) for r in page.regions if r.kept})
+    tag_id = {}
+    for i, (prod, typ) in enumerate(kinds):
+        tag_id[(prod, typ)] = f"BT{i + 1}"
+        _sub(tags, "OtherTag", ID=f"BT{i + 1}", LABEL=f"{prod}:{typ}", DESCRIPTION=f"block type {typ}, production {prod}")
+    layout = _sub(root, "Layout")
+    pg = _sub(layout, "Page", ID=f"page_{page.page_id}", WIDTH=str(page.width), HEIGHT=str(page.height),
+              PHYSICAL_IMG_NR="1", PROCESSING="proc1")
+    ps = _sub(pg, "PrintSpace", HPOS="0", VPOS="0", WIDTH=str(page.width), HEIGHT=str(page.height))
+    for r in page.regions:
+        if not r.kept or not r.lines:
+            continue
+        tb = _sub(ps, "TextBlock", ID=f"a_{r.id}", TAGREFS=tag_id[(r.production or "unknown", r.type)])
+        _box(tb, r.polygon)
+        for ln in r.lines:
+            tl = _sub(tb, "TextLine", ID=f"a_{ln.id}")
+            _box(tl, ln.polygon)
+            if len(ln.baseline) >= 2:
+                tl.set("BASELINE", " ".join(f"{x},{y}" for x, y in ln.baseline))
+            for j, w in enumerate(ln.words):
+                if j:
+                    _sub(tl, "SP")
+                s = _sub(tl, "String", ID=f"a_{ln.id}_w{j:03d}", CONTENT=w.text, WC=f"{min(1.0, max(0.0, w.conf)):.3f}")
+                _box(s, w.polygon)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -1,0 +1,86 @@
+"""PAGE XML 2019-07-15 output, built with lxml from a PageResult."""
+from __future__ import annotations
+
+import datetime as _dt
+
+from lxml import etree
+
+from ..model import PageResult, Point
+
+NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def _points(poly: tuple[Point, ...] | list[Point]) -> str:
+    return " ".join(f"{int(x)},{int(y)}" for x, y in poly)
+
+
+def _sub(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
+    return etree.SubElement(parent, f"{{{NS}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
+
+
+def _text_equiv(parent: etree._Element, text: str, conf: float | None, index: int | None = None) -> None:
+    attrs = {}
+    if index is not None:
+        attrs["index"] = str(index)
+    if conf is not None:
+        attrs["conf"] = f"{min(1.0, max(0.0, conf)):.3f}"
+    te = _sub(parent, "TextEquiv", **attrs)
+    _sub(te, "Unicode").text = text
+
+
+def to_pagexml(page: PageResult, creator: str, created: _dt.datetime | None = None) -> bytes:
+    """Serialise a page. Regions the recogniser rejected are kept (type ``other``) but left out of the reading order."""
+    now = (created or _dt.datetime.now(_dt.timezone.utc)).replace(microsecond=0).isoformat()
+    root = etree.Element(f"{{{NS}}}PcGts", nsmap={None: NS, "xsi": XSI})
+    root.set(f"{{{XSI}}}schemaLocation", f"{NS} {NS}/pagecontent.xsd")
+    root.set("pcGtsId", page.page_id)
+    md = _sub(root, "Metadata")
+    _sub(md, "Creator").text = creator
+    _sub(md, "Created").text = now
+    _sub(md, "LastChange").text = now
+    _sub(md, "Comments").text = "; ".join(f"{k}={v}" for k, v in sorted(page.info.items()) if not isinstance(v, dict))
+    for i, step in enumerate(page.steps):
+        item = _sub(md, "MetadataItem", type="processingStep", name="preprocessing", value=step)
+        labels = _sub(item, "Labels")
+        _sub(labels, "Label", value=str(i), type="order")
+    for name, version in sorted(page.engines.items()):
+        item = _sub(md, "MetadataItem", type="processingStep", name="recognition", value=f"{name} {version}")
+        labels = _sub(item, "Labels")
+        _sub(labels, "Label", value=name, type="engine")
+        _sub(labels, "Label", value=version, type="version")
+
+    pg = _sub(root, "Page", imageFilename=page.image_name, imageWidth=str(page.width), imageHeight=str(page.height))
+    if page.orientation:
+        pg.set("orientation", f"{page.orientation:.2f}")
+    if page.border:
+        x0, y0, x1, y1 = page.border
+        b = _sub(pg, "Border")
+        _sub(b, "Coords", points=_points([(x0, y0), (x1 - 1, y0), (x1 - 1, y1 - 1), (x0, y1 - 1)]))
+    kept = [r for r in page.regions if r.kept]
+    if kept:
+        ro = _sub(pg, "ReadingOrder")
+        og = _sub(ro, "OrderedGroup", id="ro_main", caption="typed text, then annotations")
+        for i, r in enumerate(kept):
+            _sub(og, "RegionRefIndexed", index=str(i), regionRef=r.id)
+    for r in page.regions:
+        attrs = {"id": r.id, "type": r.type if r.kept else "other"}
+        if r.production and r.kept:
+            attrs["production"] = r.production
+        if r.note:
+            attrs["custom"] = r.note
+        reg = _sub(pg, "TextRegion", **attrs)
+        _sub(reg, "Coords", points=_points(r.polygon))
+        for ln in r.lines:
+            tl = _sub(reg, "TextLine", id=ln.id)
+            _sub(tl, "Coords", points=_points(ln.polygon))
+            if len(ln.baseline) >= 2:
+                _sub(tl, "Baseline", points=_points(ln.baseline))
+            for j, w in enumerate(ln.words):
+                we = _sub(tl, "Word", id=f"{ln.id}_w{j:03d}")
+                _sub(we, "Coords", points=_points(w.polygon))
+                _text_equiv(we, w.text, w.conf)
+            _text_equiv(tl, ln.text, ln.conf)
+        region_conf = sum(ln.conf for ln in r.lines) / len(r.lines) if r.lines else None
+        _text_equiv(reg, "\n".join(ln.text for ln in r.lines), region_conf)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -1,0 +1,152 @@
+"""Find page images in the inputs and load them, with one-line errors for bad files.
+
+A page is one frame of an image file: PNG, JPEG, TIFF (every frame of a
+multi-page TIFF), or, when ``pypdfium2`` is installed, a PDF page. Its id is
+the file stem, plus ``_NNNN`` (1-based frame number) for multi-frame files.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .errors import InputError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".jp2", ".bmp", ".pdf"}
+PDF_DPI = 300
+
+Image.MAX_IMAGE_PIXELS = 400_000_000  # a 600 ppi A0 scan still loads; larger is refused
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """One page to process: a file and, for multi-frame files, a frame index."""
+
+    page_id: str
+    path: Path
+    frame: int | None = None
+
+
+def _frame_count(path: Path) -> int:
+    if path.suffix.lower() == ".pdf":
+        try:
+            import pypdfium2 as pdfium
+        except ImportError:
+            return 1  # loading will then fail with a clear message
+        try:
+            return len(pdfium.PdfDocument(str(path)))
+        except Exception:
+            return 1
+    try:
+        with Image.open(path) as im:
+            return max(1, getattr(im, "n_frames", 1))
+    except Exception:
+        return 1  # the worker reports the real error
+
+
+def expand_inputs(inputs: list[str | Path]) -> list[PageRef]:
+    """Turn files and folders into page references, sorted, with unique ids.
+
+    Folders are searched recursively for files with an image or PDF suffix;
+    a file named explicitly is always taken, whatever its suffix, so that a
+    wrong format is reported rather than silently skipped.
+    """
+    files: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
+        else:
+            files.append(p)  # missing files are reported per page by the loader
+    refs: list[PageRef] = []
+    seen: dict[str, Path] = {}
+    for f in files:
+        n = _frame_count(f) if f.is_file() else 1
+        stem = f.stem
+        if stem in seen and seen[stem] != f:
+            stem = f"{f.parent.name}_{stem}"
+        seen.setdefault(stem, f)
+        if n == 1:
+            refs.append(PageRef(stem, f, None))
+        else:
+            refs.extend(PageRef(f"{stem}_{i + 1:04d}", f, i) for i in range(n))
+    return refs
+
+
+def load_image(ref: PageRef) -> np.ndarray:
+    """Load a page as an 8-bit grey (H, W) or BGR (H, W, 3) array, or raise InputError."""
+    path = ref.path
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not an image")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file")
+    if path.suffix.lower() == ".pdf":
+        return _load_pdf(ref)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                if ref.frame is not None:
+                    im.seek(ref.frame)
+                im.load()
+                arr = _to_array(im)
+    except UnidentifiedImageError:
+        if _magic(path):
+            raise InputError(f"{path}: corrupt or truncated image ({_magic(path)} header, unreadable data)") from None
+        raise InputError(f"{path}: not a supported image format (PNG, JPEG, TIFF, PDF)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(f"{path}: image too large (over {Image.MAX_IMAGE_PIXELS} pixels)") from None
+    except EOFError:
+        raise InputError(f"{path}: frame {ref.frame} missing (truncated multi-page file?)") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError(f"{path}: corrupt or truncated image ({msg})") from None
+    if arr.shape[0] < 8 or arr.shape[1] < 8:
+        raise InputError(f"{path}: image too small ({arr.shape[1]}x{arr.shape[0]} px)")
+    return arr
+
+
+_MAGIC = {b"\x89PNG": "PNG", b"\xff\xd8": "JPEG", b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"%PDF": "PDF"}
+
+
+def _magic(path: Path) -> str | None:
+    """The format a file's first bytes announce, if it is one we read."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    return next((name for sig, name in _MAGIC.items() if head.startswith(sig)), None)
+
+
+def _to_array(im: Image.Image) -> np.ndarray:
+    if im.mode in ("1", "L", "P", "I;16", "I", "F") and not (im.mode == "P" and "transparency" in im.info):
+        if im.mode == "P":
+            im = im.convert("RGB")
+            return np.ascontiguousarray(np.asarray(im)[:, :, ::-1])
+        if im.mode in ("I;16", "I", "F"):
+            a = np.asarray(im, dtype=np.float64)
+            lo, hi = float(a.min()), float(a.max())
+            return ((a - lo) * (255.0 / max(hi - lo, 1e-9))).astype(np.uint8)
+        return np.asarray(im.convert("L"), dtype=np.uint8).copy()
+    if im.mode in ("RGBA", "LA", "P", "PA"):
+        bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(bg, im.convert("RGBA"))
+    rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _load_pdf(ref: PageRef) -> np.ndarray:
+    try:
+        import pypdfium2 as pdfium
+    except ImportError:
+        raise InputError(f"{ref.path}: PDF input needs pypdfium2 (pip install 'memo-ocr[pdf]')") from None
+    try:
+        doc = pdfium.PdfDocument(str(ref.path))
+        page = doc[ref.frame or 0]
+        pil = page.render(scale=PDF_DPI / 72).to_pil()
+    except Exception as e:  # pdfium raises its own PdfiumError and plain ones
+        raise InputError(f"{ref.path}: cannot render PDF page ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    return _to_array(pil)

@@ -1,0 +1,72 @@
+"""What flows between stages: recognised words, lines, regions and pages (original pixel space)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Point = tuple[int, int]
+
+
+def bbox(points: tuple[Point, ...] | list[Point]) -> tuple[int, int, int, int]:
+    """x0, y0, x1, y1 of a polygon."""
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    conf: float  # 0..1
+    polygon: tuple[Point, ...]
+
+
+@dataclass(frozen=True)
+class Line:
+    id: str
+    words: tuple[Word, ...]
+    polygon: tuple[Point, ...]
+    baseline: tuple[Point, ...]
+    conf: float  # 0..1, mean of the word confidences
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass(frozen=True)
+class Region:
+    """A text region. ``production`` follows PAGE: typewritten, handwritten-cursive, ...
+
+    ``kept`` is False for lines the recogniser rejected (noise, handwriting or
+    stamps read as garbage): they stay in PAGE XML for review, out of the text.
+    """
+
+    id: str
+    polygon: tuple[Point, ...]
+    lines: tuple[Line, ...]
+    production: str | None = "typewritten"
+    type: str = "paragraph"
+    kept: bool = True
+    note: str = ""
+
+
+@dataclass
+class PageResult:
+    page_id: str
+    image_name: str
+    width: int
+    height: int
+    regions: list[Region]
+    border: tuple[int, int, int, int] | None = None
+    orientation: float = 0.0  # PAGE @orientation: clockwise degrees that correct the skew
+    steps: list[str] = field(default_factory=list)
+    engines: dict[str, str] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def kept_lines(self) -> list[Line]:
+        """Lines of the transcription in reading order."""
+        return [ln for r in self.regions if r.kept for ln in r.lines]
+
+    def text(self) -> str:
+        return "\n".join(ln.text for ln in self.kept_lines())

@@ -1,0 +1,280 @@
+"""One page: load -> preprocess -> recognise -> PageResult -> files; a reel: pages in a process pool."""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import __version__
+from .config import Config
+from .engines import Engine, get_engine
+from .engines.base import RawLine
+from .errors import MemoOcrError
+from .formats import atomic
+from .formats.alto import to_alto
+from .formats.pagexml import to_pagexml
+from .loader import PageRef, load_image
+from .model import Line, PageResult, Region, Word
+from .preprocess import Preprocessed, preprocess
+
+CREATOR = f"memo-ocr {__version__}"
+
+
+def _quad(pp: Preprocessed, box: tuple[int, int, int, int]) -> tuple[tuple[int, int], ...]:
+    x0, y0, x1, y1 = box
+    pts = pp.map_points(np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)]))
+    return tuple((int(x), int(y)) for x, y in pts)
+
+
+def _line(pp: Preprocessed, raw: RawLine, lid: str) -> Line:
+    words = tuple(Word(w.text, w.conf, _quad(pp, w.box)) for w in raw.words)
+    x0, _, x1, y1 = raw.box
+    base = pp.map_points(np.array([(x0, y1), (x1, y1)]))
+    return Line(lid, words, _quad(pp, raw.box), tuple((int(x), int(y)) for x, y in base), raw.conf)
+
+
+def keep_line(raw: RawLine, cfg: Config) -> bool:
+    """Typed text, or noise (stamps, handwriting, specks read as garbage)? By confidence and letters."""
+    letters = sum(ch.isalnum() for ch in raw.text)
+    return raw.conf * 100 >= cfg.tesseract.min_line_conf and letters >= cfg.tesseract.min_line_letters
+
+
+def build_regions(pp: Preprocessed, blocks: list[list[RawLine]], cfg: Config) -> list[Region]:
+    """Regions in reading order; lines that fail ``keep_line`` go to a rejected region per block."""
+    regions: list[Region] = []
+    rejected: list[Region] = []
+    for b, block in enumerate(blocks, start=1):
+        kept = [ln for ln in block if keep_line(ln, cfg)]
+        dropped = [ln for ln in block if not keep_line(ln, cfg)]
+        for group, out, prefix in ((kept, regions, "r"), (dropped, rejected, "x")):
+            if not group:
+                continue
+            rid = f"{prefix}{b:03d}"
+            lines = tuple(_line(pp, ln, f"{rid}_l{i:03d}") for i, ln in enumerate(group, start=1))
+            box = (min(ln.box[0] for ln in group), min(ln.box[1] for ln in group),
+                   max(ln.box[2] for ln in group), max(ln.box[3] for ln in group))
+            is_kept = prefix == "r"
+            out.append(Region(rid, _quad(pp, box), lines, production="typewritten" if is_kept else None,
+                              type="paragraph", kept=is_kept,
+                              note="" if is_kept else "memo-ocr:rejected low-confidence or non-text lines"))
+    return regions + rejected
+
+
+@dataclass
+class PageOutcome:
+    """What run.json records of one page."""
+
+    page_id: str
+    source: str
+    frame: int | None
+    status: str = "ok"
+    error: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    outputs: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "page_id": self.page_id, "source": self.source, "frame": self.frame, "status": self.status,
+            "error": self.error, "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            **self.info, "outputs": self.outputs,
+        }
+
+
+def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str, float] | None = None,
+                   skew_override: float | None = None) -> PageResult:
+    """Load, clean and read one page; raises MemoOcrError subclasses on bad input or engine failure."""
+    timings = {} if timings is None else timings
+    t = time.perf_counter()
+    img = load_image(ref)
+    timings["load"] = time.perf_counter() - t
+    t = time.perf_counter()
+    pp = preprocess(img, cfg.preprocess, skew_override=skew_override)
+    timings["preprocess"] = time.perf_counter() - t
+    t = time.perf_counter()
+    blocks = engine.recognize(pp.image)
+    timings["recognize"] = time.perf_counter() - t
+    regions = build_regions(pp, blocks, cfg)
+    h, w = img.shape[:2]
+    info = {
+        "deskew_measured_deg": pp.skew_measured, "deskew_applied_deg": pp.skew_applied,
+        "deskew_note": pp.skew_note, "scale": round(pp.scale, 3),
+        "xheight_px": None if pp.xheight is None else round(pp.xheight / pp.scale, 1),
+        "removed": pp.removed,
+    }
+    return PageResult(
+        page_id=ref.page_id, image_name=ref.path.name if ref.frame is None else f"{ref.path.name}[{ref.frame}]",
+        width=w, height=h, regions=regions, border=pp.border if pp.border != (0, 0, w, h) else None,
+        orientation=-pp.skew_applied, steps=pp.steps, engines={engine.name: engine.version}, info=info,
+    )
+
+
+def write_outputs(page: PageResult, out_dir: Path, cfg: Config) -> list[str]:
+    """Write the page's files atomically; returns their names."""
+    written = []
+    if cfg.output.page_xml:
+        atomic.write_bytes(out_dir / f"{page.page_id}.page.xml", to_pagexml(page, CREATOR))
+        written.append(f"{page.page_id}.page.xml")
+    if cfg.output.alto:
+        atomic.write_bytes(out_dir / f"{page.page_id}.alto.xml", to_alto(page, "memo-ocr", __version__))
+        written.append(f"{page.page_id}.alto.xml")
+    if cfg.output.text:
+        text = page.text()
+        atomic.write_text(out_dir / f"{page.page_id}.txt", text + ("\n" if text else ""))
+        written.append(f"{page.page_id}.txt")
+    return written
+
+
+# --- worker side -----------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(cfg_dict: dict[str, Any], engine_name: str) -> None:
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    from .config import from_dict
+
+    cfg = from_dict(cfg_dict, source="run")
+    _WORKER["cfg"] = cfg
+    try:
+        _WORKER["engine"] = get_engine(engine_name, cfg)
+        _WORKER["engine_error"] = None
+    except MemoOcrError as e:
+        _WORKER["engine"] = None
+        _WORKER["engine_error"] = str(e)
+
+
+def process_page(ref: PageRef, out_dir: str, skew_override: float | None = None) -> PageOutcome:
+    """Worker entry: one page, never raises; failures are recorded in the outcome."""
+    cfg: Config = _WORKER["cfg"]
+    outcome = PageOutcome(ref.page_id, str(ref.path), ref.frame)
+    t0 = time.perf_counter()
+    try:
+        if _WORKER["engine"] is None:
+            raise MemoOcrError(_WORKER["engine_error"])
+        page = recognize_page(ref, cfg, _WORKER["engine"], outcome.timings, skew_override)
+        t = time.perf_counter()
+        outcome.outputs = write_outputs(page, Path(out_dir), cfg)
+        outcome.timings["write"] = time.perf_counter() - t
+        kept = page.kept_lines()
+        outcome.info = dict(page.info, lines=len(kept),
+                            rejected_lines=sum(len(r.lines) for r in page.regions if not r.kept),
+                            mean_line_conf=round(sum(ln.conf for ln in kept) / len(kept), 3) if kept else None)
+    except MemoOcrError as e:
+        outcome.status, outcome.error = "failed", str(e)
+    except MemoryError:
+        outcome.status, outcome.error = "failed", f"{ref.path}: out of memory"
+    except Exception as e:  # an unexpected bug must not stop the reel; record it with its type
+        msg = " ".join(str(e).split())[:300]
+        outcome.status, outcome.error = "failed", f"{ref.path}: internal error {type(e).__name__}: {msg}"
+    outcome.timings["total"] = time.perf_counter() - t0
+    return outcome
+
+
+# --- reel side -------------------------------------------------------------------
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class RunReport:
+    out_dir: Path
+    pages: list[PageOutcome]
+    started: str
+    seconds: float
+    meta: dict[str, Any]
+
+    @property
+    def failed(self) -> list[PageOutcome]:
+        return [p for p in self.pages if p.status != "ok"]
+
+    def to_dict(self) -> dict[str, Any]:
+        ok = len(self.pages) - len(self.failed)
+        return {
+            **self.meta,
+            "started": self.started,
+            "summary": {
+                "pages": len(self.pages), "ok": ok, "failed": len(self.failed),
+                "seconds": round(self.seconds, 2),
+                "pages_per_minute": round(60 * len(self.pages) / self.seconds, 2) if self.seconds > 0 else None,
+            },
+            "pages": [p.to_dict() for p in sorted(self.pages, key=lambda p: p.page_id)],
+        }
+
+    def save(self) -> None:
+        atomic.write_text(self.out_dir / "run.json", json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n")
+
+
+def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | None = None,
+             engine_name: str = "tesseract", progress: bool | None = None,
+             on_page: Callable[[PageOutcome], None] | None = None,
+             skew_override: float | None = None, argv: list[str] | None = None) -> RunReport:
+    """Process pages in parallel, writing outputs and ``run.json`` as pages finish."""
+    from tqdm import tqdm
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n_workers = workers or cfg.run.workers or default_workers()
+    n_workers = max(1, min(n_workers, len(refs) or 1))
+    engine_versions: dict[str, str] = {}
+    engine_problem = None
+    try:
+        probe = get_engine(engine_name, cfg)  # fail once, clearly, before the pool starts
+        engine_versions[probe.name] = probe.version
+    except MemoOcrError as e:
+        engine_problem = str(e)
+    meta = {
+        "tool": {"name": "memo-ocr", "version": __version__},
+        "command": argv or sys.argv,
+        "engines": engine_versions,
+        "language": cfg.run.lang,
+        "workers": n_workers,
+        "config": cfg.to_dict(),
+        "config_digest": cfg.digest(),
+    }
+    if engine_problem:
+        meta["engine_error"] = engine_problem
+    started = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    report = RunReport(out_dir, [], started, 0.0, meta)
+    t0 = time.perf_counter()
+    last_save = 0.0
+    bar = tqdm(total=len(refs), unit="page", desc="memo-ocr", file=sys.stderr, disable=True if progress is False else None,
+               dynamic_ncols=True, mininterval=0.5)
+    if engine_problem:
+        for ref in refs:
+            report.pages.append(PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed", engine_problem))
+            bar.update(1)
+    else:
+        with ProcessPoolExecutor(n_workers, initializer=_init_worker, initargs=(cfg.to_dict(), engine_name)) as ex:
+            futures = {ex.submit(process_page, ref, str(out_dir), skew_override): ref for ref in refs}
+            for fut in as_completed(futures):
+                ref = futures[fut]
+                try:
+                    outcome = fut.result()
+                except Exception as e:  # a worker that died (killed, out of memory) fails its page only
+                    outcome = PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed",
+                                          f"{ref.path}: worker process died ({type(e).__name__})")
+                report.pages.append(outcome)
+                if outcome.status != "ok":
+                    bar.write(f"memo-ocr: page {outcome.page_id} failed: {outcome.error}", file=sys.stderr)
+                if on_page:
+                    on_page(outcome)
+                bar.update(1)
+                now = time.perf_counter()
+                if now - last_save > 2.0:
+                    report.seconds = now - t0
+                    report.save()
+                    last_save = now
+    bar.close()
+    report.seconds = time.perf_counter() - t0
+    report.save()
+    return report

@@ -1,0 +1,318 @@
+"""Page cleanup before recognition: grey, border crop, rescale, deskew, binarize, holes, speckles.
+
+Each step is a plain function and can be switched off in ``[preprocess]``.
+The result carries the affine transform from the processed image back to the
+original one, so every coordinate written out is in the original pixel space.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .config import PreprocessConfig
+
+
+@dataclass
+class Preprocessed:
+    """The cleaned binary image (ink 0, paper 255), its grey twin and how it was made."""
+
+    binary: np.ndarray
+    grey: np.ndarray
+    image: np.ndarray  # what the recogniser reads: ``grey`` or ``binary`` ([preprocess] recognize_on)
+    to_original: np.ndarray  # 2x3 affine: processed (x, y, 1) -> original (x, y)
+    original_size: tuple[int, int]  # (width, height)
+    border: tuple[int, int, int, int]  # crop box in the original image: x0, y0, x1, y1
+    scale: float = 1.0
+    xheight: float | None = None
+    skew_measured: float | None = None  # degrees, counter-clockwise positive
+    skew_applied: float = 0.0
+    skew_note: str = ""
+    steps: list[str] = field(default_factory=list)
+    removed: dict[str, int] = field(default_factory=dict)
+
+    def map_points(self, pts: np.ndarray) -> np.ndarray:
+        """Map (N, 2) processed-image points to original-image points, clipped to the image."""
+        pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+        out = pts @ self.to_original[:, :2].T + self.to_original[:, 2]
+        w, h = self.original_size
+        out[:, 0] = np.clip(out[:, 0], 0, w - 1)
+        out[:, 1] = np.clip(out[:, 1], 0, h - 1)
+        return np.rint(out).astype(int)
+
+
+def _affine(m: np.ndarray) -> np.ndarray:
+    return np.vstack([m, [0.0, 0.0, 1.0]])
+
+
+def to_grey(img: np.ndarray, drop_colour: bool = True) -> np.ndarray:
+    """Grey image; on colour scans strongly coloured ink (pens, stamps) is turned to paper."""
+    if img.ndim == 2:
+        return img
+    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    if drop_colour:
+        hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
+        sat, val = hsv[:, :, 1], hsv[:, :, 2]
+        # a pixel whose chroma is far above the page's is coloured ink, not black type
+        paper_sat = float(np.median(sat))
+        coloured = (sat.astype(np.int16) > paper_sat + 70) & (val > 60)
+        if coloured.any():
+            grey = grey.copy()
+            grey[coloured] = int(np.percentile(grey, 90))
+    return grey
+
+
+def find_border(grey: np.ndarray, dark_level: int) -> tuple[int, int, int, int]:
+    """The box inside dark scanner or microfilm borders: x0, y0, x1, y1 (exclusive)."""
+    h, w = grey.shape
+    small = cv2.resize(grey, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    dark = small < dark_level
+    rows = dark.mean(axis=1)
+    cols = dark.mean(axis=0)
+
+    def inward(profile: np.ndarray) -> int:
+        limit = len(profile) // 4  # never crop more than a quarter from one side
+        i = 0
+        while i < limit and profile[i] > 0.6:
+            i += 1
+        return i
+
+    top, bottom = inward(rows), inward(rows[::-1])
+    left, right = inward(cols), inward(cols[::-1])
+    pad = 1  # one more small-image pixel: the blurry edge of the border
+    x0 = min(w, (left + pad) * 4) if left else 0
+    y0 = min(h, (top + pad) * 4) if top else 0
+    x1 = max(x0 + 1, w - (right + pad) * 4) if right else w
+    y1 = max(y0 + 1, h - (bottom + pad) * 4) if bottom else h
+    return x0, y0, x1, y1
+
+
+def otsu_ink(grey: np.ndarray) -> np.ndarray:
+    """Boolean ink mask by Otsu's threshold (quick, for measuring)."""
+    _, b = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return b > 0
+
+
+def estimate_xheight(ink: np.ndarray) -> float | None:
+    """Median height of letter-sized connected components, in pixels; None without text."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    if n < 2:
+        return None
+    hts = stats[1:, cv2.CC_STAT_HEIGHT]
+    wds = stats[1:, cv2.CC_STAT_WIDTH]
+    area = stats[1:, cv2.CC_STAT_AREA]
+    ok = (hts >= 4) & (hts <= 200) & (wds >= 2) & (wds <= 3 * hts) & (area >= 6)
+    if ok.sum() < 20:
+        return None
+    return float(np.median(hts[ok]))
+
+
+def measure_skew(ink: np.ndarray, max_angle: float, min_rows: int, min_conf: float) -> tuple[float | None, float, str]:
+    """Skew of text lines by projection profiles.
+
+    Returns (measured angle or None, angle to apply, note). The angle is in
+    degrees, counter-clockwise positive. A page with too few text rows, or
+    whose best angle is not clearly better than the others, gets 0.
+    """
+    h, w = ink.shape
+    f = min(1.0, 1200.0 / max(h, w))
+    small = cv2.resize(ink.astype(np.uint8), (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
+    ys, xs = np.nonzero(small)
+    if len(ys) < 200:
+        return None, 0.0, "too little ink to measure skew"
+    xs = xs - small.shape[1] / 2.0
+    ys = ys - small.shape[0] / 2.0
+    nbins = int(math.hypot(*small.shape)) + 2
+
+    def score(a: float) -> float:
+        t = math.radians(a)
+        proj = ys * math.cos(t) + xs * math.sin(t)
+        hist = np.bincount((proj + nbins / 2).astype(int).clip(0, nbins - 1), minlength=nbins).astype(np.float64)
+        return float(np.sum(np.diff(hist) ** 2))
+
+    coarse = np.arange(-max_angle, max_angle + 1e-9, 0.5) if max_angle > 0 else np.array([0.0])
+    scores = np.array([score(a) for a in coarse])
+    best = float(coarse[int(np.argmax(scores))])
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
+    fscores = np.array([score(a) for a in fine])
+    best = float(fine[int(np.argmax(fscores))])
+    conf = float(fscores.max() / max(np.median(scores), 1e-9))
+    # text rows: peaks in the profile at the best angle
+    t = math.radians(best)
+    proj = ys * math.cos(t) + xs * math.sin(t)
+    hist = np.bincount((proj + nbins / 2).astype(int).clip(0, nbins - 1), minlength=nbins)
+    filled = hist > 0.15 * hist.max()
+    rows = int(np.sum(filled[1:] & ~filled[:-1]))
+    best = round(best, 2)
+    if rows < min_rows:
+        return best, 0.0, f"not corrected: {rows} text rows (< {min_rows})"
+    if conf < min_conf:
+        return best, 0.0, f"not corrected: profile contrast {conf:.2f} (< {min_conf})"
+    if abs(best) >= max_angle - 0.05:
+        return best, 0.0, f"not corrected: angle at the search limit ({max_angle})"
+    return best, best, f"corrected by {best:+.2f} deg ({rows} text rows, contrast {conf:.2f})"
+
+
+def sauvola(grey: np.ndarray, window: int, k: float, r: float = 128.0) -> np.ndarray:
+    """Sauvola binarization (ink 0, paper 255), with box filters: O(pixels), any window."""
+    g = grey.astype(np.float32)
+    win = (window | 1, window | 1)
+    mean = cv2.boxFilter(g, -1, win, borderType=cv2.BORDER_REFLECT)
+    sqmean = cv2.boxFilter(g * g, -1, win, borderType=cv2.BORDER_REFLECT)
+    std = np.sqrt(np.maximum(sqmean - mean * mean, 0))
+    thr = mean * (1 + k * (std / r - 1))
+    return np.where(g > thr, 255, 0).astype(np.uint8)
+
+
+def remove_punch_holes(binary: np.ndarray, xheight: float) -> np.ndarray:
+    """Mask of round blobs or rings of punch-hole size near the page edges."""
+    h, w = binary.shape
+    inv = (binary == 0).astype(np.uint8)
+    contours, _ = cv2.findContours(inv, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    dmin, dmax = 2.5 * xheight, 12 * xheight
+    mask = np.zeros_like(inv)
+    for c in contours:
+        x, y, cw, ch = cv2.boundingRect(c)
+        d = (cw + ch) / 2
+        if not (dmin <= d <= dmax) or not (0.75 <= cw / max(ch, 1) <= 1.33):
+            continue
+        cx, cy = x + cw / 2, y + ch / 2
+        near_edge = min(cx, w - cx) < 0.15 * w or min(cy, h - cy) < 0.12 * h
+        if not near_edge:
+            continue
+        (_, _), r = cv2.minEnclosingCircle(c)
+        if cv2.contourArea(c) / (math.pi * r * r + 1e-9) < 0.7:
+            continue
+        cv2.drawContours(mask, [c], -1, 1, thickness=cv2.FILLED)
+        cv2.drawContours(mask, [c], -1, 1, thickness=3)
+    return mask.astype(bool)
+
+
+def remove_speckles(binary: np.ndarray, max_area: int, isolation: int) -> np.ndarray:
+    """Mask of specks: ink components of at most ``max_area`` pixels with no larger ink within ``isolation`` px.
+
+    Faint typewriter letters binarize into fragments; a small fragment next to
+    other ink is part of a letter (or an i-dot, a diacritic) and stays.
+    """
+    inv = (binary == 0).astype(np.uint8)
+    if max_area < 1:
+        return np.zeros(inv.shape, bool)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(inv, connectivity=8)
+    small = np.zeros(n, bool)
+    small[1:] = stats[1:, cv2.CC_STAT_AREA] <= max_area
+    small_mask = small[labels]
+    if isolation > 0:
+        big = (inv > 0) & ~small_mask
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * isolation + 1, 2 * isolation + 1))
+        near = cv2.dilate(big.astype(np.uint8), k).astype(bool)
+        touching = np.unique(labels[small_mask & near])
+        small[touching] = False
+        small[0] = False
+        small_mask = small[labels]
+    return small_mask
+
+
+def flatten_background(grey: np.ndarray, xheight: float | None) -> np.ndarray:
+    """Divide by a smooth estimate of the paper, so uneven light and stains go flat."""
+    k = int(max(15, 4 * (xheight or 10))) | 1
+    small = cv2.resize(grey, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    ks = max(3, k // 4) | 1
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (ks, ks)))
+    bg = cv2.resize(cv2.blur(bg, (ks, ks)), (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+    out = cv2.divide(grey, np.maximum(bg, 1), scale=255)
+    return out
+
+
+def preprocess(img: np.ndarray, cfg: PreprocessConfig, skew_override: float | None = None) -> Preprocessed:
+    """Run the enabled steps on an image as loaded; see the module docstring."""
+    h0, w0 = img.shape[:2]
+    steps: list[str] = []
+    m = np.eye(3)  # processed -> original, built up step by step
+    grey = to_grey(img, drop_colour=cfg.grayscale)
+    if img.ndim == 3:
+        steps.append("grayscale+colour-dropout" if cfg.grayscale else "grayscale")
+
+    border = (0, 0, w0, h0)
+    if cfg.crop_border:
+        border = find_border(grey, cfg.border_dark_level)
+        if border != (0, 0, w0, h0):
+            x0, y0, x1, y1 = border
+            grey = grey[y0:y1, x0:x1]
+            m = m @ _affine(np.array([[1, 0, x0], [0, 1, y0]], dtype=np.float64))
+        steps.append(f"crop-border{list(border)}")
+
+    ink = otsu_ink(grey)
+    xh = estimate_xheight(ink)
+    scale = 1.0
+    if cfg.rescale and xh:
+        scale = min(cfg.max_scale, max(1.0, cfg.target_xheight / xh))
+        if scale > 1.05:
+            grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+            m = m @ _affine(np.array([[1 / scale, 0, 0], [0, 1 / scale, 0]]))
+            ink = otsu_ink(grey)
+            xh = xh * scale
+        else:
+            scale = 1.0
+        steps.append(f"rescale(x{scale:.2f})")
+
+    measured, applied, note = None, 0.0, "deskew off"
+    if cfg.deskew or skew_override is not None:
+        if skew_override is not None:
+            measured, applied, note = None, float(skew_override), f"angle given by user: {skew_override:+.2f} deg"
+        else:
+            measured, applied, note = measure_skew(ink, cfg.deskew_max_angle, cfg.deskew_min_text_rows, cfg.deskew_min_confidence)
+        if applied:
+            hh, ww = grey.shape
+            # rotating the image by -skew straightens lines that rise by +skew
+            rot = cv2.getRotationMatrix2D((ww / 2, hh / 2), -applied, 1.0)
+            grey = cv2.warpAffine(grey, rot, (ww, hh), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+            m = m @ np.linalg.inv(_affine(rot))
+        steps.append(f"deskew({applied:+.2f})")
+
+    if cfg.normalize_background:
+        grey = flatten_background(grey, xh)
+        steps.append("flatten-background")
+    if cfg.binarize == "sauvola":
+        binary = sauvola(grey, cfg.sauvola_window, cfg.sauvola_k)
+    else:
+        binary = np.where(otsu_ink(grey), 0, 255).astype(np.uint8)
+    steps.append(f"binarize({cfg.binarize})")
+
+    removed: dict[str, int] = {}
+    erase = np.zeros(binary.shape, bool)
+    if cfg.remove_punch_holes and xh:
+        holes = remove_punch_holes(binary, xh)
+        removed["punch_hole_px"] = int(holes.sum())
+        erase |= holes
+        steps.append("punch-holes")
+    if cfg.remove_speckles and xh:
+        specks = remove_speckles(binary, int(cfg.speckle_max_area * xh * xh), int(round(0.5 * xh)))
+        removed["speckle_px"] = int(specks.sum())
+        erase |= specks
+        steps.append("speckles")
+    if erase.any():
+        binary[erase] = 255
+        # the grey image loses the same marks, with their soft edges, painted in the paper's own tone
+        grow = cv2.dilate(erase.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (binary == 255)
+        paper = cv2.medianBlur(cv2.resize(grey, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA), 5)
+        paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+        grey = grey.copy()
+        grey[grow] = paper[grow]
+
+    return Preprocessed(
+        binary=binary,
+        grey=grey,
+        image=grey if cfg.recognize_on == "grey" else binary,
+        to_original=m[:2].copy(),
+        original_size=(w0, h0),
+        border=border,
+        scale=scale,
+        xheight=xh,
+        skew_measured=measured,
+        skew_applied=applied,
+        skew_note=note,
+        steps=steps,
+        removed=removed,
+    )

@@ -1,0 +1,66 @@
+import pytest
+
+from ocr.errors import GroundTruthError
+from ocr.formats.alto import to_alto
+from ocr.formats.pagexml import to_pagexml
+from ocr.formats.readers import index_folder, read_transcription
+from ocr.formats.validate import validate
+from ocr.model import Line, PageResult, Region, Word
+
+
+def sample_page() -> PageResult:
+    def line(lid, words, y):
+        ws = tuple(Word(t, 0.9, ((10 + 60 * i, y), (60 + 60 * i, y), (60 + 60 * i, y + 20), (10 + 60 * i, y + 20)))
+                   for i, t in enumerate(words))
+        return Line(lid, ws, ((10, y), (400, y), (400, y + 20), (10, y + 20)), ((10, y + 18), (400, y + 18)), 0.9)
+
+    typed = Region("r001", ((5, 5), (405, 5), (405, 60), (5, 60)),
+                   (line("r001_l001", ["Реза", "Руста", "<script>&"], 10), line("r001_l002", ["19.XII.55"], 35)))
+    junk = Region("x001", ((5, 100), (50, 100), (50, 120), (5, 120)), (line("x001_l001", ["~"], 100),),
+                  production=None, kept=False, note="memo-ocr:rejected")
+    return PageResult("p1", "p1.png", 500, 700, [typed, junk], border=(0, 0, 480, 690), orientation=-0.5,
+                      steps=["deskew(+0.50)"], engines={"tesseract": "5.3.0"}, info={"scale": 1.0})
+
+
+def test_pagexml_and_alto_validate_and_read_back(tmp_path):
+    page = sample_page()
+    px, al = to_pagexml(page, "memo-ocr test"), to_alto(page, "memo-ocr", "0")
+    assert validate(px) == [] and validate(al) == []
+    (tmp_path / "p1.page.xml").write_bytes(px)
+    (tmp_path / "p1.alto.xml").write_bytes(al)
+    lines = read_transcription(tmp_path / "p1.page.xml")
+    assert [ln.text for ln in lines] == ["Реза Руста <script>&", "19.XII.55"]  # rejected region left out
+    assert {ln.kind for ln in lines} == {"typewritten"}
+    assert [ln.text for ln in read_transcription(tmp_path / "p1.alto.xml")] == ["Реза Руста <script>&", "19.XII.55"]
+    assert b'production="typewritten"' in px and b'conf="0.900"' in px and b'type="other"' in px
+    assert index_folder(tmp_path) == {"p1": tmp_path / "p1.page.xml"}
+
+
+def test_validate_reports_errors():
+    bad = sample_page()
+    xml = to_pagexml(bad, "t").replace(b'production="typewritten"', b'production="typed"')
+    errors = validate(xml)
+    assert errors and "production" in errors[0]
+    assert validate(b"<x>")[0].startswith("not well-formed")
+    assert "unknown root element" in validate(b"<x/>")[0]
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "empty file"), (b"<PcGts><Page>", "malformed XML"), (b"<html/>", "neither PAGE XML nor ALTO"),
+])
+def test_malformed_ground_truth(tmp_path, content, message):
+    p = tmp_path / "g.xml"
+    p.write_bytes(content)
+    with pytest.raises(GroundTruthError, match=message):
+        read_transcription(p)
+
+
+def test_text_ground_truth_bom_and_bad_encoding(tmp_path):
+    p = tmp_path / "g.gt.txt"
+    p.write_bytes("\ufeffстрока один\nстрока два\n".encode())
+    assert [ln.text for ln in read_transcription(p)] == ["строка один", "строка два"]
+    p.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(GroundTruthError, match="not UTF-8"):
+        read_transcription(p)
+    with pytest.raises(GroundTruthError, match="cannot read"):
+        read_transcription(tmp_path / "missing.txt")

@@ -34,7 +34,7 @@ class PreprocessConfig:
     crop_border: bool = _opt(True)
     border_dark_level: int = _opt(90, lo=0, hi=255)
     remove_punch_holes: bool = _opt(True)
-    remove_speckles: bool = _opt(True)
+    remove_speckles: bool = _opt(False)
     speckle_max_area: float = _opt(0.03, lo=0.0, hi=1.0)
     deskew: bool = _opt(True)
     deskew_max_angle: float = _opt(5.0, lo=0.0, hi=45.0)
@@ -56,8 +56,10 @@ class TesseractConfig:
     oem: int = _opt(1, choices=(1, 3))
     timeout: float = _opt(300.0, lo=1.0, hi=86400.0)
     threshold: str = _opt("otsu", choices=("otsu", "adaptive-otsu", "sauvola"))
-    min_line_conf: float = _opt(30.0, lo=0.0, hi=100.0)
+    min_line_conf: float = _opt(40.0, lo=0.0, hi=100.0)
     min_line_letters: int = _opt(2, lo=0, hi=100)
+    trim_edge_word_conf: float = _opt(0.7, lo=0.0, hi=1.0)
+    max_height_deviation: float = _opt(0.4, lo=0.0, hi=10.0)
 
 
 @dataclass(frozen=True)

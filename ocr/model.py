@@ -24,14 +24,11 @@ class Word:
 @dataclass(frozen=True)
 class Line:
     id: str
-    words: tuple[Word, ...]
+    text: str
     polygon: tuple[Point, ...]
-    baseline: tuple[Point, ...]
-    conf: float  # 0..1, mean of the word confidences
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
+    baseline: tuple[Point, ...] = ()
+    conf: float | None = None  # 0..1; None for ground truth
+    words: tuple[Word, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +48,15 @@ class Region:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Graphic:
+    """A non-text region, e.g. a stamp (PAGE GraphicRegion)."""
+
+    id: str
+    polygon: tuple[Point, ...]
+    type: str = "stamp"
+
+
 @dataclass
 class PageResult:
     page_id: str
@@ -59,6 +65,7 @@ class PageResult:
     height: int
     regions: list[Region]
     border: tuple[int, int, int, int] | None = None
+    graphics: list[Graphic] = field(default_factory=list)
     orientation: float = 0.0  # PAGE @orientation: clockwise degrees that correct the skew
     steps: list[str] = field(default_factory=list)
     engines: dict[str, str] = field(default_factory=dict)

@@ -38,22 +38,66 @@ def _line(pp: Preprocessed, raw: RawLine, lid: str) -> Line:
     words = tuple(Word(w.text, w.conf, _quad(pp, w.box)) for w in raw.words)
     x0, _, x1, y1 = raw.box
     base = pp.map_points(np.array([(x0, y1), (x1, y1)]))
-    return Line(lid, words, _quad(pp, raw.box), tuple((int(x), int(y)) for x, y in base), raw.conf)
+    return Line(lid, raw.text, _quad(pp, raw.box), tuple((int(x), int(y)) for x, y in base), raw.conf, words)
 
 
-def keep_line(raw: RawLine, cfg: Config) -> bool:
-    """Typed text, or noise (stamps, handwriting, specks read as garbage)? By confidence and letters."""
-    letters = sum(ch.isalnum() for ch in raw.text)
-    return raw.conf * 100 >= cfg.tesseract.min_line_conf and letters >= cfg.tesseract.min_line_letters
+def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
+    """Drop unsure specks at the ends of a line: short or letterless words below ``edge_conf``."""
+    words = list(raw.words)
+
+    def speck(w) -> bool:
+        return w.conf < edge_conf and (len(w.text) <= 2 or not any(c.isalnum() for c in w.text))
+
+    while words and speck(words[0]):
+        words.pop(0)
+    while words and speck(words[-1]):
+        words.pop()
+    if not words:
+        return None
+    if len(words) == len(raw.words):
+        return raw
+    box = (min(w.box[0] for w in words), min(w.box[1] for w in words),
+           max(w.box[2] for w in words), max(w.box[3] for w in words))
+    return RawLine(tuple(words), box)
+
+
+def _height(raw: RawLine) -> float:
+    return float(np.median([w.box[3] - w.box[1] for w in raw.words]))
+
+
+def classify_lines(blocks: list[list[RawLine]], cfg: Config) -> list[list[tuple[RawLine, bool]]]:
+    """Typed text or noise (stamps, handwriting, specks read as garbage)? Per line, in block order.
+
+    A line is typed text when its confidence reaches ``min_line_conf``, it has
+    ``min_line_letters`` letters, and, unless it is read with high confidence,
+    its word height is within ``max_height_deviation`` of the page's confident
+    lines (typewriter type has one size; stamps and hands do not).
+    """
+    t = cfg.tesseract
+    trimmed = [[(trim_line(ln, t.trim_edge_word_conf) if t.trim_edge_word_conf else ln) or ln for ln in b]
+               for b in blocks]
+    confident = [ln for b in trimmed for ln in b if ln.conf >= 0.85 and len(ln.text) > 10]
+    median_h = float(np.median([_height(ln) for ln in confident])) if confident else None
+    out = []
+    for b, tb in zip(blocks, trimmed, strict=True):
+        row = []
+        for raw, ln in zip(b, tb, strict=True):
+            letters = sum(ch.isalnum() for ch in ln.text)
+            ok = ln.conf * 100 >= t.min_line_conf and letters >= t.min_line_letters
+            if ok and t.max_height_deviation and median_h and ln.conf < 0.85:
+                ok = abs(_height(ln) / median_h - 1) <= t.max_height_deviation
+            row.append((ln, True) if ok else (raw, False))
+        out.append(row)
+    return out
 
 
 def build_regions(pp: Preprocessed, blocks: list[list[RawLine]], cfg: Config) -> list[Region]:
-    """Regions in reading order; lines that fail ``keep_line`` go to a rejected region per block."""
+    """Regions in reading order; lines classified as noise go to a rejected region per block."""
     regions: list[Region] = []
     rejected: list[Region] = []
-    for b, block in enumerate(blocks, start=1):
-        kept = [ln for ln in block if keep_line(ln, cfg)]
-        dropped = [ln for ln in block if not keep_line(ln, cfg)]
+    for b, block in enumerate(classify_lines(blocks, cfg), start=1):
+        kept = [ln for ln, ok in block if ok]
+        dropped = [ln for ln, ok in block if not ok]
         for group, out, prefix in ((kept, regions, "r"), (dropped, rejected, "x")):
             if not group:
                 continue

@@ -19,7 +19,7 @@ from .config import PreprocessConfig
 class Preprocessed:
     """The cleaned binary image (ink 0, paper 255), its grey twin and how it was made."""
 
-    binary: np.ndarray
+    binary: np.ndarray | None  # full-resolution binary; None when nothing needed it (recognition on grey)
     grey: np.ndarray
     image: np.ndarray  # what the recogniser reads: ``grey`` or ``binary`` ([preprocess] recognize_on)
     to_original: np.ndarray  # 2x3 affine: processed (x, y, 1) -> original (x, y)
@@ -56,11 +56,11 @@ def to_grey(img: np.ndarray, drop_colour: bool = True) -> np.ndarray:
         hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
         sat, val = hsv[:, :, 1], hsv[:, :, 2]
         # a pixel whose chroma is far above the page's is coloured ink, not black type
-        paper_sat = float(np.median(sat))
+        paper_sat = float(np.median(sat[::4, ::4]))
         coloured = (sat.astype(np.int16) > paper_sat + 70) & (val > 60)
         if coloured.any():
             grey = grey.copy()
-            grey[coloured] = int(np.percentile(grey, 90))
+            grey[coloured] = int(np.percentile(grey[::4, ::4], 90))
     return grey
 
 
@@ -214,6 +214,12 @@ def remove_speckles(binary: np.ndarray, max_area: int, isolation: int) -> np.nda
     return small_mask
 
 
+def _binarize(grey: np.ndarray, cfg: PreprocessConfig, window_scale: float = 1.0) -> np.ndarray:
+    if cfg.binarize == "sauvola":
+        return sauvola(grey, max(3, int(cfg.sauvola_window * window_scale)) | 1, cfg.sauvola_k)
+    return np.where(otsu_ink(grey), 0, 255).astype(np.uint8)
+
+
 def flatten_background(grey: np.ndarray, xheight: float | None) -> np.ndarray:
     """Divide by a smooth estimate of the paper, so uneven light and stains go flat."""
     k = int(max(15, 4 * (xheight or 10))) | 1
@@ -274,16 +280,23 @@ def preprocess(img: np.ndarray, cfg: PreprocessConfig, skew_override: float | No
     if cfg.normalize_background:
         grey = flatten_background(grey, xh)
         steps.append("flatten-background")
-    if cfg.binarize == "sauvola":
-        binary = sauvola(grey, cfg.sauvola_window, cfg.sauvola_k)
-    else:
-        binary = np.where(otsu_ink(grey), 0, 255).astype(np.uint8)
-    steps.append(f"binarize({cfg.binarize})")
-
+    need_full_binary = cfg.recognize_on == "binary" or cfg.remove_speckles
     removed: dict[str, int] = {}
-    erase = np.zeros(binary.shape, bool)
+    erase = np.zeros(grey.shape, bool)
+    binary = _binarize(grey, cfg) if need_full_binary else None
+    steps.append(f"binarize({cfg.binarize})")
     if cfg.remove_punch_holes and xh:
-        holes = remove_punch_holes(binary, xh)
+        # holes are large: find them on a reduced copy (x-height ~10 px), then scale the mask back
+        f = min(1.0, 10.0 / xh)
+        small = grey if f == 1.0 else cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        sb = _binarize(small, cfg, window_scale=f) if f < 1.0 or binary is None else binary
+        holes = remove_punch_holes(sb, xh * f)
+        if holes.shape != grey.shape:
+            if holes.any():
+                holes = cv2.resize(holes.astype(np.uint8), (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_NEAREST)
+                holes = cv2.dilate(holes, np.ones((5, 5), np.uint8)).astype(bool)
+            else:
+                holes = np.zeros(grey.shape, bool)
         removed["punch_hole_px"] = int(holes.sum())
         erase |= holes
         steps.append("punch-holes")
@@ -293,18 +306,18 @@ def preprocess(img: np.ndarray, cfg: PreprocessConfig, skew_override: float | No
         erase |= specks
         steps.append("speckles")
     if erase.any():
-        binary[erase] = 255
-        # the grey image loses the same marks, with their soft edges, painted in the paper's own tone
-        grow = cv2.dilate(erase.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (binary == 255)
-        paper = cv2.medianBlur(cv2.resize(grey, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA), 5)
-        paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+        grow = cv2.dilate(erase.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        if binary is not None:
+            binary[erase] = 255
+            grow &= binary == 255
+        # the grey image loses the same marks, with their soft edges, painted in the paper's tone
         grey = grey.copy()
-        grey[grow] = paper[grow]
+        grey[grow] = int(np.percentile(grey[::4, ::4], 90))
 
     return Preprocessed(
         binary=binary,
         grey=grey,
-        image=grey if cfg.recognize_on == "grey" else binary,
+        image=grey if cfg.recognize_on == "grey" else binary,  # type: ignore[arg-type]
         to_original=m[:2].copy(),
         original_size=(w0, h0),
         border=border,

@@ -12,7 +12,8 @@ def sample_page() -> PageResult:
     def line(lid, words, y):
         ws = tuple(Word(t, 0.9, ((10 + 60 * i, y), (60 + 60 * i, y), (60 + 60 * i, y + 20), (10 + 60 * i, y + 20)))
                    for i, t in enumerate(words))
-        return Line(lid, ws, ((10, y), (400, y), (400, y + 20), (10, y + 20)), ((10, y + 18), (400, y + 18)), 0.9)
+        return Line(lid, " ".join(words), ((10, y), (400, y), (400, y + 20), (10, y + 20)),
+                    ((10, y + 18), (400, y + 18)), 0.9, ws)
 
     typed = Region("r001", ((5, 5), (405, 5), (405, 60), (5, 60)),
                    (line("r001_l001", ["Реза", "Руста", "<script>&"], 10), line("r001_l002", ["19.XII.55"], 35)))

@@ -64,6 +64,17 @@ def test_rescale_upsamples_small_text_only():
     assert preprocess(big, CFG).scale == 1.0
 
 
+def test_punch_holes_erased_from_the_recognised_image():
+    page = render_page(RUSSIAN_LINES, margin=200, size=(850, 1100), font_px=16)
+    cv2.circle(page, (40, 500), 25, 0, -1)
+    pp = preprocess(page, CFG)
+    assert pp.removed["punch_hole_px"] > 0
+    cx, cy = pp.map_points(np.array([[0, 0]]))[0]  # processed origin in the original
+    s = pp.scale
+    y, x = int((500 - cy) * s), int((40 - cx) * s)
+    assert pp.image[y - 5:y + 5, x - 5:x + 5].min() > 150  # paper where the hole was
+
+
 def test_punch_holes_removed_text_kept():
     page = render_page(RUSSIAN_LINES, margin=200)
     cv2.circle(page, (60, 700), 45, 0, -1)  # a solid hole
@@ -95,10 +106,10 @@ def test_speckles_removed_full_stops_kept():
 def test_colour_ink_dropped_from_grey():
     page = cv2.cvtColor(render_page(RUSSIAN_LINES[:3], size=(1200, 600), margin=60), cv2.COLOR_GRAY2BGR)
     cv2.line(page, (50, 500), (1100, 500), (200, 40, 40), 6)  # blue pencil underline (BGR)
-    pp = preprocess(page, CFG)
+    pp = preprocess(page, PreprocessConfig(recognize_on="binary"))
     row = pp.binary.shape[0] * 500 // 600
     assert (pp.binary[row - 3:row + 4] == 0).sum() < 50
-    off = preprocess(page, PreprocessConfig(grayscale=False))
+    off = preprocess(page, PreprocessConfig(grayscale=False, recognize_on="binary"))
     assert (off.binary[row - 3:row + 4] == 0).sum() > 1000
 
 

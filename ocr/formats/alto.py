@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..model import PageResult, bbox
+from ..model import PageResult, Word, bbox
 
 NS = "http://www.loc.gov/standards/alto/ns-v4#"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -54,7 +54,9 @@ def to_alto(page: PageResult, creator: str, software_version: str) -> bytes:
             _box(tl, ln.polygon)
             if len(ln.baseline) >= 2:
                 tl.set("BASELINE", " ".join(f"{x},{y}" for x, y in ln.baseline))
-            for j, w in enumerate(ln.words):
+            words = ln.words or tuple(Word(t, ln.conf if ln.conf is not None else 1.0, ln.polygon)
+                                      for t in ln.text.split())
+            for j, w in enumerate(words):
                 if j:
                     _sub(tl, "SP")
                 s = _sub(tl, "String", ID=f"a_{ln.id}_w{j:03d}", CONTENT=w.text, WC=f"{min(1.0, max(0.0, w.conf)):.3f}")

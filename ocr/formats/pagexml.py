@@ -29,7 +29,8 @@ def _text_equiv(parent: etree._Element, text: str, conf: float | None, index: in
     _sub(te, "Unicode").text = text
 
 
-def to_pagexml(page: PageResult, creator: str, created: _dt.datetime | None = None) -> bytes:
+def to_pagexml(page: PageResult, creator: str, created: _dt.datetime | None = None,
+               metadata: dict[str, str] | None = None) -> bytes:
     """Serialise a page. Regions the recogniser rejected are kept (type ``other``) but left out of the reading order."""
     now = (created or _dt.datetime.now(_dt.timezone.utc)).replace(microsecond=0).isoformat()
     root = etree.Element(f"{{{NS}}}PcGts", nsmap={None: NS, "xsi": XSI})
@@ -49,6 +50,9 @@ def to_pagexml(page: PageResult, creator: str, created: _dt.datetime | None = No
         labels = _sub(item, "Labels")
         _sub(labels, "Label", value=name, type="engine")
         _sub(labels, "Label", value=version, type="version")
+
+    for name, value in (metadata or {}).items():
+        _sub(md, "MetadataItem", type="other", name=name, value=value)
 
     pg = _sub(root, "Page", imageFilename=page.image_name, imageWidth=str(page.width), imageHeight=str(page.height))
     if page.orientation:
@@ -81,6 +85,10 @@ def to_pagexml(page: PageResult, creator: str, created: _dt.datetime | None = No
                 _sub(we, "Coords", points=_points(w.polygon))
                 _text_equiv(we, w.text, w.conf)
             _text_equiv(tl, ln.text, ln.conf)
-        region_conf = sum(ln.conf for ln in r.lines) / len(r.lines) if r.lines else None
+        confs = [ln.conf for ln in r.lines if ln.conf is not None]
+        region_conf = sum(confs) / len(confs) if confs else None
         _text_equiv(reg, "\n".join(ln.text for ln in r.lines), region_conf)
+    for g in page.graphics:
+        ge = _sub(pg, "GraphicRegion", id=g.id, type=g.type)
+        _sub(ge, "Coords", points=_points(g.polygon))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -1,0 +1,1 @@
+"""Synthetic scanned Soviet memos with exact ground truth (``memo-ocr synth``)."""

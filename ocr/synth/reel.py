@@ -1,0 +1,79 @@
+"""Make a synthetic reel: page images and their PAGE XML ground truth, bit-identical for one seed."""
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..formats import atomic
+from ..formats.pagexml import to_pagexml
+from ..model import Graphic, Line, PageResult, Region
+from .content import SEED, SEED_LEGACY, generate_memo
+from .render import render_memo
+from .scan import ScanSettings, scan, transform
+
+FIXED_TIME = _dt.datetime(1955, 12, 16, tzinfo=_dt.timezone.utc)  # no wall-clock time in the output: same bytes
+PRODUCTION = {"typewritten": "typewritten", "handwritten": "handwritten-cursive", "stamp": "printed"}
+
+
+def make_page(page_id: str, seed: int, index: int, settings: ScanSettings,
+              seed_memo: bool) -> tuple[bytes, bytes, str | None, dict]:
+    """One page: (JPEG bytes, PAGE XML bytes, legacy transcription or None, facts)."""
+    rng = np.random.default_rng([seed, index])
+    memo = SEED if seed_memo else generate_memo(rng)
+    rendered = render_memo(rng, memo)
+    scanned = scan(rng, rendered, settings)
+    h, w = scanned.image.shape[:2]
+    regions: list[Region] = []
+    order = {"typewritten": 0, "handwritten": 1, "stamp": 2}  # typed body first, then annotations
+    for r in sorted(rendered.regions, key=lambda r: order[r.kind]):
+        lines = tuple(Line(f"{r.id}_l{i:03d}", ln.text, tuple(transform(scanned.to_image, ln.poly, w, h)))
+                      for i, ln in enumerate(r.lines, start=1))
+        allpts = np.vstack([ln.poly for ln in r.lines])
+        x0, y0 = allpts.min(axis=0)
+        x1, y1 = allpts.max(axis=0)
+        if r.kind == "typewritten":
+            poly = transform(scanned.to_image, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]), w, h)
+        else:
+            poly = _hull(transform(scanned.to_image, allpts, w, h))
+        regions.append(Region(r.id, tuple(poly), lines, production=PRODUCTION[r.kind], type=r.type,
+                              note="structure {type:stamp-text;}" if r.kind == "stamp" else ""))
+    graphics = [Graphic(s.id, tuple(transform(scanned.to_image, s.poly, w, h)), "stamp") for s in rendered.stamps]
+    facts = {"skew_deg": f"{scanned.skew:.2f}", "grey": str(scanned.grey).lower(),
+             "jpeg_quality": str(scanned.jpeg_quality), "seed": f"{seed}/{index}",
+             **{f"font_{k}": v for k, v in rendered.fonts_used.items()}}
+    page = PageResult(page_id, f"{page_id}.jpg", w, h, regions, graphics=graphics, orientation=-scanned.skew,
+                      steps=[], engines={}, info={})
+    xml = to_pagexml(page, "memo-ocr synth (ground truth)", created=FIXED_TIME,
+                     metadata={k: v for k, v in sorted(facts.items())})
+    ok, jpg = cv2.imencode(".jpg", scanned.image, [cv2.IMWRITE_JPEG_QUALITY, scanned.jpeg_quality])
+    if not ok:
+        raise RuntimeError(f"cannot encode page {page_id}")
+    legacy = SEED_LEGACY if seed_memo else None
+    return jpg.tobytes(), xml, legacy, facts
+
+
+def _hull(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    hull = cv2.convexHull(np.array(points, dtype=np.int32)).reshape(-1, 2)
+    return [(int(x), int(y)) for x, y in hull]
+
+
+def make_reel(out: Path, gt_out: Path, pages: int, seed: int, *, prefix: str = "memo",
+              with_seed_memo: bool = True, settings: ScanSettings = ScanSettings(), progress=None) -> list[str]:
+    """Write ``pages`` pages (the seed memo first, if asked) and return their ids."""
+    out.mkdir(parents=True, exist_ok=True)
+    gt_out.mkdir(parents=True, exist_ok=True)
+    ids = []
+    for i in range(pages):
+        pid = f"{prefix}-{i + 1:04d}"
+        jpg, xml, legacy, _ = make_page(pid, seed, i, settings, with_seed_memo and i == 0)
+        atomic.write_bytes(out / f"{pid}.jpg", jpg)
+        atomic.write_bytes(gt_out / f"{pid}.page.xml", xml)
+        if legacy:
+            atomic.write_text(gt_out / f"{pid}.legacy.txt", legacy)
+        ids.append(pid)
+        if progress:
+            progress(pid)
+    return ids

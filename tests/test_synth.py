@@ -1,0 +1,107 @@
+"""The synthetic reel: reproducible bytes, valid ground truth that matches the ink, true skew."""
+import hashlib
+
+import cv2
+import numpy as np
+import pytest
+from lxml import etree
+
+pytest.importorskip("pymorphy3")
+pytest.importorskip("wordfreq")
+
+from ocr.formats.readers import read_transcription  # noqa: E402
+from ocr.formats.validate import validate  # noqa: E402
+from ocr.preprocess import measure_skew, otsu_ink  # noqa: E402
+from ocr.synth.content import SEED_LEGACY, generate_memo  # noqa: E402
+from ocr.synth.reel import make_page, make_reel  # noqa: E402
+from ocr.synth.scan import ScanSettings  # noqa: E402
+
+NS = {"pc": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return make_page("memo-0002", 5, 1, ScanSettings(), False)
+
+
+def test_same_seed_same_bytes_other_seed_other_page(generated):
+    again = make_page("memo-0002", 5, 1, ScanSettings(), False)
+    assert hashlib.sha256(again[0]).digest() == hashlib.sha256(generated[0]).digest()
+    assert again[1] == generated[1]
+    other = generate_memo(np.random.default_rng([6, 1]))
+    assert other.paragraphs != generate_memo(np.random.default_rng([5, 1])).paragraphs
+
+
+def test_ground_truth_is_valid_and_has_every_kind(generated, tmp_path):
+    jpg, xml, legacy, facts = generated
+    assert validate(xml) == []
+    doc = etree.fromstring(xml)
+    prods = {r.get("production") for r in doc.iterfind(".//pc:TextRegion", NS)}
+    assert {"typewritten", "handwritten-cursive"} <= prods
+    types = {r.get("type") for r in doc.iterfind(".//pc:TextRegion", NS)}
+    assert "signature-mark" in types and "marginalia" in types
+    p = tmp_path / "g.page.xml"
+    p.write_bytes(xml)
+    kinds = {ln.kind for ln in read_transcription(p)}
+    assert {"typewritten", "handwritten"} <= kinds
+    img = cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_UNCHANGED)
+    page = doc.find("pc:Page", NS)
+    assert (int(page.get("imageWidth")), int(page.get("imageHeight"))) == (img.shape[1], img.shape[0])
+    assert legacy is None and float(facts["skew_deg"]) == -float(page.get("orientation", "0"))
+
+
+def test_seed_memo_content_and_legacy():
+    jpg, xml, legacy, _ = make_page("memo-0001", 83, 0, ScanSettings(degrade=False), True)
+    text = xml.decode()
+    for must in ("Реза Руста", "(И. Виноградов)", "И. Виноградов", "13.I.56г.", "19.XII.55", "исполнено",
+                 "к возврату", "№ 25-С-2461", "выехали в командировку"):
+        assert must in text, must
+    assert "Реаа" not in text and legacy == SEED_LEGACY and "Реаа Руста" in legacy
+    assert 'type="stamp"' in text and "stamp-text" in text
+
+
+def _mask(shape, polys):
+    m = np.zeros(shape, np.uint8)
+    for poly in polys:
+        cv2.fillPoly(m, [np.array(poly, np.int32)], 1)
+    return m.astype(bool)
+
+
+def _polys(doc, xpath):
+    out = []
+    for c in doc.iterfind(xpath, NS):
+        out.append([[int(v) for v in p.split(",")] for p in c.get("points").split()])
+    return out
+
+
+def test_clean_page_ink_lies_in_the_ground_truth_boxes():
+    jpg, xml, _, _ = make_page("memo-0003", 9, 2, ScanSettings(degrade=False), False)
+    img = cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    doc = etree.fromstring(xml)
+    lines = _polys(doc, ".//pc:TextLine/pc:Coords")
+    stamps = _polys(doc, ".//pc:GraphicRegion/pc:Coords")
+    ink = img < 160
+    for poly in lines:  # every line box holds rendered ink
+        m = _mask(img.shape, [poly])
+        assert (ink & m).sum() > 0.02 * m.sum(), poly
+    covered = _mask(img.shape, lines + stamps)
+    covered = cv2.dilate(covered.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    outside = (ink & ~covered).sum() / ink.sum()
+    assert outside < 0.01, outside
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_recorded_skew_matches_the_rendered_one(seed):
+    jpg, xml, _, facts = make_page("memo-0004", seed, 3, ScanSettings(), False)
+    img = cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    skew = float(facts["skew_deg"])
+    measured, _, note = measure_skew(otsu_ink(img), 5.0, 5, 1.5)
+    assert measured == pytest.approx(skew, abs=0.25), note
+
+
+def test_make_reel_writes_images_ground_truth_and_legacy(tmp_path):
+    ids = make_reel(tmp_path / "scans", tmp_path / "gt", 2, 7, settings=ScanSettings(degrade=False))
+    assert ids == ["memo-0001", "memo-0002"]
+    assert (tmp_path / "scans" / "memo-0002.jpg").stat().st_size > 10000
+    assert (tmp_path / "gt" / "memo-0001.legacy.txt").read_text(encoding="utf-8") == SEED_LEGACY
+    assert validate(tmp_path / "gt" / "memo-0002.page.xml") == []

@@ -79,7 +79,9 @@ def main() -> int:
                     stages[k] = stages.get(k, 0.0) + v
         c_plain = sum((char_counts(gts[k], plain[k]) for k in gts), Counts())
         c_ours = sum((char_counts(gts[k], ours[k]) for k in gts), Counts())
-        results[sub] = {"pages": len(imgs), "lang": lang, "failed": failed,
+        detail = {k: {"ref": len(gts[k]), "plain_edits": char_counts(gts[k], plain[k]).edits,
+                      "memo_ocr_edits": char_counts(gts[k], ours[k]).edits} for k in gts}
+        results[sub] = {"pages": len(imgs), "lang": lang, "failed": failed, "detail": detail,
                         "plain": {"edits": c_plain.edits, "ref": c_plain.ref_len, "seconds": t_plain},
                         "memo_ocr": {"edits": c_ours.edits, "ref": c_ours.ref_len, "seconds": t_pipe,
                                      "stage_seconds_per_page": {k: v / len(imgs) for k, v in stages.items()}}}

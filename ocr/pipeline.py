@@ -91,8 +91,17 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config) -> list[list[tuple[
     return out
 
 
+def order_blocks(blocks: list[list[RawLine]], mode: str) -> list[list[RawLine]]:
+    """Reading order of blocks: the engine's, or top-down by each block's first line (single-column memos)."""
+    blocks = [b for b in blocks if b]
+    if mode == "top-down":
+        return sorted(blocks, key=lambda b: (min(ln.box[1] for ln in b), min(ln.box[0] for ln in b)))
+    return blocks
+
+
 def build_regions(pp: Preprocessed, blocks: list[list[RawLine]], cfg: Config) -> list[Region]:
     """Regions in reading order; lines classified as noise go to a rejected region per block."""
+    blocks = order_blocks(blocks, cfg.tesseract.reading_order)
     regions: list[Region] = []
     rejected: list[Region] = []
     for b, block in enumerate(classify_lines(blocks, cfg), start=1):

@@ -47,20 +47,39 @@ def _affine(m: np.ndarray) -> np.ndarray:
     return np.vstack([m, [0.0, 0.0, 1.0]])
 
 
-def to_grey(img: np.ndarray, drop_colour: bool = True) -> np.ndarray:
-    """Grey image; on colour scans strongly coloured ink (pens, stamps) is turned to paper."""
+def to_grey(img: np.ndarray, drop_colour: bool = True, min_chroma: float = 8.0) -> np.ndarray:
+    """Grey image; on colour scans, coloured ink (pen, pencil, stamps) is turned to paper.
+
+    A pixel counts as coloured ink when it is darker than the paper and its
+    chroma (CIELAB a*, b*) leaves the line from neutral grey to the paper's own
+    tint by more than ``min_chroma``: black type and aged paper lie on that
+    line, blue and violet ink and red pencil do not.
+    """
     if img.ndim == 2:
         return img
     grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    if drop_colour:
-        hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
-        sat, val = hsv[:, :, 1], hsv[:, :, 2]
-        # a pixel whose chroma is far above the page's is coloured ink, not black type
-        paper_sat = float(np.median(sat[::4, ::4]))
-        coloured = (sat.astype(np.int16) > paper_sat + 70) & (val > 60)
-        if coloured.any():
-            grey = grey.copy()
-            grey[coloured] = int(np.percentile(grey[::4, ::4], 90))
+    if not drop_colour:
+        return grey
+    lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)
+    sample = lab[::4, ::4].reshape(-1, 3).astype(np.float32)
+    light = sample[:, 0] >= np.percentile(sample[:, 0], 60)
+    paper = np.median(sample[light], axis=0)
+    a = lab[:, :, 1].astype(np.float32) - 128
+    b = lab[:, :, 2].astype(np.float32) - 128
+    t = np.array([paper[1] - 128, paper[2] - 128], np.float32)
+    norm = float(np.hypot(*t))
+    if norm > 1e-3:
+        t /= norm
+        proj = np.maximum(a * t[0] + b * t[1], 0)
+        ra, rb = a - proj * t[0], b - proj * t[1]
+    else:
+        ra, rb = a, b
+    coloured = (np.hypot(ra, rb) > min_chroma) & (lab[:, :, 0].astype(np.float32) < paper[0] - 15)
+    if coloured.any():
+        coloured = cv2.dilate(coloured.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        black = grey < np.percentile(grey[::4, ::4], 5)  # never erase the darkest (typed) ink
+        grey = grey.copy()
+        grey[coloured & ~black] = int(np.percentile(grey[::4, ::4], 90))
     return grey
 
 

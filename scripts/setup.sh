@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install everything memo-ocr needs on a Debian machine: Tesseract with Russian, English and
+# German data, the fonts the synthetic reel uses, and a virtual environment (.venv) with the
+# package, its PDF and synth extras and the test tools. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+APT_PACKAGES="tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng tesseract-ocr-deu \
+  fonts-dejavu-core fonts-freefont-ttf fonts-urw-base35 fonts-cmu"
+missing=""
+for p in $APT_PACKAGES; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "setup: installing Debian packages:$missing" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  if ! "$PY" -m venv .venv 2>/dev/null; then
+    echo "setup: installing python3-venv" >&2
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+    rm -rf .venv
+    "$PY" -m venv .venv
+  fi
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[pdf,synth,test]'
+echo "setup: done ($(.venv/bin/memo-ocr --version), $(tesseract --version 2>&1 | head -1))" >&2

@@ -1,0 +1,31 @@
+"""Integration on real typescripts from ../shared/data/ehri (skipped where that folder is absent)."""
+import pytest
+
+from ocr.config import Config
+from ocr.engines.tesseract import TesseractEngine
+from ocr.formats.readers import read_transcription
+from ocr.loader import PageRef
+from ocr.metrics import cer
+from ocr.pipeline import recognize_page
+
+from .conftest import SHARED, have_tesseract, needs_shared
+
+EHRI = SHARED / "data" / "ehri"
+pytestmark = [needs_shared, pytest.mark.skipif(not have_tesseract("eng", "deu"), reason="tesseract eng+deu missing")]
+
+
+@pytest.mark.parametrize("page,lang,bound", [
+    ("german/EHRI-NISKO-19391112_DE_02", "deu", 0.04),  # plain tesseract misses its last paragraph (CER ~38 %)
+    ("german/EHRI-NISKO-19391112_DE_01", "deu", 0.04),  # blue underlines: coloured ink dropped
+    ("english/EHRI-BF-19380509b_EN_01", "eng", 0.04),  # ~100 ppi: upscaled before recognition
+])
+def test_real_pages_read_within_bounds(page, lang, bound):
+    img = EHRI / f"{page}.jpg"
+    cfg = Config().replace("run", lang=lang)
+    result = recognize_page(PageRef(img.stem, img), cfg, TesseractEngine(lang, cfg.tesseract))
+    ref = " ".join(ln.text for ln in read_transcription(img.with_suffix(".xml")))
+    hyp = " ".join(ln.text for ln in result.kept_lines())
+    assert cer(ref, hyp) < bound
+    # coordinates are in the original image: every line lies inside it
+    for ln in result.kept_lines():
+        assert all(0 <= x < result.width and 0 <= y < result.height for x, y in ln.polygon)

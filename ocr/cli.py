@@ -40,7 +40,8 @@ def main() -> None:
 @click.option("--lang", help="Tesseract language(s), e.g. rus, eng, deu, rus+eng (overrides [run] lang).")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: [run] workers, 0 = cores).")
 @click.option("--gt", "gt_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Ground-truth folder (PAGE XML, ALTO or .txt by page id): print an accuracy table after the run.")
+              help="Ground-truth folder (PAGE XML, ALTO or .txt by page id): print the accuracy table after "
+                   "the run and write OUT/report/report.html and report.json (as `memo-ocr score`).")
 @click.option("--deskew-angle", type=float, default=None,
               help="Override the measured skew for every page (degrees, counter-clockwise positive).")
 @click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
@@ -55,7 +56,7 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, no_pr
     from . import config as cfgmod
     from .loader import expand_inputs
     from .pipeline import run_reel
-    from .report import score_run, summary_table
+    from .score import pair_inputs, score_pairs, summary_table, write_reports
 
     try:
         cfg = cfgmod.load(config_path)
@@ -73,10 +74,14 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, no_pr
     click.echo(f"{s['ok']} of {s['pages']} pages done, {s['failed']} failed, {s['seconds']} s "
                f"({s['pages_per_minute']} pages/min); details in {out_dir / 'run.json'}", err=True)
     if gt_dir:
-        ok_ids = [p.page_id for p in report.pages if p.status == "ok"]
-        scores = score_run(out_dir, gt_dir, sorted(ok_ids))
-        if scores:
-            click.echo(summary_table(scores))
+        ids = {p.page_id: Path(p.source) for p in report.pages}
+        pairs = [(pid, h, g) for pid, h, g in pair_inputs(out_dir, gt_dir) if pid in ids]
+        if pairs:
+            prof = cfg.score.get_profile()
+            pages = score_pairs(pairs, prof, gt_root=gt_dir, images=ids)
+            click.echo(summary_table(pages))
+            write_reports(pages, prof, str(out_dir), str(gt_dir), out_dir / "report")
+            click.echo(f"accuracy report: {out_dir / 'report' / 'report.html'}", err=True)
         else:
             click.echo(f"memo-ocr: no ground truth in {gt_dir} matches the page ids of this run", err=True)
     if "engine_error" in report.meta:
@@ -85,27 +90,48 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, no_pr
     sys.exit(1 if report.failed else 0)
 
 
-@main.command()
+@main.command(epilog="""
+\b
+Exit status: 0 scored; 1 some files could not be read (named in the table); 2 usage error,
+or no page id found on both sides; 3 bad configuration or unknown profile.
+""")
 @click.argument("hyp", type=click.Path(exists=True, path_type=Path))
 @click.option("--gt", "gt", required=True, type=click.Path(exists=True, path_type=Path),
               help="Ground truth: a file or a folder (PAGE XML, ALTO or text, matched by page id).")
-def score(hyp, gt):
-    """Score transcriptions (PAGE XML, ALTO or text; a file or a folder) against ground truth."""
-    from .formats.readers import index_folder, page_id_of
-    from .report import find_legacy, score_page, summary_table
+@click.option("-o", "--out", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write report.json and report.html (opens from disk) to this folder.")
+@click.option("--profile", help="Normalisation profile: strict, archival, archival-pre1918 or one of config.toml.")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="config.toml with [score] profile and custom profiles.")
+@click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of page images for the HTML report (default: the sources in HYP/run.json).")
+def score(hyp, gt, report_dir, profile, config_path, images):
+    """Score transcriptions (PAGE XML, ALTO or text; a file or a folder) against ground truth.
 
-    if hyp.is_file() and gt.is_file():
-        pairs = [(page_id_of(gt) or gt.stem, hyp, gt)]
-    else:
-        hyps = index_folder(hyp) if hyp.is_dir() else {page_id_of(hyp) or hyp.stem: hyp}
-        gts = index_folder(gt) if gt.is_dir() else {page_id_of(gt) or gt.stem: gt}
-        pairs = [(pid, hyps.get(pid), g) for pid, g in sorted(gts.items()) if pid in hyps]
-    if not pairs:
+    Prints CER/WER per page (page reading order and order-free), per region kind, the
+    archive's legacy transcription where a <page id>.legacy.txt lies beside the ground truth,
+    and micro and macro averages. A ground-truth page without a hypothesis counts as empty output.
+    """
+    from . import config as cfgmod
+    from .score import images_from_folder, images_from_run, pair_inputs, score_pairs, summary_table, write_reports
+
+    try:
+        cfg = cfgmod.load(config_path)
+        prof = cfg.score.get_profile(profile)
+    except MemoOcrError as e:
+        _fail(e)
+    pairs = pair_inputs(hyp, gt)
+    if not any(h for _, h, _ in pairs):
         click.echo("memo-ocr: error: no page id is found on both sides", err=True)
         sys.exit(2)
-    scores = [score_page(pid, h, g, find_legacy(g)) for pid, h, g in pairs]
-    click.echo(summary_table(scores))
-    sys.exit(1 if any(s.error for s in scores) else 0)
+    imgs = images_from_folder(images) if images else images_from_run(hyp)
+    pages = score_pairs(pairs, prof, gt_root=gt if gt.is_dir() else None, images=imgs)
+    click.echo(summary_table(pages))
+    click.echo(f"profile: {prof.name}", err=True)
+    if report_dir:
+        write_reports(pages, prof, str(hyp), str(gt), report_dir)
+        click.echo(f"report: {report_dir / 'report.html'}", err=True)
+    sys.exit(1 if any(p.error for p in pages) else 0)
 
 
 @main.command()

@@ -71,14 +71,34 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class ScoreConfig:
+    profile: str = _opt("strict", doc="normalisation profile: strict, archival, archival-pre1918 or one in profiles")
+    profiles: dict = field(default_factory=dict, metadata={"doc": "custom profiles: name -> table"})
+
+    def get_profile(self, name: str | None = None):
+        """The named profile (default: ``profile``), built-in or custom; ConfigError if unknown."""
+        from .metrics import BUILTIN_PROFILES
+
+        name = name or self.profile
+        if name in self.profiles:
+            return self.profiles[name]
+        if name in BUILTIN_PROFILES:
+            return BUILTIN_PROFILES[name]
+        known = ", ".join(sorted(set(BUILTIN_PROFILES) | set(self.profiles)))
+        raise ConfigError(f"unknown normalisation profile {name!r}; allowed profiles are {known}")
+
+
+@dataclass(frozen=True)
 class Config:
     run: RunConfig = field(default_factory=RunConfig)
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     tesseract: TesseractConfig = field(default_factory=TesseractConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    score: ScoreConfig = field(default_factory=ScoreConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The configuration as config.toml tables (``from_dict`` reads it back)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     def digest(self) -> str:
         """A short hash of the effective configuration (for ledgers and reports)."""
@@ -87,13 +107,57 @@ class Config:
 
     def replace(self, section: str, **values: Any) -> "Config":
         """A copy with some keys of one section changed, validated like the file."""
-        merged = self.to_dict()
-        merged[section].update(values)
-        return from_dict(merged, source="override")
+        return dataclasses.replace(self, **{section: from_dict({section: {
+            **_plain(getattr(self, section)), **values}}, source="override").__getattribute__(section)})
+
+
+def _profiles(value: Any, source: str) -> dict:
+    """Validate ``[score.profiles.NAME]`` tables into Profile objects."""
+    from .metrics import BUILTIN_PROFILES, Profile
+
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: [score] profiles must be tables [score.profiles.NAME]")
+    flags = [f.name for f in dataclasses.fields(Profile) if f.name not in ("name", "replace")]
+    out = {}
+    for name, table in value.items():
+        where = f"{source}: [score.profiles.{name}]"
+        if name in BUILTIN_PROFILES:
+            raise ConfigError(f"{where}: {name!r} is a built-in profile; choose another name")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: must be a table of keys")
+        kwargs: dict[str, Any] = {}
+        for key, v in table.items():
+            if key == "replace":
+                if not isinstance(v, dict) or not all(isinstance(a, str) and isinstance(b, str) and a
+                                                      for a, b in v.items()):
+                    raise ConfigError(f"{where} replace: expected a table of non-empty strings, e.g. {{ \"ѣ\" = \"е\" }}")
+                kwargs["replace"] = tuple(v.items())
+            elif key in flags:
+                if not isinstance(v, bool):
+                    raise ConfigError(f"{where} {key} = {v!r}: allowed values are true, false")
+                kwargs[key] = v
+            else:
+                raise ConfigError(f"{where}: unknown key {key}; allowed keys are {', '.join(flags + ['replace'])}")
+        out[name] = Profile(name, **kwargs)
+    return out
+
+
+def _plain(section_obj: Any) -> dict[str, Any]:
+    """A section's keys as they would be written in config.toml (custom profiles back to tables)."""
+    out = {}
+    for f in dataclasses.fields(section_obj):
+        v = getattr(section_obj, f.name)
+        if f.name == "profiles":
+            v = {n: {**{k: x for k, x in dataclasses.asdict(p).items() if k not in ("name", "replace")},
+                     "replace": dict(p.replace)} for n, p in v.items()}
+        out[f.name] = v
+    return out
 
 
 def _check(section: str, f: dataclasses.Field, value: Any, source: str) -> Any:
     where = f"{source}: [{section}] {f.name} = {value!r}"
+    if f.type in ("dict", dict):
+        return _profiles(value, source)
     want = f.type if isinstance(f.type, type) else {"bool": bool, "int": int, "float": float, "str": str}[f.type]
     if want is bool:
         if not isinstance(value, bool):
@@ -143,7 +207,12 @@ def from_dict(data: dict[str, Any], source: str = "config") -> Config:
                 )
             kwargs[key] = _check(name, known[key], value, source)
         built[name] = cls(**kwargs)
-    return Config(**built)
+    cfg = Config(**built)
+    try:
+        cfg.score.get_profile()
+    except ConfigError as e:
+        raise ConfigError(f"{source}: [score] profile: {e}") from None
+    return cfg
 
 
 def load(path: str | Path | None) -> Config:

@@ -74,12 +74,13 @@ def to_grey(img: np.ndarray, drop_colour: bool = True, min_chroma: float = 8.0) 
         ra, rb = a - proj * t[0], b - proj * t[1]
     else:
         ra, rb = a, b
-    coloured = (np.hypot(ra, rb) > min_chroma) & (lab[:, :, 0].astype(np.float32) < paper[0] - 15)
+    lum = lab[:, :, 0]
+    # near-black pixels have unreliable chroma (JPEG colour fringes on type): never taken as coloured
+    coloured = (np.hypot(ra, rb) > min_chroma) & (lum < paper[0] - 15) & (lum > 40)
     if coloured.any():
-        coloured = cv2.dilate(coloured.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        black = grey < np.percentile(grey[::4, ::4], 5)  # never erase the darkest (typed) ink
+        coloured = cv2.dilate(coloured.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (lum > 40)
         grey = grey.copy()
-        grey[coloured & ~black] = int(np.percentile(grey[::4, ::4], 90))
+        grey[coloured] = int(np.percentile(grey[::4, ::4], 90))
     return grey
 
 

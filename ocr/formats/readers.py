@@ -19,6 +19,36 @@ SUFFIXES = (".page.xml", ".alto.xml", ".gt.txt", ".xml", ".txt")
 class TLine:
     text: str
     kind: str = "unknown"
+    poly: tuple[tuple[int, int], ...] = ()  # in the page image's pixels, where the file gives it
+    region: str = ""  # id of the region it belongs to
+
+
+@dataclass(frozen=True)
+class TRegion:
+    id: str
+    kind: str
+    poly: tuple[tuple[int, int], ...]
+
+
+@dataclass
+class Transcription:
+    """A page's lines in reading order, its regions and the image it describes (where the file says)."""
+
+    lines: list[TLine]
+    regions: list[TRegion]
+    image: str = ""
+    size: tuple[int, int] | None = None
+
+
+def _pts(s: str | None) -> tuple[tuple[int, int], ...]:
+    out = []
+    for p in (s or "").split():
+        try:
+            x, y = p.split(",")
+            out.append((int(float(x)), int(float(y))))
+        except ValueError:
+            return ()
+    return tuple(out)
 
 
 def page_id_of(path: Path) -> str | None:
@@ -61,6 +91,11 @@ def _kind_from_page_region(region: etree._Element) -> str:
 
 def read_transcription(path: str | Path) -> list[TLine]:
     """Lines of a PAGE XML, ALTO or plain-text file; GroundTruthError if it cannot be read."""
+    return read_page(path).lines
+
+
+def read_page(path: str | Path) -> Transcription:
+    """Lines, regions and image reference of a PAGE XML, ALTO or plain-text file."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -72,10 +107,10 @@ def read_transcription(path: str | Path) -> list[TLine]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise GroundTruthError(f"{p}: not UTF-8 text") from None
-    return [TLine(line) for line in text.splitlines()]
+    return Transcription([TLine(line) for line in text.splitlines()], [])
 
 
-def _read_xml(p: Path, raw: bytes) -> list[TLine]:
+def _read_xml(p: Path, raw: bytes) -> Transcription:
     if not raw.strip():
         raise GroundTruthError(f"{p}: empty file")
     try:
@@ -112,13 +147,13 @@ def _line_text_page(line: etree._Element, q) -> str | None:
     return None
 
 
-def _read_page(root: etree._Element, ns: str) -> list[TLine]:
+def _read_page(root: etree._Element, ns: str) -> Transcription:
     def q(tag: str) -> str:
         return f"{{{ns}}}{tag}" if ns else tag
 
     page = root.find(q("Page"))
     if page is None:
-        return []
+        return Transcription([], [])
     regions = {r.get("id"): r for r in page.iter(q("TextRegion"))}
     order: list[str] = []
     ro = page.find(q("ReadingOrder"))
@@ -129,21 +164,44 @@ def _read_page(root: etree._Element, ns: str) -> list[TLine]:
     # regions outside the reading order come after it, in document order (rejected ones included only if transcribed)
     order += [rid for rid in regions if rid not in order and (regions[rid].get("type") != "other")]
     out: list[TLine] = []
+    regs: list[TRegion] = []
     for rid in order:
         reg = regions[rid]
         kind = _kind_from_page_region(reg)
+        c = reg.find(q("Coords"))
+        regs.append(TRegion(rid, kind, _pts(c.get("points")) if c is not None else ()))
         for line in reg.findall(q("TextLine")):
             text = _line_text_page(line, q)
             if text is not None:
-                out.append(TLine(text, kind))
-    return out
+                lc = line.find(q("Coords"))
+                out.append(TLine(text, kind, _pts(lc.get("points")) if lc is not None else (), rid))
+    for g in page.iter(q("GraphicRegion")):
+        if (g.get("type") or "") == "stamp":
+            c = g.find(q("Coords"))
+            regs.append(TRegion(g.get("id") or "", "stamp", _pts(c.get("points")) if c is not None else ()))
+    size = None
+    if page.get("imageWidth") and page.get("imageHeight"):
+        size = (int(page.get("imageWidth")), int(page.get("imageHeight")))
+    return Transcription(out, regs, page.get("imageFilename") or "", size)
 
 
-def _read_alto(root: etree._Element, ns: str) -> list[TLine]:
+def _box_attrs(el: etree._Element) -> tuple[tuple[int, int], ...]:
+    try:
+        x, y = int(float(el.get("HPOS"))), int(float(el.get("VPOS")))
+        w, h = int(float(el.get("WIDTH"))), int(float(el.get("HEIGHT")))
+    except (TypeError, ValueError):
+        return ()
+    return ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
+
+
+def _read_alto(root: etree._Element, ns: str) -> Transcription:
     def q(tag: str) -> str:
         return f"{{{ns}}}{tag}" if ns else tag
 
     out: list[TLine] = []
+    regs: list[TRegion] = []
+    for block in root.iter(q("TextBlock")):
+        regs.append(TRegion(block.get("ID") or "", "typewritten", _box_attrs(block)))
     for line in root.iter(q("TextLine")):
         parts: list[str] = []
         for el in line:
@@ -156,5 +214,13 @@ def _read_alto(root: etree._Element, ns: str) -> list[TLine]:
                 parts.append(el.get("CONTENT", ""))
         text = "".join(parts) if any(etree.QName(el).localname == "SP" for el in line) else " ".join(
             p for p in parts)
-        out.append(TLine(text, "typewritten"))
-    return out
+        out.append(TLine(text, "typewritten", _box_attrs(line)))
+    fn = root.find(f"{q('Description')}/{q('sourceImageInformation')}/{q('fileName')}")
+    page = root.find(f"{q('Layout')}/{q('Page')}")
+    size = None
+    if page is not None and page.get("WIDTH") and page.get("HEIGHT"):
+        try:
+            size = (int(float(page.get("WIDTH"))), int(float(page.get("HEIGHT"))))
+        except ValueError:
+            size = None
+    return Transcription(out, regs, (fn.text or "").strip() if fn is not None else "", size)

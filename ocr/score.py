@@ -1,0 +1,512 @@
+"""Accuracy against ground truth: per line, region kind, page, reel and run; legacy comparison; reports.
+
+Definitions (also written into every report):
+
+- Both sides pass the same normalisation profile (``strict`` by default: NFC, BOM
+  removed, whitespace runs collapsed); characters are extended grapheme clusters.
+- ``CER`` is page level in the reading order each side gives: the lines joined
+  by a space, edit distance / reference length (as dinglehopper does).
+- ``CER order-free`` first matches hypothesis lines to reference lines (greedy, by
+  normalised edit distance below 0.8, one to one), then adds the edits of matched pairs, the
+  length of unmatched reference lines (deletions) and of unmatched hypothesis
+  lines (insertions): marginalia read in another order cost nothing extra.
+- Per region kind (typewritten / handwritten / stamp) the order-free counts of the
+  reference lines of that kind, plus unmatched hypothesis lines of that kind
+  (hypothesis lines of unknown kind count in the page totals only).
+- ``ALL`` rows are micro averages (total edits / total reference length); macro
+  averages (mean of page rates, pages with an empty reference left out) stand beside.
+- An empty reference gives no rate ("empty ref"), never NaN or infinity.
+"""
+from __future__ import annotations
+
+import html
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import cdist
+
+from . import __version__
+from .errors import GroundTruthError
+from .formats import atomic
+from .formats.readers import TLine, Transcription, index_folder, page_id_of, read_page
+from .metrics import STRICT, Counts, Profile, align_counts, fmt_rate, graphemes, words
+
+KINDS = ("typewritten", "handwritten", "stamp")
+
+
+@dataclass
+class LineScore:
+    ref: str
+    hyp: str
+    kind: str
+    counts: Counts
+    poly: tuple = ()
+
+
+@dataclass
+class PageScore:
+    page_id: str
+    reel: str = ""
+    gt_path: str = ""
+    hyp_path: str = ""
+    error: str = ""
+    chars: Counts = field(default_factory=Counts)
+    words: Counts = field(default_factory=Counts)
+    chars_free: Counts = field(default_factory=Counts)
+    kinds: dict[str, Counts] = field(default_factory=dict)
+    lines: list[LineScore] = field(default_factory=list)
+    extra_hyp: list[str] = field(default_factory=list)
+    legacy: Counts | None = None
+    confusions: Counter = field(default_factory=Counter)
+    ref_text: str = ""
+    hyp_text: str = ""
+    image: str = ""
+    size: tuple[int, int] | None = None
+    regions: list[tuple[str, tuple]] = field(default_factory=list)
+
+    @property
+    def gain(self) -> float | None:
+        """Reprocessing gain: legacy CER minus the new CER (positive = the new run is better)."""
+        if self.legacy is None or self.legacy.rate is None or self.chars.rate is None:
+            return None
+        return self.legacy.rate - self.chars.rate
+
+
+def _joined(lines: list[TLine], profile: Profile) -> str:
+    return profile.apply(" ".join(ln.text for ln in lines))
+
+
+def match_lines(ref: list[str], hyp: list[str]) -> list[tuple[int, int]]:
+    """One-to-one pairs (ref index, hyp index), greedily by normalised edit distance (< 0.8: at least a fifth in common)."""
+    if not ref or not hyp:
+        return []
+    dist = cdist(ref, hyp, scorer=Levenshtein.normalized_distance)
+    cands = sorted((float(dist[i, j]), i, j) for i in range(len(ref)) for j in range(len(hyp)) if dist[i, j] < 0.8)
+    used_r, used_h, pairs = set(), set(), []
+    for _, i, j in cands:
+        if i not in used_r and j not in used_h:
+            used_r.add(i)
+            used_h.add(j)
+            pairs.append((i, j))
+    return sorted(pairs)
+
+
+def confusions(ref: list[str], hyp: list[str]) -> Counter:
+    c: Counter = Counter()
+    for op in Levenshtein.editops(ref, hyp):
+        if op.tag == "replace":
+            c[(ref[op.src_pos], hyp[op.dest_pos])] += 1
+    return c
+
+
+def score_transcriptions(page_id: str, gt: Transcription, hyp: Transcription, profile: Profile = STRICT,
+                         legacy: Transcription | None = None) -> PageScore:
+    ps = PageScore(page_id, image=gt.image or hyp.image, size=gt.size or hyp.size,
+                   regions=[(r.kind, r.poly) for r in gt.regions if r.poly])
+    ps.ref_text, ps.hyp_text = _joined(gt.lines, profile), _joined(hyp.lines, profile)
+    ps.chars = align_counts(graphemes(ps.ref_text), graphemes(ps.hyp_text))
+    ps.words = align_counts(words(ps.ref_text), words(ps.hyp_text))
+    refs = [profile.apply(ln.text) for ln in gt.lines]
+    hyps = [profile.apply(ln.text) for ln in hyp.lines]
+    pairs = dict(match_lines(refs, hyps))
+    matched_h = set(pairs.values())
+    kinds: dict[str, Counts] = {}
+    free = Counts()
+    for i, ln in enumerate(gt.lines):
+        j = pairs.get(i)
+        h = hyps[j] if j is not None else ""
+        rg, hg = graphemes(refs[i]), graphemes(h)
+        c = align_counts(rg, hg)
+        ps.confusions.update(confusions(rg, hg))
+        ps.lines.append(LineScore(refs[i], h, ln.kind, c, ln.poly))
+        free = free + c
+        kinds[ln.kind] = kinds.get(ln.kind, Counts()) + c
+    for j, ln in enumerate(hyp.lines):
+        if j in matched_h:
+            continue
+        ins = Counts(0, len(graphemes(hyps[j])), 0, 0, len(graphemes(hyps[j])))
+        free = free + ins
+        ps.extra_hyp.append(hyps[j])
+        if ln.kind in KINDS:
+            kinds[ln.kind] = kinds.get(ln.kind, Counts()) + ins
+    ps.chars_free, ps.kinds = free, kinds
+    if legacy is not None:
+        ps.legacy = align_counts(graphemes(ps.ref_text), graphemes(_joined(legacy.lines, profile)))
+    return ps
+
+
+def score_files(page_id: str, hyp_path: Path | None, gt_path: Path, profile: Profile = STRICT,
+                legacy_path: Path | None = None) -> PageScore:
+    """Score one page from files; an unreadable file gives a PageScore with ``error`` set."""
+    try:
+        gt = read_page(gt_path)
+        hyp = read_page(hyp_path) if hyp_path else Transcription([], [])
+        legacy = read_page(legacy_path) if legacy_path else None
+    except GroundTruthError as e:
+        return PageScore(page_id, gt_path=str(gt_path), hyp_path=str(hyp_path or ""), error=str(e))
+    ps = score_transcriptions(page_id, gt, hyp, profile, legacy)
+    ps.gt_path, ps.hyp_path = str(gt_path), str(hyp_path or "")
+    return ps
+
+
+def find_legacy(gt_path: Path) -> Path | None:
+    """The archive's old transcription kept beside the ground truth: ``<page id>.legacy.txt``."""
+    pid = page_id_of(gt_path) or gt_path.stem
+    cand = gt_path.with_name(f"{pid}.legacy.txt")
+    return cand if cand.exists() else None
+
+
+def pair_inputs(hyp: Path, gt: Path) -> list[tuple[str, Path | None, Path]]:
+    """(page id, hypothesis file or None, ground-truth file) for every ground-truth page.
+
+    A page with ground truth but no hypothesis is scored as an empty output
+    (everything deleted): a page the engine lost must not vanish from the totals.
+    """
+    if hyp.is_file() and gt.is_file():
+        return [(page_id_of(gt) or gt.stem, hyp, gt)]
+    hyps = index_folder(hyp) if hyp.is_dir() else {page_id_of(hyp) or hyp.stem: hyp}
+    gts = index_folder(gt) if gt.is_dir() else {page_id_of(gt) or gt.stem: gt}
+    return [(pid, hyps.get(pid), g) for pid, g in sorted(gts.items())]
+
+
+def score_pairs(pairs: list[tuple[str, Path | None, Path]], profile: Profile, gt_root: Path | None = None,
+                images: dict[str, Path] | None = None) -> list[PageScore]:
+    out = []
+    for pid, h, g in pairs:
+        ps = score_files(pid, h, g, profile, find_legacy(g))
+        if gt_root is not None and gt_root.is_dir():
+            rel = g.parent.relative_to(gt_root) if g.parent != gt_root else Path(gt_root.name)
+            ps.reel = str(rel)
+        else:
+            ps.reel = g.parent.name
+        if images and pid in images:
+            ps.image = str(images[pid])
+        out.append(ps)
+    return out
+
+
+# --- totals --------------------------------------------------------------------------
+def _sum(items) -> Counts:
+    total = Counts()
+    for c in items:
+        total = total + c
+    return total
+
+
+def _macro(rates: list[float | None]) -> float | None:
+    vals = [r for r in rates if r is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def totals(pages: list[PageScore]) -> dict[str, Any]:
+    ok = [p for p in pages if not p.error]
+    kinds = {k: _sum(p.kinds[k] for p in ok if k in p.kinds) for k in KINDS}
+    legacy_pages = [p for p in ok if p.legacy is not None]
+    t = {
+        "pages": len(pages), "scored": len(ok), "errors": len(pages) - len(ok),
+        "cer": _counts_dict(_sum(p.chars for p in ok)),
+        "wer": _counts_dict(_sum(p.words for p in ok)),
+        "cer_order_free": _counts_dict(_sum(p.chars_free for p in ok)),
+        "cer_macro": _macro([p.chars.rate for p in ok]),
+        "wer_macro": _macro([p.words.rate for p in ok]),
+        "kinds": {k: _counts_dict(v) for k, v in kinds.items() if v.ref_len or v.ins},
+    }
+    if legacy_pages:
+        new = _sum(p.chars for p in legacy_pages)
+        old = _sum(p.legacy for p in legacy_pages)
+        t["legacy"] = {"pages": len(legacy_pages), "legacy_cer": _counts_dict(old), "new_cer": _counts_dict(new),
+                       "gain": None if old.rate is None or new.rate is None else old.rate - new.rate}
+    return t
+
+
+def _counts_dict(c: Counts) -> dict[str, Any]:
+    return {"rate": c.rate, "ref_len": c.ref_len, "hyp_len": c.hyp_len, "substitutions": c.subs,
+            "deletions": c.dels, "insertions": c.ins, "edits": c.edits}
+
+
+def build_report(pages: list[PageScore], profile: Profile, hyp: str, gt: str) -> dict[str, Any]:
+    reels: dict[str, list[PageScore]] = {}
+    for p in pages:
+        reels.setdefault(p.reel, []).append(p)
+    conf = Counter()
+    for p in pages:
+        conf.update(p.confusions)
+    return {
+        "tool": {"name": "memo-ocr", "version": __version__},
+        "hypothesis": hyp, "ground_truth": gt,
+        "profile": profile.describe(),
+        "definitions": __doc__.split("Definitions (also written into every report):")[1].strip(),
+        "run": totals(pages),
+        "reels": {r: totals(ps) for r, ps in sorted(reels.items())},
+        "confusions": [{"ref": a, "hyp": b, "count": n} for (a, b), n in conf.most_common(50)],
+        "pages": [{
+            "page_id": p.page_id, "reel": p.reel, "gt": p.gt_path, "hyp": p.hyp_path, "error": p.error,
+            "cer": _counts_dict(p.chars), "wer": _counts_dict(p.words), "cer_order_free": _counts_dict(p.chars_free),
+            "kinds": {k: _counts_dict(v) for k, v in p.kinds.items()},
+            "legacy_cer": _counts_dict(p.legacy) if p.legacy else None, "reprocessing_gain": p.gain,
+            "lines": [{"ref": ln.ref, "hyp": ln.hyp, "kind": ln.kind, **_counts_dict(ln.counts)} for ln in p.lines],
+            "unmatched_hyp_lines": p.extra_hyp,
+        } for p in pages],
+    }
+
+
+# --- text table ----------------------------------------------------------------------
+def summary_table(pages: list[PageScore]) -> str:
+    """A plain-text table: one row a page, then the micro (and macro) averages."""
+    kinds = [k for k in KINDS if any(k in p.kinds for p in pages)]
+    has_legacy = any(p.legacy for p in pages)
+    head = ["page", "ref chars", "CER", "WER", "order-free"] + [f"{k[:5]} CER" for k in kinds]
+    if has_legacy:
+        head += ["legacy CER", "gain"]
+    rows = []
+    for p in pages:
+        if p.error:
+            rows.append([p.page_id, "-", "error: " + p.error] + [""] * (len(head) - 3))
+            continue
+        row = [p.page_id, str(p.chars.ref_len), fmt_rate(p.chars.rate), fmt_rate(p.words.rate),
+               fmt_rate(p.chars_free.rate)]
+        row += [fmt_rate(p.kinds[k].rate) if k in p.kinds else "-" for k in kinds]
+        if has_legacy:
+            row += [fmt_rate(p.legacy.rate) if p.legacy else "-",
+                    f"{100 * p.gain:+.2f}" if p.gain is not None else "-"]
+        rows.append(row)
+    t = totals(pages)
+
+    def r(d):
+        return fmt_rate(d["rate"])
+
+    total = ["ALL (micro)", str(t["cer"]["ref_len"]), r(t["cer"]), r(t["wer"]), r(t["cer_order_free"])]
+    total += [r(t["kinds"][k]) if k in t["kinds"] else "-" for k in kinds]
+    if has_legacy:
+        lg = t.get("legacy")
+        total += [r(lg["legacy_cer"]) if lg else "-", f"{100 * lg['gain']:+.2f}" if lg and lg["gain"] is not None else "-"]
+    macro = ["ALL (macro)", "", fmt_rate(t["cer_macro"]), fmt_rate(t["wer_macro"])] + [""] * (len(head) - 4)
+    widths = [max(len(str(x[i])) for x in [head, total, macro, *rows]) for i in range(len(head))]
+
+    def fmt(x):
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(x, widths, strict=True)))
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(head), sep, *(fmt(x) for x in rows), sep, fmt(total), fmt(macro),
+                      "CER: NFC grapheme clusters, edits / reference length, page reading order; order-free: lines "
+                      "matched first; gain: legacy CER - CER in points; micro = total edits / total reference."])
+
+
+# --- HTML ----------------------------------------------------------------------------
+KIND_COLOURS = {"typewritten": "#1f77b4", "handwritten": "#d62728", "stamp": "#9467bd", "unknown": "#7f7f7f"}
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1400px}
+table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:right}
+td:first-child,th:first-child{text-align:left}td{white-space:nowrap}th{background:#eee;cursor:pointer;user-select:none}
+th.sorted-asc::after{content:" ▲"}th.sorted-desc::after{content:" ▼"}
+.diff{display:grid;grid-template-columns:1fr 1fr;gap:1em;font-family:monospace;white-space:pre-wrap;
+  word-break:break-word;border:1px solid #ddd;padding:.5em;max-height:30em;overflow:auto}
+.del{background:#f8c6c6;text-decoration:line-through}.ins{background:#c6f0c6}.sub{background:#f9e79f}
+.page{border-top:2px solid #999;margin-top:2em;padding-top:.5em}.legend span{display:inline-block;margin-right:1em}
+.sw{display:inline-block;width:1em;height:1em;vertical-align:middle;margin-right:.3em}
+svg.pageimg{max-width:100%;height:auto;border:1px solid #ccc}.muted{color:#777}
+"""
+
+SORT_JS = """
+document.querySelectorAll('table.sortable').forEach(function(t){
+  t.querySelectorAll('th').forEach(function(th,i){
+    th.addEventListener('click',function(){
+      var asc=!th.classList.contains('sorted-asc');
+      t.querySelectorAll('th').forEach(function(h){h.classList.remove('sorted-asc','sorted-desc');});
+      th.classList.add(asc?'sorted-asc':'sorted-desc');
+      var body=t.tBodies[0], rows=Array.prototype.slice.call(body.rows);
+      rows.sort(function(a,b){
+        var x=a.cells[i].getAttribute('data-v')||a.cells[i].textContent,
+            y=b.cells[i].getAttribute('data-v')||b.cells[i].textContent;
+        var nx=parseFloat(x), ny=parseFloat(y);
+        var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);
+        return asc?c:-c;});
+      rows.forEach(function(r){body.appendChild(r);});
+    });
+  });
+});
+"""
+
+
+def _e(s: Any) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def _pct(rate: float | None) -> str:
+    return "empty ref" if rate is None else f"{100 * rate:.2f} %"
+
+
+def _histogram(rates: list[float]) -> str:
+    """An inline SVG histogram of page CERs (bins of 2 points, the last one open)."""
+    bins = [0] * 11
+    for r in rates:
+        bins[min(10, int(r * 100 // 2))] += 1
+    top = max(bins) or 1
+    w, h = 440, 175
+    bars = []
+    for i, n in enumerate(bins):
+        bh = (h - 45) * n / top
+        x = 30 + i * 37
+        label = f"{2 * i}-{2 * i + 2}" if i < 10 else "20+"
+        bars.append(f'<rect x="{x}" y="{h - 20 - bh:.1f}" width="32" height="{bh:.1f}" fill="#4c78a8">'
+                    f"<title>{label} %: {n} pages</title></rect>"
+                    f'<text x="{x + 16}" y="{h - 6}" font-size="9" text-anchor="middle">{label}</text>'
+                    f'<text x="{x + 16}" y="{h - 24 - bh:.1f}" font-size="10" text-anchor="middle">{n or ""}</text>')
+    return (f'<svg width="{w}" height="{h}" role="img" aria-label="CER distribution">'
+            f'<text x="0" y="12" font-size="11">pages per CER bin (%)</text>{"".join(bars)}</svg>')
+
+
+def _diff_html(ref: str, hyp: str) -> str:
+    rg, hg = graphemes(ref), graphemes(hyp)
+    left, right = [], []
+    for op in Levenshtein.opcodes(rg, hg):
+        a, b = _e("".join(rg[op.src_start:op.src_end])), _e("".join(hg[op.dest_start:op.dest_end]))
+        if op.tag == "equal":
+            left.append(a)
+            right.append(b)
+        elif op.tag == "delete":
+            left.append(f'<span class="del">{a}</span>')
+        elif op.tag == "insert":
+            right.append(f'<span class="ins">{b}</span>')
+        else:
+            left.append(f'<span class="sub">{a}</span>')
+            right.append(f'<span class="sub">{b}</span>')
+    return (f'<div class="diff"><div><b>ground truth</b><br>{"".join(left)}</div>'
+            f'<div><b>recognised</b><br>{"".join(right)}</div></div>')
+
+
+def _page_svg(p: PageScore, report_dir: Path) -> str:
+    if not p.image or not p.size:
+        return '<p class="muted">No page image (pass --images, or score a run folder with run.json).</p>'
+    img = Path(p.image)
+    if not img.exists():
+        return f'<p class="muted">Page image {_e(p.image)} not found.</p>'
+    try:
+        href = Path(__import__("os").path.relpath(img.resolve(), report_dir.resolve())).as_posix()
+    except ValueError:
+        href = img.resolve().as_uri()
+    w, h = p.size
+    parts = [f'<svg class="pageimg" viewBox="0 0 {w} {h}" width="{min(w, 700)}" '
+             f'xmlns="http://www.w3.org/2000/svg"><image href="{_e(href)}" x="0" y="0" width="{w}" height="{h}"/>']
+    for ln in p.lines:
+        if ln.poly and ln.counts.rate is not None:
+            alpha = min(0.6, 0.08 + ln.counts.rate)
+            pts = " ".join(f"{x},{y}" for x, y in ln.poly)
+            parts.append(f'<polygon points="{pts}" fill="rgb(220,30,30)" fill-opacity="{alpha:.2f}">'
+                         f"<title>{_e(ln.ref)} | CER {_pct(ln.counts.rate)}</title></polygon>")
+    stroke = max(2, w // 400)
+    for kind, poly in p.regions:
+        pts = " ".join(f"{x},{y}" for x, y in poly)
+        parts.append(f'<polygon points="{pts}" fill="none" stroke="{KIND_COLOURS.get(kind, "#7f7f7f")}" '
+                     f'stroke-width="{stroke}"><title>{_e(kind)}</title></polygon>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_html(report: dict[str, Any], pages: list[PageScore], report_dir: Path) -> str:
+    run = report["run"]
+    kinds = [k for k in KINDS if k in run["kinds"]]
+    has_legacy = "legacy" in run
+    head = ["page", "reel", "ref chars", "CER", "WER", "order-free"] + [f"{k} CER" for k in kinds]
+    if has_legacy:
+        head += ["legacy CER", "gain (points)"]
+    rows = []
+    for p in pages:
+        if p.error:
+            rows.append(f'<tr><td><a href="#p-{_e(p.page_id)}">{_e(p.page_id)}</a></td><td>{_e(p.reel)}</td>'
+                        f'<td colspan="{len(head) - 2}">error: {_e(p.error)}</td></tr>')
+            continue
+        cells = [f'<td><a href="#p-{_e(p.page_id)}">{_e(p.page_id)}</a></td>', f"<td>{_e(p.reel)}</td>",
+                 f"<td>{p.chars.ref_len}</td>"]
+        for c in [p.chars, p.words, p.chars_free] + [p.kinds.get(k) for k in kinds]:
+            v = "" if c is None or c.rate is None else f"{c.rate:.6f}"
+            cells.append(f'<td data-v="{v}">{_pct(c.rate) if c is not None else "-"}</td>')
+        if has_legacy:
+            v = "" if p.legacy is None or p.legacy.rate is None else f"{p.legacy.rate:.6f}"
+            cells.append(f'<td data-v="{v}">{_pct(p.legacy.rate) if p.legacy else "-"}</td>')
+            g = p.gain
+            gv, gs = ("", "-") if g is None else (f"{g:.6f}", f"{100 * g:+.2f}")
+            cells.append(f'<td data-v="{gv}">{gs}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+
+    def tot(name: str, t: dict) -> str:
+        c = [f"<td>{_e(name)}</td>", "<td></td>", f'<td>{t["cer"]["ref_len"]}</td>', f'<td>{_pct(t["cer"]["rate"])}</td>',
+             f'<td>{_pct(t["wer"]["rate"])}</td>', f'<td>{_pct(t["cer_order_free"]["rate"])}</td>']
+        c += [f'<td>{_pct(t["kinds"][k]["rate"]) if k in t["kinds"] else "-"}</td>' for k in kinds]
+        if has_legacy:
+            lg = t.get("legacy")
+            gain = "-" if not lg or lg["gain"] is None else f"{100 * lg['gain']:+.2f}"
+            c += [f'<td>{_pct(lg["legacy_cer"]["rate"]) if lg else "-"}</td>', f"<td>{gain}</td>"]
+        return "<tr>" + "".join(c) + "</tr>"
+
+    foot = [tot("ALL (micro)", run)] + [tot(f"reel {r}", t) for r, t in report["reels"].items()]
+    def vis(ch: str) -> str:
+        return "␣" if ch == " " else ch
+
+    conf_rows = "".join(f"<tr><td>{_e(vis(c['ref']))}</td><td>{_e(vis(c['hyp']))}</td><td>{c['count']}</td></tr>"
+                        for c in report["confusions"][:30])
+    legend = "".join(f'<span><i class="sw" style="background:{col}"></i>{k}</span>' for k, col in KIND_COLOURS.items())
+    sections = []
+    for p in pages:
+        if p.error:
+            continue
+        sections.append(
+            f'<section class="page" id="p-{_e(p.page_id)}"><h2>{_e(p.page_id)}</h2>'
+            f"<p>CER {_pct(p.chars.rate)} (order-free {_pct(p.chars_free.rate)}), WER {_pct(p.words.rate)}; "
+            f"substitutions {p.chars.subs}, deletions {p.chars.dels}, insertions {p.chars.ins}"
+            + (f"; legacy CER {_pct(p.legacy.rate)}" if p.legacy else "") + "</p>"
+            + _page_svg(p, report_dir) + _diff_html(p.ref_text, p.hyp_text) + "</section>")
+    prof = report["profile"]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>memo-ocr accuracy report</title>
+<style>{CSS}</style></head><body>
+<h1>Accuracy report</h1>
+<p>Hypothesis: <code>{_e(report["hypothesis"])}</code>; ground truth: <code>{_e(report["ground_truth"])}</code>;
+normalisation profile <b>{_e(prof["name"])}</b> (<code>{_e(json.dumps(prof, ensure_ascii=False))}</code>);
+memo-ocr {_e(report["tool"]["version"])}.</p>
+<p>Run: <b>CER {_pct(run["cer"]["rate"])}</b> (micro; macro {_pct(run["cer_macro"])}), WER {_pct(run["wer"]["rate"])},
+order-free CER {_pct(run["cer_order_free"]["rate"])}, {run["scored"]} pages scored, {run["errors"]} unreadable.</p>
+{_histogram([p.chars.rate for p in pages if not p.error and p.chars.rate is not None])}
+<h2>Pages</h2><p class="muted">Click a column to sort.</p>
+<table class="sortable" id="pages"><thead><tr>{"".join(f"<th>{_e(h)}</th>" for h in head)}</tr></thead>
+<tbody>{"".join(rows)}</tbody><tfoot>{"".join(foot)}</tfoot></table>
+<h2>Most frequent character confusions</h2><p class="muted">Substitutions in matched lines; ␣ is a space.</p>
+<table><thead><tr><th>ground truth</th><th>recognised</th><th>count</th></tr></thead><tbody>{conf_rows}</tbody></table>
+<h2>Definitions</h2><pre>{_e(report["definitions"])}</pre>
+<p class="legend">Region outlines: {legend} Lines are shaded red by their CER.</p>
+{"".join(sections)}
+<script>{SORT_JS}</script>
+</body></html>
+"""
+
+
+def write_reports(pages: list[PageScore], profile: Profile, hyp: str, gt: str, out_dir: Path) -> dict[str, Any]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = build_report(pages, profile, hyp, gt)
+    atomic.write_text(out_dir / "report.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    atomic.write_text(out_dir / "report.html", render_html(report, pages, out_dir))
+    return report
+
+
+def images_from_run(hyp: Path) -> dict[str, Path]:
+    """Page id -> source image, from a memo-ocr run folder's run.json (if there is one)."""
+    rj = hyp / "run.json" if hyp.is_dir() else hyp.parent / "run.json"
+    if not rj.exists():
+        return {}
+    try:
+        run = json.loads(rj.read_text(encoding="utf-8"))
+        return {p["page_id"]: Path(p["source"]) for p in run.get("pages", []) if p.get("frame") is None}
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def images_from_folder(folder: Path) -> dict[str, Path]:
+    from .loader import IMAGE_SUFFIXES
+
+    return {f.stem: f for f in sorted(folder.rglob("*")) if f.suffix.lower() in IMAGE_SUFFIXES - {".pdf"}}

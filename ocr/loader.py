@@ -122,16 +122,14 @@ def _magic(path: Path) -> str | None:
 
 
 def _to_array(im: Image.Image) -> np.ndarray:
-    if im.mode in ("1", "L", "P", "I;16", "I", "F") and not (im.mode == "P" and "transparency" in im.info):
-        if im.mode == "P":
-            im = im.convert("RGB")
-            return np.ascontiguousarray(np.asarray(im)[:, :, ::-1])
-        if im.mode in ("I;16", "I", "F"):
-            a = np.asarray(im, dtype=np.float64)
-            lo, hi = float(a.min()), float(a.max())
-            return ((a - lo) * (255.0 / max(hi - lo, 1e-9))).astype(np.uint8)
+    """8-bit grey for grey images, BGR for colour ones; transparency composited on white."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit and float scans: stretch to 8 bits
+        a = np.asarray(im, dtype=np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        return ((a - lo) * (255.0 / max(hi - lo, 1e-9))).astype(np.uint8)
+    if im.mode in ("1", "L"):
         return np.asarray(im.convert("L"), dtype=np.uint8).copy()
-    if im.mode in ("RGBA", "LA", "P", "PA"):
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
         im = Image.alpha_composite(bg, im.convert("RGBA"))
     rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)

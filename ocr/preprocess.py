@@ -47,13 +47,14 @@ def _affine(m: np.ndarray) -> np.ndarray:
     return np.vstack([m, [0.0, 0.0, 1.0]])
 
 
-def to_grey(img: np.ndarray, drop_colour: bool = True, min_chroma: float = 8.0) -> np.ndarray:
+def to_grey(img: np.ndarray, drop_colour: bool = True, min_chroma: float = 11.0) -> np.ndarray:
     """Grey image; on colour scans, coloured ink (pen, pencil, stamps) is turned to paper.
 
     A pixel counts as coloured ink when it is darker than the paper and its
     chroma (CIELAB a*, b*) leaves the line from neutral grey to the paper's own
-    tint by more than ``min_chroma``: black type and aged paper lie on that
-    line, blue and violet ink and red pencil do not.
+    tint by more than ``min_chroma`` (after a 5x5 median on the chroma channels):
+    black type and aged paper lie near that line, blue and violet ink and red
+    pencil do not.
     """
     if img.ndim == 2:
         return img
@@ -64,8 +65,9 @@ def to_grey(img: np.ndarray, drop_colour: bool = True, min_chroma: float = 8.0) 
     sample = lab[::4, ::4].reshape(-1, 3).astype(np.float32)
     light = sample[:, 0] >= np.percentile(sample[:, 0], 60)
     paper = np.median(sample[light], axis=0)
-    a = lab[:, :, 1].astype(np.float32) - 128
-    b = lab[:, :, 2].astype(np.float32) - 128
+    # JPEG chroma is noisy at the edges of black type: judge colour on median-filtered chroma
+    a = cv2.medianBlur(lab[:, :, 1], 5).astype(np.float32) - 128
+    b = cv2.medianBlur(lab[:, :, 2], 5).astype(np.float32) - 128
     t = np.array([paper[1] - 128, paper[2] - 128], np.float32)
     norm = float(np.hypot(*t))
     if norm > 1e-3:

@@ -13,7 +13,7 @@ from ..errors import EngineError, LanguageMissingError
 from .base import RawLine, RawWord
 
 
-def tesseract_version(cmd: str = "tesseract") -> str:
+def tesseract_version() -> str:
     try:
         return str(pytesseract.get_tesseract_version()).split()[0]
     except pytesseract.TesseractNotFoundError:

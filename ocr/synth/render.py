@@ -288,7 +288,7 @@ def render_memo(rng: np.random.Generator, memo: Memo) -> Rendered:
         x_name = MARGIN_L + (chars - len(name)) * TYPE_PITCH
         lines.append(GTLine(name, tw.type_line(x_name, y, name)))
         sig_baselines.append((y, x_name))
-        region("typewritten", "signature-mark" if False else "paragraph", lines)
+        region("typewritten", "paragraph", lines)
         y += spacing * 1.6
     foot = []
     for t in memo.footer:
@@ -300,8 +300,14 @@ def render_memo(rng: np.random.Generator, memo: Memo) -> Rendered:
 
     # handwriting: marginalia and signatures
     out.colours["hand"] = tuple(int(v) for v in rng.choice([[25, 35, 120], [60, 60, 70], [40, 45, 150]]))
+    hand_used: set[str] = set()
     for note in memo.notes:
-        font_path = str(rng.choice(hand_fonts)) if note.type == "marginalia" else hand_fonts[-1] if len(hand_fonts) > 1 and rng.random() < 0.5 else hand_fonts[0]
+        if note.type == "marginalia":
+            font_path = str(rng.choice(hand_fonts))
+        elif len(hand_fonts) > 1 and rng.random() < 0.5:  # signatures: the first or the last (most cursive) face
+            font_path = hand_fonts[-1]
+        else:
+            font_path = hand_fonts[0]
         cov, boxes = render_note(rng, note, font_path)
         h, w = cov.shape
         shear = float(rng.uniform(0.05, 0.3))
@@ -322,8 +328,9 @@ def render_memo(rng: np.random.Generator, memo: Memo) -> Rendered:
         _place(layers["hand"], cov, m)
         lines = [GTLine(t, _affine_pts(m, poly)) for t, poly in boxes]
         region("handwritten", note.type, lines)
-        out.fonts_used.setdefault("handwriting", "")
-        out.fonts_used["handwriting"] = ",".join(sorted(set(filter(None, out.fonts_used["handwriting"].split(",") + [font_path.rsplit("/", 1)[-1]]))))
+        hand_used.add(font_path.rsplit("/", 1)[-1])
+    if hand_used:
+        out.fonts_used["handwriting"] = ",".join(sorted(hand_used))
 
     # stamps
     out.colours["stamp"] = tuple(int(v) for v in rng.choice([[95, 45, 150], [50, 70, 165], [120, 50, 140]]))

@@ -17,6 +17,12 @@ Exit status:
   2  usage error (bad option or argument)
   3  bad configuration (the message names the key and the allowed values)
   5  engine problem before any page ran (e.g. tesseract missing)
+  7  the run stopped early ([run] on_error = "abort", or more failures than [run] max_failure_ratio)
+
+\b
+Re-running the same command resumes: pages done with the same input file and configuration
+(OUT/ledger.sqlite) are skipped, changed ones are redone, failed ones are retried with
+--retry-failed. Output files are written atomically; the ledger is updated after them.
 """
 
 
@@ -44,8 +50,9 @@ def main() -> None:
                    "the run and write OUT/report/report.html and report.json (as `memo-ocr score`).")
 @click.option("--deskew-angle", type=float, default=None,
               help="Override the measured skew for every page (degrees, counter-clockwise positive).")
+@click.option("--retry-failed", is_flag=True, help="Retry pages that failed in an earlier run into OUT.")
 @click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
-def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, no_progress):
+def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry_failed, no_progress):
     """Recognise page images (files or folders; PNG, JPEG, TIFF incl. multi-page, PDF with pypdfium2).
 
     Each page is written as OUT/<page id>.page.xml (PAGE 2019), OUT/<page id>.alto.xml (ALTO 4.4)
@@ -69,10 +76,14 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, no_pr
         click.echo("memo-ocr: error: no page images found in the inputs", err=True)
         sys.exit(2)
     report = run_reel(refs, out_dir, cfg, workers=workers, progress=False if no_progress else None,
-                      skew_override=deskew_angle, argv=sys.argv)
+                      skew_override=deskew_angle, argv=sys.argv, retry_failed=retry_failed)
     s = report.to_dict()["summary"]
-    click.echo(f"{s['ok']} of {s['pages']} pages done, {s['failed']} failed, {s['seconds']} s "
-               f"({s['pages_per_minute']} pages/min); details in {out_dir / 'run.json'}", err=True)
+    click.echo(f"{s['ok']} of {s['pages']} pages ok ({s['done_now']} done now, {s['skipped']} skipped as already "
+               f"done), {s['failed']} failed, {s['seconds']} s ({s['pages_per_minute']} pages/min); "
+               f"details in {out_dir / 'run.json'}", err=True)
+    if report.stopped:
+        click.echo(f"memo-ocr: error: {report.stopped}; {len(refs) - len(report.pages)} pages not started "
+                   f"(run the same command again to go on)", err=True)
     if gt_dir:
         ids = {p.page_id: Path(p.source) for p in report.pages}
         pairs = [(pid, h, g) for pid, h, g in pair_inputs(out_dir, gt_dir) if pid in ids]
@@ -87,7 +98,7 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, no_pr
     if "engine_error" in report.meta:
         click.echo(f"memo-ocr: error: {report.meta['engine_error']}", err=True)
         sys.exit(5)
-    sys.exit(1 if report.failed else 0)
+    sys.exit(7 if report.stopped else 1 if report.failed else 0)
 
 
 @main.command(epilog="""

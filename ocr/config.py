@@ -26,6 +26,10 @@ def _opt(default, *, choices=None, lo=None, hi=None, doc=""):
 class RunConfig:
     lang: str = _opt("rus", doc="Tesseract language(s), e.g. rus, eng, deu or rus+eng")
     workers: int = _opt(0, lo=0, hi=256, doc="worker processes; 0 = one per CPU core")
+    page_timeout: float = _opt(900.0, lo=1.0, hi=86400.0)
+    memory_limit_mb: int = _opt(8192, lo=0, hi=1048576)
+    on_error: str = _opt("skip", choices=("skip", "abort"))
+    max_failure_ratio: float = _opt(0.5, lo=0.0, hi=1.0)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -195,6 +195,14 @@ def _init_worker(cfg_dict: dict[str, Any], engine_name: str) -> None:
     from .config import from_dict
 
     cfg = from_dict(cfg_dict, source="run")
+    if cfg.run.memory_limit_mb:
+        import resource
+
+        limit = cfg.run.memory_limit_mb * 1024 * 1024
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ValueError, OSError):  # a hard limit below ours: keep the one we have
+            pass
     _WORKER["cfg"] = cfg
     try:
         _WORKER["engine"] = get_engine(engine_name, cfg)
@@ -223,7 +231,7 @@ def process_page(ref: PageRef, out_dir: str, skew_override: float | None = None)
     except MemoOcrError as e:
         outcome.status, outcome.error = "failed", str(e)
     except MemoryError:
-        outcome.status, outcome.error = "failed", f"{ref.path}: out of memory"
+        outcome.status, outcome.error = "failed", f"{ref.path}: out of memory (limit [run] memory_limit_mb)"
     except Exception as e:  # an unexpected bug must not stop the reel; record it with its type
         msg = " ".join(str(e).split())[:300]
         outcome.status, outcome.error = "failed", f"{ref.path}: internal error {type(e).__name__}: {msg}"
@@ -246,20 +254,28 @@ class RunReport:
     started: str
     seconds: float
     meta: dict[str, Any]
+    stopped: str = ""  # why the run stopped early ([run] on_error / max_failure_ratio), if it did
 
     @property
     def failed(self) -> list[PageOutcome]:
         return [p for p in self.pages if p.status != "ok"]
 
     def to_dict(self) -> dict[str, Any]:
-        ok = len(self.pages) - len(self.failed)
+        done = [p for p in self.pages if p.status == "ok" and not p.info.get("skipped")]
+        skipped = [p for p in self.pages if p.info.get("skipped")]
+        reasons: dict[str, int] = {}
+        for p in self.failed:
+            key = p.error.split(": ", 1)[-1]
+            reasons[key] = reasons.get(key, 0) + 1
         return {
             **self.meta,
             "started": self.started,
             "summary": {
-                "pages": len(self.pages), "ok": ok, "failed": len(self.failed),
+                "pages": len(self.pages), "ok": len(self.pages) - len(self.failed), "failed": len(self.failed),
+                "done_now": len(done), "skipped": len(skipped), "failure_reasons": reasons,
+                "stopped": self.stopped or None,
                 "seconds": round(self.seconds, 2),
-                "pages_per_minute": round(60 * len(self.pages) / self.seconds, 2) if self.seconds > 0 else None,
+                "pages_per_minute": round(60 * len(done) / self.seconds, 2) if self.seconds > 0 and done else None,
             },
             "pages": [p.to_dict() for p in sorted(self.pages, key=lambda p: p.page_id)],
         }
@@ -268,12 +284,67 @@ class RunReport:
         atomic.write_text(self.out_dir / "run.json", json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
 
+def run_config_hash(cfg: Config, skew_override: float | None) -> str:
+    """What decides a page's output: the configuration less the worker count, and a user's deskew angle."""
+    d = cfg.to_dict()
+    d["run"] = {k: v for k, v in d["run"].items() if k in ("lang",)}
+    d["skew_override"] = skew_override
+    blob = json.dumps(d, sort_keys=True, ensure_ascii=False).encode()
+    return __import__("hashlib").sha256(blob).hexdigest()[:16]
+
+
+def _outcome_from_ledger(ref: PageRef, record: dict) -> PageOutcome:
+    known = {"page_id", "source", "frame", "status", "error", "timings", "outputs"}
+    o = PageOutcome(ref.page_id, str(ref.path), ref.frame, record.get("status", "ok"), record.get("error", ""),
+                    dict(record.get("timings", {})), {k: v for k, v in record.items() if k not in known},
+                    list(record.get("outputs", [])))
+    o.info["skipped"] = True
+    return o
+
+
+class _Pool:
+    """A process pool whose workers can be killed and replaced (hung or crashed pages)."""
+
+    def __init__(self, n: int, cfg: Config, engine_name: str):
+        self.args = (n, cfg.to_dict(), engine_name)
+        self.ex = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        n, cfg_dict, engine = self.args
+        return ProcessPoolExecutor(n, initializer=_init_worker, initargs=(cfg_dict, engine))
+
+    def restart(self) -> None:
+        # the executor cannot stop one running task: kill its workers (private, but stable since 3.8)
+        for proc in list((getattr(self.ex, "_processes", None) or {}).values()):
+            try:
+                proc.kill()
+            except (OSError, AttributeError):
+                pass
+        self.ex.shutdown(wait=True, cancel_futures=True)
+        self.ex = self._new()
+
+    def close(self) -> None:
+        self.ex.shutdown(wait=True, cancel_futures=True)
+
+
 def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | None = None,
              engine_name: str = "tesseract", progress: bool | None = None,
              on_page: Callable[[PageOutcome], None] | None = None,
-             skew_override: float | None = None, argv: list[str] | None = None) -> RunReport:
-    """Process pages in parallel, writing outputs and ``run.json`` as pages finish."""
+             skew_override: float | None = None, argv: list[str] | None = None,
+             retry_failed: bool = False) -> RunReport:
+    """Process pages in parallel; outputs, ``run.json`` and the ledger are written as pages finish.
+
+    Pages already done with the same input and configuration (per ``OUT/ledger.sqlite``) are
+    skipped; failed ones too unless ``retry_failed``. A page that exceeds ``[run] page_timeout``
+    or whose worker dies is recorded as failed and the reel goes on; ``[run] on_error`` and
+    ``max_failure_ratio`` decide when a run stops early.
+    """
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     from tqdm import tqdm
+
+    from .ledger import Ledger
 
     out_dir.mkdir(parents=True, exist_ok=True)
     n_workers = workers or cfg.run.workers or default_workers()
@@ -285,6 +356,7 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
         engine_versions[probe.name] = probe.version
     except MemoOcrError as e:
         engine_problem = str(e)
+    chash = run_config_hash(cfg, skew_override)
     meta = {
         "tool": {"name": "memo-ocr", "version": __version__},
         "command": argv or sys.argv,
@@ -292,42 +364,118 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
         "language": cfg.run.lang,
         "workers": n_workers,
         "config": cfg.to_dict(),
-        "config_digest": cfg.digest(),
+        "config_digest": chash,
     }
     if engine_problem:
         meta["engine_error"] = engine_problem
     started = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     report = RunReport(out_dir, [], started, 0.0, meta)
+    ledger = Ledger(out_dir / "ledger.sqlite")
+    for stale in out_dir.glob(".*.tmp"):  # half-written files of a killed run (atomic.write_bytes names)
+        stale.unlink(missing_ok=True)
     t0 = time.perf_counter()
     last_save = 0.0
-    bar = tqdm(total=len(refs), unit="page", desc="memo-ocr", file=sys.stderr, disable=True if progress is False else None,
-               dynamic_ncols=True, mininterval=0.5)
+
+    todo: list[tuple[PageRef, str]] = []
+    for ref in refs:
+        ih = ledger.file_hash(ref.path) + (f"#{ref.frame}" if ref.frame is not None else "")
+        e = ledger.get(ref.page_id)
+        if e and e.input_hash == ih and e.config_hash == chash and not engine_problem:
+            outputs_there = all((out_dir / name).exists() for name in e.record.get("outputs", []))
+            if (e.status == "ok" and outputs_there) or (e.status != "ok" and not retry_failed):
+                report.pages.append(_outcome_from_ledger(ref, e.record))
+                continue
+        todo.append((ref, ih))
+
+    bar = tqdm(total=len(refs), initial=len(refs) - len(todo), unit="page", desc="memo-ocr", file=sys.stderr,
+               disable=True if progress is False else None, dynamic_ncols=True, mininterval=0.5)
+    processed = 0
+    failed_now = 0
+
+    def finish(ref: PageRef, ih: str, outcome: PageOutcome) -> None:
+        nonlocal processed, failed_now, last_save
+        processed += 1
+        if outcome.status != "ok":
+            failed_now += 1
+            bar.write(f"memo-ocr: page {outcome.page_id} failed: {outcome.error}", file=sys.stderr)
+        # outputs are on disk (atomic writes in the worker) before the ledger says so
+        ledger.record(ref.page_id, str(ref.path), ref.frame, ih, chash, outcome.status, outcome.error,
+                      outcome.to_dict())
+        report.pages.append(outcome)
+        if on_page:
+            on_page(outcome)
+        bar.update(1)
+        elapsed = time.perf_counter() - t0
+        bar.set_postfix_str(f"{60 * processed / max(elapsed, 1e-9):.1f} pages/min", refresh=False)
+        if elapsed - last_save > 2.0:
+            report.seconds = elapsed
+            report.save()
+            last_save = elapsed
+
+    def should_stop(remaining: int) -> str:
+        if not remaining:
+            return ""
+        if failed_now and cfg.run.on_error == "abort":
+            return "stopped after a failed page ([run] on_error = \"abort\")"
+        if processed >= 10 and failed_now / processed > cfg.run.max_failure_ratio:
+            return (f"stopped: {failed_now} of {processed} pages failed, more than [run] max_failure_ratio = "
+                    f"{cfg.run.max_failure_ratio}")
+        return ""
+
     if engine_problem:
-        for ref in refs:
-            report.pages.append(PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed", engine_problem))
-            bar.update(1)
-    else:
-        with ProcessPoolExecutor(n_workers, initializer=_init_worker, initargs=(cfg.to_dict(), engine_name)) as ex:
-            futures = {ex.submit(process_page, ref, str(out_dir), skew_override): ref for ref in refs}
-            for fut in as_completed(futures):
-                ref = futures[fut]
-                try:
-                    outcome = fut.result()
-                except Exception as e:  # a worker that died (killed, out of memory) fails its page only
-                    outcome = PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed",
-                                          f"{ref.path}: worker process died ({type(e).__name__})")
-                report.pages.append(outcome)
-                if outcome.status != "ok":
-                    bar.write(f"memo-ocr: page {outcome.page_id} failed: {outcome.error}", file=sys.stderr)
-                if on_page:
-                    on_page(outcome)
-                bar.update(1)
+        for ref, ih in todo:
+            finish(ref, ih, PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed", engine_problem))
+    elif todo:
+        pool = _Pool(n_workers, cfg, engine_name)
+        queue = list(todo)
+        suspects: list[tuple[PageRef, str]] = []  # in flight when a worker died: re-run one at a time
+        in_flight: dict[Any, tuple[PageRef, str, float]] = {}
+        try:
+            while (queue or suspects or in_flight) and not report.stopped:
+                limit = 1 if suspects else n_workers
+                while len(in_flight) < limit and (suspects or queue):
+                    ref, ih = suspects.pop(0) if suspects else queue.pop(0)
+                    fut = pool.ex.submit(process_page, ref, str(out_dir), skew_override)
+                    in_flight[fut] = (ref, ih, time.perf_counter())
+                done, _ = wait(list(in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
+                broken = False
+                for fut in done:
+                    ref, ih, _ = in_flight.pop(fut)
+                    try:
+                        finish(ref, ih, fut.result())
+                    except BrokenProcessPool:
+                        broken = True
+                        if limit == 1:  # it died alone: this page is the cause
+                            finish(ref, ih, PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed",
+                                                        f"{ref.path}: worker process died (killed, crashed or "
+                                                        f"out of memory)"))
+                        else:
+                            suspects.append((ref, ih))
                 now = time.perf_counter()
-                if now - last_save > 2.0:
-                    report.seconds = now - t0
-                    report.save()
-                    last_save = now
+                hung = [f for f, (_, _, ts) in in_flight.items() if now - ts > cfg.run.page_timeout]
+                if broken or hung:
+                    for fut, (ref, ih, _) in list(in_flight.items()):
+                        if fut in hung:
+                            finish(ref, ih, PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed",
+                                                        f"{ref.path}: timed out after {cfg.run.page_timeout:.0f} s "
+                                                        f"([run] page_timeout)"))
+                        elif broken and limit > 1:
+                            suspects.append((ref, ih))
+                        else:
+                            queue.insert(0, (ref, ih))
+                    in_flight.clear()
+                    pool.restart()
+                report.stopped = should_stop(len(queue) + len(suspects))
+            for fut, (ref, ih, _) in list(in_flight.items()):  # stopping: record what was already running
+                try:
+                    finish(ref, ih, fut.result(timeout=cfg.run.page_timeout))
+                except Exception as e:
+                    finish(ref, ih, PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed",
+                                                f"{ref.path}: not finished when the run stopped ({type(e).__name__})"))
+        finally:
+            pool.close()
     bar.close()
+    ledger.close()
     report.seconds = time.perf_counter() - t0
     report.save()
     return report

@@ -102,7 +102,7 @@ def test_null_engine_reel_writes_valid_empty_pages(tmp_path, page_png):
 def test_unexpected_error_in_a_stage_fails_only_that_page(tmp_path, page_png, monkeypatch):
     import ocr.pipeline as pl
 
-    _init_worker(Config().to_dict(), "null")
+    _init_worker(Config().replace("run", memory_limit_mb=0).to_dict(), "null")  # no rlimit on pytest itself
 
     def boom(*a, **k):
         raise ValueError("synthetic bug")

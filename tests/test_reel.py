@@ -1,0 +1,159 @@
+"""Reel-scale runs: the ledger (skip, redo, retry), fault isolation, early stop, and resume after SIGKILL."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import cv2
+import pytest
+
+import ocr.pipeline as pl
+from ocr.config import Config
+from ocr.loader import expand_inputs
+
+from .conftest import RUSSIAN_LINES, needs_tesseract, render_page
+
+
+def make_reel(folder, n, lines=RUSSIAN_LINES[:3]):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        cv2.imwrite(str(folder / f"p{i + 1:02d}.png"), render_page(lines[i % len(lines):] + lines[:i % len(lines)],
+                                                                   size=(1000, 700), margin=60, seed=i))
+    return folder
+
+
+def runs(out):
+    db = sqlite3.connect(str(out / "ledger.sqlite"))
+    try:
+        return dict(db.execute("SELECT page_id, runs FROM pages").fetchall())
+    finally:
+        db.close()
+
+
+def test_rerun_skips_done_redoes_changed_and_config_changes(tmp_path):
+    reel = make_reel(tmp_path / "reel", 3)
+    out = tmp_path / "out"
+    cfg = Config()
+    first = pl.run_reel(expand_inputs([reel]), out, cfg, workers=2, engine_name="null", progress=False)
+    assert first.to_dict()["summary"]["done_now"] == 3
+    again = pl.run_reel(expand_inputs([reel]), out, cfg, workers=2, engine_name="null", progress=False)
+    s = again.to_dict()["summary"]
+    assert (s["done_now"], s["skipped"], s["ok"]) == (0, 3, 3)
+    assert runs(out) == {"p01": 1, "p02": 1, "p03": 1}
+    cv2.imwrite(str(reel / "p02.png"), render_page(["другой текст"], size=(1000, 700), margin=60))
+    changed = pl.run_reel(expand_inputs([reel]), out, cfg, workers=2, engine_name="null", progress=False)
+    assert changed.to_dict()["summary"]["done_now"] == 1 and runs(out)["p02"] == 2
+    (out / "p03.txt").unlink()  # a lost output file is redone too
+    other = cfg.replace("preprocess", deskew=False)
+    redo = pl.run_reel(expand_inputs([reel]), out, other, workers=2, engine_name="null", progress=False)
+    assert redo.to_dict()["summary"]["done_now"] == 3
+    assert json.loads((out / "run.json").read_text())["summary"]["skipped"] == 0
+
+
+def test_failed_pages_are_retried_only_when_asked_or_changed(tmp_path):
+    reel = make_reel(tmp_path / "reel", 2)
+    (reel / "p03.png").write_bytes(b"broken")
+    out = tmp_path / "out"
+    refs = expand_inputs([reel])
+    pl.run_reel(refs, out, Config(), workers=1, engine_name="null", progress=False)
+    again = pl.run_reel(refs, out, Config(), workers=1, engine_name="null", progress=False)
+    assert again.to_dict()["summary"]["failed"] == 1 and runs(out)["p03"] == 1
+    pl.run_reel(refs, out, Config(), workers=1, engine_name="null", progress=False, retry_failed=True)
+    assert runs(out)["p03"] == 2
+    cv2.imwrite(str(reel / "p03.png"), render_page(["исправлено"], size=(600, 300), margin=40))
+    fixed = pl.run_reel(expand_inputs([reel]), out, Config(), workers=1, engine_name="null", progress=False)
+    assert fixed.to_dict()["summary"]["failed"] == 0
+
+
+def _misbehave(monkeypatch, page_id, how):
+    real = pl.recognize_page
+
+    def fake(ref, *a, **k):
+        if ref.page_id == page_id:
+            if how == "hang":
+                time.sleep(60)
+            elif how == "crash":
+                os.kill(os.getpid(), signal.SIGKILL)
+            elif how == "memory":
+                bytearray(6 * 1024 ** 3)  # beyond the worker's address-space limit
+        return real(ref, *a, **k)
+
+    monkeypatch.setattr(pl, "recognize_page", fake)  # workers are forked: they inherit it
+
+
+@pytest.mark.parametrize("how,message", [
+    ("hang", "timed out after 3 s"),
+    ("crash", "worker process died"),
+    ("memory", "out of memory"),
+])
+def test_a_bad_page_fails_alone(tmp_path, monkeypatch, how, message):
+    reel = make_reel(tmp_path / "reel", 4)
+    _misbehave(monkeypatch, "p02", how)
+    cfg = Config().replace("run", page_timeout=3.0, memory_limit_mb=3072)
+    t = time.perf_counter()
+    report = pl.run_reel(expand_inputs([reel]), tmp_path / "out", cfg, workers=2, engine_name="null", progress=False)
+    assert time.perf_counter() - t < 50
+    status = {p.page_id: p for p in report.pages}
+    assert status["p02"].status == "failed" and message in status["p02"].error
+    assert all(status[p].status == "ok" for p in ("p01", "p03", "p04"))
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["summary"]["failed"] == 1
+
+
+def test_abort_and_failure_ratio_stop_the_run(tmp_path):
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for i in range(12):
+        (reel / f"b{i:02d}.png").write_bytes(b"not an image")
+    report = pl.run_reel(expand_inputs([reel]), tmp_path / "o1", Config().replace("run", on_error="abort"),
+                         workers=1, engine_name="null", progress=False)
+    assert "on_error" in report.stopped and len(report.pages) < 12
+    report = pl.run_reel(expand_inputs([reel]), tmp_path / "o2", Config(), workers=1, engine_name="null",
+                         progress=False)
+    assert "max_failure_ratio" in report.stopped and 10 <= len(report.pages) < 12
+
+
+def _strip_times(xml: bytes) -> bytes:
+    import re
+
+    return re.sub(rb"<(Created|LastChange)>[^<]*</\1>", b"", xml)
+
+
+@needs_tesseract
+def test_sigkill_mid_reel_then_rerun_matches_an_uninterrupted_run(tmp_path):
+    reel = make_reel(tmp_path / "reel", 6, RUSSIAN_LINES)
+    cmd = [sys.executable, "-m", "ocr", "run", str(reel), "--lang", "rus", "--workers", "2", "--no-progress"]
+    clean = tmp_path / "clean"
+    subprocess.run(cmd + ["-o", str(clean)], check=True, capture_output=True, timeout=600)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(cmd + ["-o", str(out)], start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    done_before = {}
+    while time.time() < deadline:
+        if (out / "ledger.sqlite").exists():
+            try:
+                done_before = runs(out)
+            except sqlite3.OperationalError:
+                done_before = {}
+            if len(done_before) >= 2:
+                break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 2 <= len(done_before) < 6, "the run was not interrupted part-way"
+    r = subprocess.run(cmd + ["-o", str(out)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    run = json.loads((out / "run.json").read_text())
+    skipped = {p["page_id"] for p in run["pages"] if p.get("skipped")}
+    assert set(done_before) <= skipped  # nothing done before the kill was done again
+    assert all(n == 1 for n in runs(out).values())  # no page processed twice
+    for f in sorted(clean.glob("p*.*")):
+        got = (out / f.name).read_bytes()
+        want = f.read_bytes()
+        if f.name.endswith(".page.xml"):
+            got, want = _strip_times(got), _strip_times(want)
+        assert got == want, f.name
+    assert not list(out.glob(".*.tmp"))  # no half-written files left behind

@@ -51,8 +51,9 @@ def main() -> None:
 @click.option("--deskew-angle", type=float, default=None,
               help="Override the measured skew for every page (degrees, counter-clockwise positive).")
 @click.option("--retry-failed", is_flag=True, help="Retry pages that failed in an earlier run into OUT.")
+@click.option("--scheduler", help="Dask scheduler address (tcp://HOST:8786): run the pages on that cluster.")
 @click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
-def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry_failed, no_progress):
+def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry_failed, scheduler, no_progress):
     """Recognise page images (files or folders; PNG, JPEG, TIFF incl. multi-page, PDF with pypdfium2).
 
     Each page is written as OUT/<page id>.page.xml (PAGE 2019), OUT/<page id>.alto.xml (ALTO 4.4)
@@ -75,8 +76,11 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry
     if not refs:
         click.echo("memo-ocr: error: no page images found in the inputs", err=True)
         sys.exit(2)
-    report = run_reel(refs, out_dir, cfg, workers=workers, progress=False if no_progress else None,
-                      skew_override=deskew_angle, argv=sys.argv, retry_failed=retry_failed)
+    try:
+        report = run_reel(refs, out_dir, cfg, workers=workers, progress=False if no_progress else None,
+                          skew_override=deskew_angle, argv=sys.argv, retry_failed=retry_failed, scheduler=scheduler)
+    except MemoOcrError as e:
+        _fail(e)
     s = report.to_dict()["summary"]
     click.echo(f"{s['ok']} of {s['pages']} pages ok ({s['done_now']} done now, {s['skipped']} skipped as already "
                f"done), {s['failed']} failed, {s['seconds']} s ({s['pages_per_minute']} pages/min); "
@@ -175,7 +179,8 @@ def validate(files):
 @click.option("--clean", is_flag=True, help="No scanning effects and no skew: for checking the ground truth itself.")
 @click.option("--max-skew", type=click.FloatRange(0, 15), default=3.0, show_default=True,
               help="Largest page skew in degrees (either way).")
-def synth(out_dir, gt_dir, pages, seed, prefix, seed_memo, clean, max_skew):
+@click.option("--typed-only", is_flag=True, help="Typed text only: no handwritten notes, signatures or stamps.")
+def synth(out_dir, gt_dir, pages, seed, prefix, seed_memo, clean, max_skew, typed_only):
     """Render synthetic scanned Soviet memos with exact PAGE XML ground truth.
 
     Each page has typed Russian text, handwritten notes and signatures, and rubber stamps,
@@ -190,7 +195,8 @@ def synth(out_dir, gt_dir, pages, seed, prefix, seed_memo, clean, max_skew):
     settings = ScanSettings(degrade=not clean, max_skew=max_skew)
     try:
         ids = make_reel(out_dir, gt_dir or out_dir, pages, seed, prefix=prefix, with_seed_memo=seed_memo,
-                        settings=settings, progress=lambda pid: click.echo(f"synth: {pid}", err=True))
+                        settings=settings, progress=lambda pid: click.echo(f"synth: {pid}", err=True),
+                        typed_only=typed_only)
     except (ImportError, RuntimeError) as e:
         click.echo(f"memo-ocr: error: {e}", err=True)
         sys.exit(2)

@@ -30,6 +30,7 @@ class RunConfig:
     memory_limit_mb: int = _opt(8192, lo=0, hi=1048576)
     on_error: str = _opt("skip", choices=("skip", "abort"))
     max_failure_ratio: float = _opt(0.5, lo=0.0, hi=1.0)
+    scheduler: str = _opt("", doc="Dask scheduler address, e.g. tcp://host:8786; empty = local process pool")
 
 
 @dataclass(frozen=True)

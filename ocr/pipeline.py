@@ -192,6 +192,11 @@ _WORKER: dict[str, Any] = {}
 
 def _init_worker(cfg_dict: dict[str, Any], engine_name: str) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    import cv2
+
+    # one process per core already: OpenCV's own threads would only oversubscribe (and a thread
+    # pool inherited through fork from a busy parent can stall)
+    cv2.setNumThreads(1)
     from .config import from_dict
 
     cfg = from_dict(cfg_dict, source="run")
@@ -236,7 +241,30 @@ def process_page(ref: PageRef, out_dir: str, skew_override: float | None = None)
         msg = " ".join(str(e).split())[:300]
         outcome.status, outcome.error = "failed", f"{ref.path}: internal error {type(e).__name__}: {msg}"
     outcome.timings["total"] = time.perf_counter() - t0
+    outcome.info["worker_peak_rss_mb"] = _peak_rss_mb()
     return outcome
+
+
+def _peak_rss_mb() -> float | None:
+    """This process's peak resident memory (VmHWM; unlike ru_maxrss it does not carry a parent's over exec)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:  # not on Linux
+        pass
+    return None
+
+
+def dask_process_page(ref: PageRef, out_dir: str, skew_override: float | None, cfg_dict: dict[str, Any],
+                      engine_name: str) -> PageOutcome:
+    """Dask task: like ``process_page``, loading the engine once per worker process and configuration."""
+    key = json.dumps(cfg_dict, sort_keys=True) + engine_name
+    if _WORKER.get("key") != key:
+        _init_worker(cfg_dict, engine_name)
+        _WORKER["key"] = key
+    return process_page(ref, out_dir, skew_override)
 
 
 # --- reel side -------------------------------------------------------------------
@@ -310,8 +338,12 @@ class _Pool:
         self.ex = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
+        import multiprocessing
+
         n, cfg_dict, engine = self.args
-        return ProcessPoolExecutor(n, initializer=_init_worker, initargs=(cfg_dict, engine))
+        # spawn, not fork: a forked child inherits the parent's thread locks (OpenCV, BLAS) and can hang
+        return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                                   initargs=(cfg_dict, engine))
 
     def restart(self) -> None:
         # the executor cannot stop one running task: kill its workers (private, but stable since 3.8)
@@ -331,7 +363,7 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
              engine_name: str = "tesseract", progress: bool | None = None,
              on_page: Callable[[PageOutcome], None] | None = None,
              skew_override: float | None = None, argv: list[str] | None = None,
-             retry_failed: bool = False) -> RunReport:
+             retry_failed: bool = False, scheduler: str | None = None) -> RunReport:
     """Process pages in parallel; outputs, ``run.json`` and the ledger are written as pages finish.
 
     Pages already done with the same input and configuration (per ``OUT/ledger.sqlite``) are
@@ -347,6 +379,7 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
     from .ledger import Ledger
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    scheduler = scheduler or cfg.run.scheduler or None
     n_workers = workers or cfg.run.workers or default_workers()
     n_workers = max(1, min(n_workers, len(refs) or 1))
     engine_versions: dict[str, str] = {}
@@ -425,6 +458,9 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
     if engine_problem:
         for ref, ih in todo:
             finish(ref, ih, PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed", engine_problem))
+    elif todo and scheduler:
+        meta["scheduler"] = scheduler
+        _run_on_dask(scheduler, todo, out_dir, cfg, engine_name, skew_override, finish, should_stop, report)
     elif todo:
         pool = _Pool(n_workers, cfg, engine_name)
         queue = list(todo)
@@ -479,3 +515,54 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
     report.seconds = time.perf_counter() - t0
     report.save()
     return report
+
+
+def _run_on_dask(address: str, todo: list[tuple[PageRef, str]], out_dir: Path, cfg: Config, engine_name: str,
+                 skew_override: float | None, finish: Callable[[PageRef, str, PageOutcome], None],
+                 should_stop: Callable[[int], str], report: RunReport) -> None:
+    """The same reel on a Dask distributed cluster: workers run the pages, this process keeps the ledger.
+
+    Inputs and OUT must be at the same path on every worker (a shared file system). A task
+    whose worker dies is retried by Dask on another worker; one that kills workers repeatedly
+    fails as "worker process died". Dask cannot stop a running task, so on a cluster the
+    per-page limit is Tesseract's own ``[tesseract] timeout``, not ``[run] page_timeout``.
+    """
+    try:
+        from distributed import Client, as_completed
+        from distributed.scheduler import KilledWorker
+    except ImportError:
+        raise MemoOcrError("--scheduler needs Dask: pip install 'memo-ocr[dask]'") from None
+    from concurrent.futures import CancelledError
+
+    cfg_dict = cfg.to_dict()
+    try:
+        client = Client(address, timeout=10)
+    except (OSError, TimeoutError) as e:
+        raise MemoOcrError(f"cannot reach the Dask scheduler at {address} ({e})") from None
+    try:
+        futures = {}
+        for ref, ih in todo:
+            fut = client.submit(dask_process_page, ref, str(out_dir.resolve()), skew_override, cfg_dict, engine_name,
+                                key=f"memo-ocr-{ref.page_id}-{ih[:12]}", pure=False)
+            futures[fut] = (ref, ih)
+        remaining = len(futures)
+        for fut in as_completed(list(futures)):
+            ref, ih = futures[fut]
+            remaining -= 1
+            try:
+                outcome = fut.result()
+            except KilledWorker:
+                outcome = PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed",
+                                      f"{ref.path}: worker process died (killed, crashed or out of memory)")
+            except CancelledError:
+                continue
+            except Exception as e:  # the task raised on the worker: record it, go on
+                outcome = PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed",
+                                      f"{ref.path}: task failed on the cluster ({type(e).__name__}: {e})")
+            finish(ref, ih, outcome)
+            report.stopped = should_stop(remaining)
+            if report.stopped:
+                client.cancel([f for f in futures if not f.done()])
+                break
+    finally:
+        client.close()

@@ -111,6 +111,22 @@ def find_border(grey: np.ndarray, dark_level: int) -> tuple[int, int, int, int]:
     return x0, y0, x1, y1
 
 
+MAX_PIXELS = 40_000_000  # upper bound of a rescaled page
+
+
+def measure_ink(grey: np.ndarray) -> np.ndarray:
+    """Ink mask for measuring (x-height, skew): Otsu, or Sauvola where Otsu finds paper, not ink.
+
+    Global Otsu keeps faint typewriter strokes whole, but on a sparsely typed page
+    with a light gradient it splits bright from dark paper (a quarter of the page
+    and more comes out as "ink"); a local threshold does not.
+    """
+    ink = otsu_ink(grey)
+    if ink[::4, ::4].mean() > 0.25:
+        ink = sauvola(grey, 51, 0.3) == 0
+    return ink
+
+
 def otsu_ink(grey: np.ndarray) -> np.ndarray:
     """Boolean ink mask by Otsu's threshold (quick, for measuring)."""
     _, b = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
@@ -271,15 +287,17 @@ def preprocess(img: np.ndarray, cfg: PreprocessConfig, skew_override: float | No
             m = m @ _affine(np.array([[1, 0, x0], [0, 1, y0]], dtype=np.float64))
         steps.append(f"crop-border{list(border)}")
 
-    ink = otsu_ink(grey)
+    ink = measure_ink(grey)
     xh = estimate_xheight(ink)
     scale = 1.0
     if cfg.rescale and xh:
         scale = min(cfg.max_scale, max(1.0, cfg.target_xheight / xh))
+        # never beyond MAX_PIXELS: a mis-measured page must not become a 100-megapixel one
+        scale = min(scale, math.sqrt(MAX_PIXELS / (grey.shape[0] * grey.shape[1])))
         if scale > 1.05:
             grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
             m = m @ _affine(np.array([[1 / scale, 0, 0], [0, 1 / scale, 0]]))
-            ink = otsu_ink(grey)
+            ink = measure_ink(grey)
             xh = xh * scale
         else:
             scale = 1.0

@@ -30,5 +30,5 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[pdf,synth,test]'
+.venv/bin/python -m pip install -q -e '.[pdf,synth,dask,test]'
 echo "setup: done ($(.venv/bin/memo-ocr --version), $(tesseract --version 2>&1 | head -1))" >&2

@@ -8,13 +8,14 @@ import sys
 import time
 
 import cv2
+import numpy as np
 import pytest
 
 import ocr.pipeline as pl
 from ocr.config import Config
 from ocr.loader import expand_inputs
 
-from .conftest import RUSSIAN_LINES, needs_tesseract, render_page
+from .conftest import ROOT, RUSSIAN_LINES, needs_tesseract, render_page
 
 
 def make_reel(folder, n, lines=RUSSIAN_LINES[:3]):
@@ -68,34 +69,20 @@ def test_failed_pages_are_retried_only_when_asked_or_changed(tmp_path):
     assert fixed.to_dict()["summary"]["failed"] == 0
 
 
-def _misbehave(monkeypatch, page_id, how):
-    real = pl.recognize_page
-
-    def fake(ref, *a, **k):
-        if ref.page_id == page_id:
-            if how == "hang":
-                time.sleep(60)
-            elif how == "crash":
-                os.kill(os.getpid(), signal.SIGKILL)
-            elif how == "memory":
-                bytearray(6 * 1024 ** 3)  # beyond the worker's address-space limit
-        return real(ref, *a, **k)
-
-    monkeypatch.setattr(pl, "recognize_page", fake)  # workers are forked: they inherit it
-
-
-@pytest.mark.parametrize("how,message", [
-    ("hang", "timed out after 3 s"),
-    ("crash", "worker process died"),
-    ("memory", "out of memory"),
+@pytest.mark.parametrize("engine,message", [
+    ("tests.fakes:HangEngine", "timed out after 3 s"),
+    ("tests.fakes:CrashEngine", "worker process died"),
+    ("tests.fakes:MemoryEngine", "out of memory"),
 ])
-def test_a_bad_page_fails_alone(tmp_path, monkeypatch, how, message):
+def test_a_bad_page_fails_alone(tmp_path, monkeypatch, engine, message):
+    monkeypatch.chdir(ROOT)  # spawned workers import the plugin from the repository root
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
     reel = make_reel(tmp_path / "reel", 4)
-    _misbehave(monkeypatch, "p02", how)
+    cv2.imwrite(str(reel / "p02.png"), np.full((700, 1000), 30, np.uint8))  # the dark page the fakes trip on
     cfg = Config().replace("run", page_timeout=3.0, memory_limit_mb=3072)
     t = time.perf_counter()
-    report = pl.run_reel(expand_inputs([reel]), tmp_path / "out", cfg, workers=2, engine_name="null", progress=False)
-    assert time.perf_counter() - t < 50
+    report = pl.run_reel(expand_inputs([reel]), tmp_path / "out", cfg, workers=2, engine_name=engine, progress=False)
+    assert time.perf_counter() - t < 60
     status = {p.page_id: p for p in report.pages}
     assert status["p02"].status == "failed" and message in status["p02"].error
     assert all(status[p].status == "ok" for p in ("p01", "p03", "p04"))
@@ -157,3 +144,30 @@ def test_sigkill_mid_reel_then_rerun_matches_an_uninterrupted_run(tmp_path):
             got, want = _strip_times(got), _strip_times(want)
         assert got == want, f.name
     assert not list(out.glob(".*.tmp"))  # no half-written files left behind
+
+
+def test_reel_on_a_dask_local_cluster_keeps_the_ledger(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    reel = make_reel(tmp_path / "reel", 5)
+    (reel / "p06.png").write_bytes(b"broken")
+    out = tmp_path / "out"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        report = pl.run_reel(expand_inputs([reel]), out, Config(), engine_name="null", progress=False,
+                             scheduler=cl.scheduler_address)
+        s = report.to_dict()["summary"]
+        assert (s["ok"], s["failed"], s["done_now"]) == (5, 1, 5)
+        assert "scheduler" in report.meta
+        again = pl.run_reel(expand_inputs([reel]), out, Config(), engine_name="null", progress=False,
+                            scheduler=cl.scheduler_address)
+        assert again.to_dict()["summary"]["skipped"] == 6
+    assert runs(out) == {f"p{i:02d}": 1 for i in range(1, 7)}
+    assert (out / "p03.page.xml").exists()
+
+
+def test_unreachable_scheduler_is_one_clear_error(tmp_path):
+    pytest.importorskip("distributed")
+    make_reel(tmp_path / "reel", 1)
+    r = subprocess.run([sys.executable, "-m", "ocr", "run", str(tmp_path / "reel"), "-o", str(tmp_path / "o"),
+                        "--scheduler", "tcp://127.0.0.1:1", "--no-progress"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode != 0 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in r.stderr

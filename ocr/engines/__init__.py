@@ -32,4 +32,12 @@ def get_engine(name: str, cfg: Config) -> Engine:
         return NullEngine()
     from ..errors import EngineError
 
-    raise EngineError(f"unknown engine {name!r}; allowed engines are 'tesseract', 'null'")
+    if ":" in name:  # a plugin: "package.module:Class", built with the configuration
+        import importlib
+
+        module, _, cls = name.partition(":")
+        try:
+            return getattr(importlib.import_module(module), cls)(cfg)
+        except (ImportError, AttributeError) as e:
+            raise EngineError(f"cannot load engine plugin {name!r}: {e}") from None
+    raise EngineError(f"unknown engine {name!r}; allowed engines are 'tesseract', 'null', or 'module:Class'")

@@ -1,6 +1,7 @@
 """Make a synthetic reel: page images and their PAGE XML ground truth, bit-identical for one seed."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from pathlib import Path
 
@@ -19,10 +20,12 @@ PRODUCTION = {"typewritten": "typewritten", "handwritten": "handwritten-cursive"
 
 
 def make_page(page_id: str, seed: int, index: int, settings: ScanSettings,
-              seed_memo: bool) -> tuple[bytes, bytes, str | None, dict]:
+              seed_memo: bool, typed_only: bool = False) -> tuple[bytes, bytes, str | None, dict]:
     """One page: (JPEG bytes, PAGE XML bytes, legacy transcription or None, facts)."""
     rng = np.random.default_rng([seed, index])
     memo = SEED if seed_memo else generate_memo(rng)
+    if typed_only:
+        memo = dataclasses.replace(memo, notes=[], stamps=[])
     rendered = render_memo(rng, memo)
     scanned = scan(rng, rendered, settings)
     h, w = scanned.image.shape[:2]
@@ -61,14 +64,15 @@ def _hull(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def make_reel(out: Path, gt_out: Path, pages: int, seed: int, *, prefix: str = "memo",
-              with_seed_memo: bool = True, settings: ScanSettings = ScanSettings(), progress=None) -> list[str]:
+              with_seed_memo: bool = True, settings: ScanSettings = ScanSettings(), progress=None,
+              typed_only: bool = False) -> list[str]:
     """Write ``pages`` pages (the seed memo first, if asked) and return their ids."""
     out.mkdir(parents=True, exist_ok=True)
     gt_out.mkdir(parents=True, exist_ok=True)
     ids = []
     for i in range(pages):
         pid = f"{prefix}-{i + 1:04d}"
-        jpg, xml, legacy, _ = make_page(pid, seed, i, settings, with_seed_memo and i == 0)
+        jpg, xml, legacy, _ = make_page(pid, seed, i, settings, with_seed_memo and i == 0, typed_only)
         atomic.write_bytes(out / f"{pid}.jpg", jpg)
         atomic.write_bytes(gt_out / f"{pid}.page.xml", xml)
         if legacy:

@@ -1,0 +1,70 @@
+"""Benchmark: reel throughput of memo-ocr vs plain `tesseract` with the same parallelism, and worker memory.
+
+Renders N typed-only synthetic pages (300 ppi, `memo-ocr synth --typed-only`), then in
+one run times plain `tesseract IMAGE - -l rus` over them with W parallel processes
+(OMP_THREAD_LIMIT=1) and `memo-ocr run` with W workers, and prints pages per minute
+for both, their ratio, and the peak resident memory of a memo-ocr worker and of its
+Tesseract processes (from run.json).
+
+    python bench/throughput.py [--pages 20] [--workers 2] [--seed 7]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ocr.config import Config  # noqa: E402
+from ocr.loader import expand_inputs  # noqa: E402
+from ocr.pipeline import run_reel  # noqa: E402
+from ocr.synth.reel import make_reel  # noqa: E402
+
+
+def plain(img: Path) -> None:
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    subprocess.run(["tesseract", str(img), "-", "-l", "rus"], capture_output=True, env=env, check=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pages", type=int, default=20)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        scans = Path(tmp) / "scans"
+        make_reel(scans, Path(tmp) / "gt", args.pages, args.seed, with_seed_memo=False, typed_only=True)
+        imgs = sorted(scans.glob("*.jpg"))
+        t = time.perf_counter()
+        with ThreadPoolExecutor(args.workers) as ex:
+            list(ex.map(plain, imgs))
+        t_plain = time.perf_counter() - t
+        t = time.perf_counter()
+        report = run_reel(expand_inputs([scans]), Path(tmp) / "out", Config(), workers=args.workers, progress=False)
+        t_ours = time.perf_counter() - t
+        run = json.loads((Path(tmp) / "out" / "run.json").read_text())
+    worker_rss = max(p.get("worker_peak_rss_mb") or 0 for p in run["pages"])
+    stages: dict[str, float] = {}
+    for p in run["pages"]:
+        for k, v in p["timings"].items():
+            stages[k] = stages.get(k, 0.0) + v / len(run["pages"])
+    ppm_plain, ppm_ours = 60 * len(imgs) / t_plain, 60 * len(imgs) / t_ours
+    print(f"{len(imgs)} typed-only synthetic pages (300 ppi), {args.workers} workers, tesseract -l rus")
+    print(f"plain tesseract  {ppm_plain:6.1f} pages/min")
+    print(f"memo-ocr         {ppm_ours:6.1f} pages/min ({len(report.failed)} failed)")
+    print(f"throughput ratio memo-ocr/tesseract: {ppm_ours / ppm_plain:.2f}")
+    print(f"peak RSS per memo-ocr worker (VmHWM, Tesseract's own process not included): {worker_rss:.0f} MB")
+    print("memo-ocr seconds per page by stage: " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -95,7 +95,9 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry
             prof = cfg.score.get_profile()
             pages = score_pairs(pairs, prof, gt_root=gt_dir, images=ids)
             click.echo(summary_table(pages))
-            write_reports(pages, prof, str(out_dir), str(gt_dir), out_dir / "report")
+            scored = write_reports(pages, prof, str(out_dir), str(gt_dir), out_dir / "report")
+            report.meta["accuracy"] = {"profile": prof.name, **scored["run"], "report": "report/report.html"}
+            report.save()
             click.echo(f"accuracy report: {out_dir / 'report' / 'report.html'}", err=True)
         else:
             click.echo(f"memo-ocr: no ground truth in {gt_dir} matches the page ids of this run", err=True)

@@ -52,6 +52,8 @@ def test_reel_with_bad_pages_goes_on_and_records_everything(tmp_path):
     text = (out / "p1.txt").read_text(encoding="utf-8")
     assert cer("\n".join(RUSSIAN_LINES), text) < 0.05, text
     assert "ALL (micro)" in r.stdout and "p1" in r.stdout
+    run = json.loads((out / "run.json").read_text())
+    assert run["accuracy"]["cer"]["rate"] < 0.05 and (out / "report" / "report.html").exists()
     # line polygons are in the original image's pixel space: each covers ink of the skewed page
     lines = read_transcription(out / "p1.page.xml")
     assert len(lines) == len(RUSSIAN_LINES)

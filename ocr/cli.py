@@ -14,7 +14,7 @@ EXIT_HELP = """
 Exit status:
   0  every page succeeded
   1  some pages failed (each is named on stderr and recorded in OUT/run.json)
-  2  usage error (bad option or argument)
+  2  usage error (bad option or argument), or the Dask scheduler cannot be reached
   3  bad configuration (the message names the key and the allowed values)
   5  engine problem before any page ran (e.g. tesseract missing)
   7  the run stopped early ([run] on_error = "abort", or more failures than [run] max_failure_ratio)

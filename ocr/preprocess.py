@@ -52,7 +52,7 @@ def to_grey(img: np.ndarray, drop_colour: bool = True, min_chroma: float = 11.0)
 
     A pixel counts as coloured ink when it is darker than the paper and its
     chroma (CIELAB a*, b*) leaves the line from neutral grey to the paper's own
-    tint by more than ``min_chroma`` (after a 5x5 median on the chroma channels):
+    tint by more than ``min_chroma`` (at half resolution, after a 3x3 median):
     black type and aged paper lie near that line, blue and violet ink and red
     pencil do not.
     """
@@ -65,9 +65,12 @@ def to_grey(img: np.ndarray, drop_colour: bool = True, min_chroma: float = 11.0)
     sample = lab[::4, ::4].reshape(-1, 3).astype(np.float32)
     light = sample[:, 0] >= np.percentile(sample[:, 0], 60)
     paper = np.median(sample[light], axis=0)
-    # JPEG chroma is noisy at the edges of black type: judge colour on median-filtered chroma
-    a = cv2.medianBlur(lab[:, :, 1], 5).astype(np.float32) - 128
-    b = cv2.medianBlur(lab[:, :, 2], 5).astype(np.float32) - 128
+    # chroma is judged at half resolution (a quarter of the work; colour is blurred by JPEG anyway),
+    # median-filtered: JPEG chroma is noisy at the edges of black type
+    h, w = lab.shape[:2]
+    half = cv2.resize(lab, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    a = cv2.medianBlur(half[:, :, 1], 3).astype(np.float32) - 128
+    b = cv2.medianBlur(half[:, :, 2], 3).astype(np.float32) - 128
     t = np.array([paper[1] - 128, paper[2] - 128], np.float32)
     norm = float(np.hypot(*t))
     if norm > 1e-3:
@@ -76,9 +79,10 @@ def to_grey(img: np.ndarray, drop_colour: bool = True, min_chroma: float = 11.0)
         ra, rb = a - proj * t[0], b - proj * t[1]
     else:
         ra, rb = a, b
+    chroma = cv2.resize((np.hypot(ra, rb) > min_chroma).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
     lum = lab[:, :, 0]
     # near-black pixels have unreliable chroma (JPEG colour fringes on type): never taken as coloured
-    coloured = (np.hypot(ra, rb) > min_chroma) & (lum < paper[0] - 15) & (lum > 40)
+    coloured = chroma.astype(bool) & (lum < paper[0] - 15) & (lum > 40)
     if coloured.any():
         coloured = cv2.dilate(coloured.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (lum > 40)
         grey = grey.copy()

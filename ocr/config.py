@@ -105,9 +105,12 @@ class Config:
         """The configuration as config.toml tables (``from_dict`` reads it back)."""
         return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
-    def digest(self) -> str:
-        """A short hash of the effective configuration (for ledgers and reports)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+    def digest(self, **extra: Any) -> str:
+        """A short hash of what decides a page's output: the configuration less [run] keys that only
+        say how to run (workers, limits, scheduler), plus ``extra`` (e.g. a user's deskew angle)."""
+        d = self.to_dict()
+        d["run"] = {"lang": d["run"]["lang"]}
+        blob = json.dumps({**d, **extra}, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def replace(self, section: str, **values: Any) -> "Config":

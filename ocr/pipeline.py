@@ -312,15 +312,6 @@ class RunReport:
         atomic.write_text(self.out_dir / "run.json", json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
 
-def run_config_hash(cfg: Config, skew_override: float | None) -> str:
-    """What decides a page's output: the configuration less the worker count, and a user's deskew angle."""
-    d = cfg.to_dict()
-    d["run"] = {k: v for k, v in d["run"].items() if k in ("lang",)}
-    d["skew_override"] = skew_override
-    blob = json.dumps(d, sort_keys=True, ensure_ascii=False).encode()
-    return __import__("hashlib").sha256(blob).hexdigest()[:16]
-
-
 def _outcome_from_ledger(ref: PageRef, record: dict) -> PageOutcome:
     known = {"page_id", "source", "frame", "status", "error", "timings", "outputs"}
     o = PageOutcome(ref.page_id, str(ref.path), ref.frame, record.get("status", "ok"), record.get("error", ""),
@@ -389,7 +380,7 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
         engine_versions[probe.name] = probe.version
     except MemoOcrError as e:
         engine_problem = str(e)
-    chash = run_config_hash(cfg, skew_override)
+    chash = cfg.digest(skew_override=skew_override)
     meta = {
         "tool": {"name": "memo-ocr", "version": __version__},
         "command": argv or sys.argv,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -388,7 +389,7 @@ def _page_svg(p: PageScore, report_dir: Path) -> str:
     if not img.exists():
         return f'<p class="muted">Page image {_e(p.image)} not found.</p>'
     try:
-        href = Path(__import__("os").path.relpath(img.resolve(), report_dir.resolve())).as_posix()
+        href = Path(os.path.relpath(img.resolve(), report_dir.resolve())).as_posix()
     except ValueError:
         href = img.resolve().as_uri()
     w, h = p.size

@@ -62,18 +62,17 @@ def page_id_of(path: Path) -> str | None:
 
 def index_folder(folder: Path) -> dict[str, Path]:
     """Page id -> transcription file; PAGE XML is preferred over ALTO over text for one id."""
-    found: dict[str, Path] = {}
-    rank = {s: i for i, s in enumerate(SUFFIXES)}
+    best: dict[str, tuple[int, Path]] = {}  # page id -> (rank of its suffix in SUFFIXES, file)
     for f in sorted(folder.rglob("*")):
         if not f.is_file() or f.name.startswith("."):
             continue
         pid = page_id_of(f)
         if pid is None or pid.endswith(".legacy"):
             continue
-        suf = next(s for s in SUFFIXES if f.name.lower().endswith(s))
-        if pid not in found or rank[suf] < rank[next(s for s in SUFFIXES if found[pid].name.lower().endswith(s))]:
-            found[pid] = f
-    return found
+        rank = next(i for i, s in enumerate(SUFFIXES) if f.name.lower().endswith(s))
+        if pid not in best or rank < best[pid][0]:
+            best[pid] = (rank, f)
+    return {pid: f for pid, (_, f) in best.items()}
 
 
 def _kind_from_page_region(region: etree._Element) -> str:
@@ -212,8 +211,9 @@ def _read_alto(root: etree._Element, ns: str) -> Transcription:
                 parts.append(" ")
             elif tag == "HYP":
                 parts.append(el.get("CONTENT", ""))
-        text = "".join(parts) if any(etree.QName(el).localname == "SP" for el in line) else " ".join(
-            p for p in parts)
+        # with SP elements the spaces are explicit; without them, words are joined by one space
+        has_sp = any(etree.QName(el).localname == "SP" for el in line)
+        text = ("" if has_sp else " ").join(parts)
         out.append(TLine(text, "typewritten", _box_attrs(line)))
     fn = root.find(f"{q('Description')}/{q('sourceImageInformation')}/{q('fileName')}")
     page = root.find(f"{q('Layout')}/{q('Page')}")

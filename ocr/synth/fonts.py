@@ -5,6 +5,7 @@ a machine is part of what makes a reel (recorded in its ground truth).
 """
 from __future__ import annotations
 
+import importlib
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +24,7 @@ STAMP = [
 
 def _fontpkg(module: str, name: str) -> str | None:
     try:
-        mod = __import__(module)
+        mod = importlib.import_module(module)
     except ImportError:
         return None
     p = Path(mod.__file__).parent / "files" / name

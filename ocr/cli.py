@@ -203,3 +203,189 @@ def synth(out_dir, gt_dir, pages, seed, prefix, seed_memo, clean, max_skew, type
         click.echo(f"memo-ocr: error: {e}", err=True)
         sys.exit(2)
     click.echo(f"{len(ids)} pages in {out_dir}, ground truth in {gt_dir or out_dir}", err=True)
+
+
+@main.command(epilog="""
+\b
+Examples:
+  memo-ocr train --real ../shared/data/htr_ru/train -w work/htr --epochs 30 -o ocr/models/htr-ru.safetensors
+  memo-ocr train -w work/htr --epochs 40 -o ocr/models/htr-ru.safetensors     # resume, 10 more epochs
+  memo-ocr train -w work/htr --export-only -o ocr/models/htr-ru.safetensors   # best checkpoint so far
+""")
+@click.option("-w", "--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Working folder: training data, ketos checkpoints, train.log. Re-using it resumes.")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where the best model goes (.safetensors).")
+@click.option("--real", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Real word images with gt.tsv (e.g. ../shared/data/htr_ru/train); split 85/7.5/7.5 by path hash.")
+@click.option("--synthetic", type=click.IntRange(min=0), default=20000, show_default=True,
+              help="Synthetic handwritten lines to render (memo vocabulary, 5 script fonts, strong augmentation).")
+@click.option("--seed", type=int, default=5, show_default=True, help="Seed of the synthetic lines and augmentations.")
+@click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Train until this epoch (counted from the start, also when resuming).")
+@click.option("--spec", default=None, help="VGSL network spec (default: a small CPU network, input height 48).")
+@click.option("--batch", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--lrate", type=float, default=1e-3, show_default=True, help="Learning rate.")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--load", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Fine-tune this model instead of training from scratch (its codec grows to the new data).")
+@click.option("--export-only", is_flag=True, help="Only convert the best checkpoint in WORK to OUT.")
+def train(work, out, real, synthetic, seed, epochs, spec, batch, lrate, threads, load, export_only):
+    """Train the handwriting (kraken) model on real words and synthetic memo lines; resumable.
+
+    Runs kraken's ketos on the CPU, one checkpoint per epoch in WORK/ckpt; a later call with the
+    same WORK resumes from the newest checkpoint. The best checkpoint by validation accuracy is
+    written to OUT. Training never runs in CI: the committed model is the result of this command.
+    """
+    from .htr import data, train as htr_train
+    from .synth import fonts
+
+    try:
+        if not export_only:
+            work.mkdir(parents=True, exist_ok=True)
+            bar = None
+
+            def progress(done: int, total: int) -> None:
+                nonlocal bar
+                if bar is None:
+                    from tqdm import tqdm
+                    bar = tqdm(total=total, desc="training data", unit="img", file=sys.stderr)
+                bar.update(done - bar.n)
+
+            manifest = data.prepare(work, real, synthetic, seed, fonts.handwriting_training(), progress=progress)
+            if bar is not None:
+                bar.close()
+            click.echo(f"memo-ocr train: data {manifest['counts']}", err=True)
+            done = htr_train.checkpoints(work / "ckpt")
+            resume = done[-1][2] if done else None
+            if resume is not None and done[-1][0] + 1 >= epochs:
+                click.echo(f"memo-ocr train: {resume.name} already reached epoch {epochs}", err=True)
+            else:
+                cmd = htr_train.ketos_command(work, spec=spec or htr_train.DEFAULT_SPEC, epochs=epochs,
+                                              batch=batch, threads=threads, lrate=lrate, load=load, resume=resume)
+                rc = htr_train.run_ketos(cmd, work / "train.log")
+                if rc != 0:
+                    click.echo(f"memo-ocr train: ketos exited {rc} (log: {work / 'train.log'}); exporting the best "
+                               "checkpoint so far", err=True)
+        src, epoch, acc = htr_train.export_best(work, out)
+    except MemoOcrError as e:
+        _fail(e)
+    click.echo(f"memo-ocr train: {out} <- {src.name} (epoch {epoch}, validation accuracy {acc:.4f})")
+
+
+@main.command(epilog="""
+\b
+Output: one line per image, PATH<TAB>TEXT<TAB>CONFIDENCE (0..1, 3 decimals). An image that cannot be
+read prints PATH<TAB><TAB>0.000 and its reason on stderr; the rest go on (exit status 1 at the end).
+\b
+Exit status: 0 all read, 1 some images failed, 5 engine or model problem (e.g. a missing model file).
+""")
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--engine", type=click.Choice(["kraken", "tesseract"]), default="kraken", show_default=True,
+              help="kraken: the handwriting model; tesseract: Tesseract in single-line mode (--psm 7).")
+@click.option("--model", type=click.Path(dir_okay=False, path_type=Path),
+              help="Kraken model (default: the committed ocr/models/htr-ru.safetensors).")
+@click.option("--lang", default="rus", show_default=True, help="Tesseract language (with --engine tesseract).")
+def lines(images, engine, model, lang):
+    """Recognise already-cut line or word images (files or folders of them)."""
+    import cv2
+
+    from .loader import expand_inputs, load_image
+
+    try:
+        if engine == "kraken":
+            from .engines.kraken_lines import load as load_kraken
+
+            reader = load_kraken(str(model) if model else None)
+        else:
+            from .engines.tesseract import check_languages, read_line_image
+
+            check_languages(lang)
+        refs = expand_inputs(list(images))
+    except MemoOcrError as e:
+        _fail(e)
+    failed = 0
+    for ref in refs:
+        try:
+            img = load_image(ref)
+            grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+            if engine == "kraken":
+                res = reader.read_image(grey)
+                text, conf = res.text, res.conf
+                if res.error:
+                    raise MemoOcrError(f"{ref.path}: {res.error}")
+            else:
+                text, conf = read_line_image(grey, lang)
+        except MemoOcrError as e:
+            failed += 1
+            click.echo(f"memo-ocr: {e}", err=True)
+            text, conf = "", 0.0
+        click.echo(f"{ref.path}\t{text}\t{conf:.3f}")
+    sys.exit(1 if failed else 0)
+
+
+@main.command("train-layout", epilog="""
+\b
+Example (the bundled model):
+  memo-ocr train-layout -w work/layout --pages 30 --seed 1000 -o ocr/models/layout.json
+""")
+@click.option("-w", "--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Working folder: the synthetic training reel and its cached features.")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where the classifier goes (JSON).")
+@click.option("--pages", type=click.IntRange(min=2), default=30, show_default=True)
+@click.option("--seed", type=int, default=1000, show_default=True,
+              help="Seed of the training reel (keep it apart from the reels you measure on).")
+@click.option("--lang", default="rus", show_default=True)
+def train_layout(work, out, pages, seed, lang):
+    """Train the region classifier (handwritten / stamp / noise) on a synthetic reel's ground truth."""
+    import json
+
+    import numpy as np
+
+    from . import config as config_mod
+    from . import layout, layout_train
+    from .engines import get_engine
+    from .formats import atomic
+    from .loader import PageRef, load_image
+    from .pipeline import recognize_page
+    from .routing import CONFIDENT_WORD
+    from .synth.reel import make_reel
+
+    cfg = config_mod.Config().replace("layout", enabled=False).replace("run", lang=lang)
+    reel, gt = work / "reel", work / "gt"
+    try:
+        if not (work / "reel.done").exists():
+            make_reel(reel, gt, pages, seed, with_seed_memo=False,
+                      progress=lambda pid: click.echo(f"train-layout: rendered {pid}", err=True))
+            (work / "reel.done").write_text(f"{pages} {seed}\n")
+        engine = get_engine("tesseract", cfg)
+
+        def page_features(img_path: Path):
+            ref = PageRef(img_path.stem, img_path)
+            page = recognize_page(ref, cfg, engine)
+            xh = page.info.get("xheight_px")
+            click.echo(f"train-layout: {img_path.stem}", err=True)
+            lines = page.kept_lines()
+            words = [layout_train.bbox(w.polygon) for ln in lines for w in ln.words if w.conf >= CONFIDENT_WORD]
+            return layout.candidates(load_image(ref), words, page.border, xh,
+                                     [layout_train.bbox(ln.polygon) for ln in lines])
+
+        cache = work / "features.npz"
+        if cache.exists():
+            z = np.load(cache)
+            X, y = z["X"], z["y"]
+        else:
+            pairs = [(p, gt / f"{p.stem}.page.xml") for p in sorted(reel.glob("*.jpg"))]
+            X, y = layout_train.collect(pairs, page_features)
+            np.savez(cache, X=X, y=y)
+    except MemoOcrError as e:
+        _fail(e)
+    counts = {k: int((y == k).sum()) for k in layout.KINDS}
+    spec = layout_train.fit(X, y, seed, {"train_reel_seed": seed, "pages": pages, "counts": counts,
+                                         "command": f"memo-ocr train-layout -w WORK --pages {pages} --seed {seed}"})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(out, json.dumps(spec, separators=(",", ":")))
+    model = layout.TreeEnsemble(spec)
+    acc = float((np.array(model.classes)[model.predict_proba(X).argmax(1)] == y).mean())
+    click.echo(f"train-layout: {len(y)} candidates {counts}; training accuracy {acc:.3f}; written {out}")

@@ -69,6 +69,17 @@ class TesseractConfig:
 
 
 @dataclass(frozen=True)
+class LayoutConfig:
+    enabled: bool = _opt(True)
+    model: str = _opt("", doc="layout classifier (JSON); empty = the bundled ocr/models/layout.json")
+    min_prob: float = _opt(0.5, lo=0.0, hi=1.0)
+    handwriting: bool = _opt(True)
+    handwriting_model: str = _opt("", doc="kraken model; empty = the bundled ocr/models/htr-ru.safetensors")
+    stamp_text: bool = _opt(True)
+    debug_image: bool = _opt(False)
+
+
+@dataclass(frozen=True)
 class OutputConfig:
     page_xml: bool = _opt(True)
     alto: bool = _opt(True)
@@ -98,6 +109,7 @@ class Config:
     run: RunConfig = field(default_factory=RunConfig)
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     tesseract: TesseractConfig = field(default_factory=TesseractConfig)
+    layout: LayoutConfig = field(default_factory=LayoutConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     score: ScoreConfig = field(default_factory=ScoreConfig)
 

@@ -15,10 +15,18 @@ def bbox(points: tuple[Point, ...] | list[Point]) -> tuple[int, int, int, int]:
 
 
 @dataclass(frozen=True)
+class Glyph:
+    text: str
+    conf: float  # 0..1
+    polygon: tuple[Point, ...]
+
+
+@dataclass(frozen=True)
 class Word:
     text: str
     conf: float  # 0..1
     polygon: tuple[Point, ...]
+    glyphs: tuple[Glyph, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class Line:
     baseline: tuple[Point, ...] = ()
     conf: float | None = None  # 0..1; None for ground truth
     words: tuple[Word, ...] = ()
+    note: str = ""  # why a line is empty (e.g. the recogniser failed on it)
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,7 @@ class PageResult:
     steps: list[str] = field(default_factory=list)
     engines: dict[str, str] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    debug_image: Any = None  # numpy image with regions outlined ([layout] debug_image), not serialised
 
     def kept_lines(self) -> list[Line]:
         """Lines of the transcription in reading order."""

@@ -156,18 +156,40 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     blocks = engine.recognize(pp.image)
     timings["recognize"] = time.perf_counter() - t
     regions = build_regions(pp, blocks, cfg)
+    graphics: list = []
+    engines = {engine.name: engine.version}
+    layout_info: dict[str, Any] = {}
+    if cfg.layout.enabled:
+        from .routing import paragraphs, route
+
+        t = time.perf_counter()
+        xh = None if pp.xheight is None else pp.xheight / pp.scale
+        routed = route(img, regions, pp.border, xh, cfg)
+        kept = paragraphs([r for r in routed.typed if r.kept], xh, pp.skew_applied)
+        rejected = [r for r in routed.typed if not r.kept]
+        regions = kept + routed.regions + rejected  # typed text, then handwriting, then stamp text
+        graphics = routed.graphics
+        if "kraken" in routed.info:
+            engines["kraken"] = routed.info["kraken"]
+        layout_info = routed.info.get("layout", {})
+        timings["layout"] = time.perf_counter() - t
     h, w = img.shape[:2]
     info = {
         "deskew_measured_deg": pp.skew_measured, "deskew_applied_deg": pp.skew_applied,
         "deskew_note": pp.skew_note, "scale": round(pp.scale, 3),
         "xheight_px": None if pp.xheight is None else round(pp.xheight / pp.scale, 1),
-        "removed": pp.removed,
+        "removed": pp.removed, "layout": layout_info,
     }
-    return PageResult(
+    page = PageResult(
         page_id=ref.page_id, image_name=ref.path.name if ref.frame is None else f"{ref.path.name}[{ref.frame}]",
         width=w, height=h, regions=regions, border=pp.border if pp.border != (0, 0, w, h) else None,
-        orientation=-pp.skew_applied, steps=pp.steps, engines={engine.name: engine.version}, info=info,
+        orientation=-pp.skew_applied, steps=pp.steps, engines=engines, info=info, graphics=graphics,
     )
+    if cfg.layout.debug_image:
+        from .routing import debug_image
+
+        page.debug_image = debug_image(img, regions, graphics)
+    return page
 
 
 def write_outputs(page: PageResult, out_dir: Path, cfg: Config) -> list[str]:
@@ -183,6 +205,13 @@ def write_outputs(page: PageResult, out_dir: Path, cfg: Config) -> list[str]:
         text = page.text()
         atomic.write_text(out_dir / f"{page.page_id}.txt", text + ("\n" if text else ""))
         written.append(f"{page.page_id}.txt")
+    if page.debug_image is not None:
+        import cv2
+
+        ok, buf = cv2.imencode(".jpg", page.debug_image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if ok:
+            atomic.write_bytes(out_dir / f"{page.page_id}.layout.jpg", buf.tobytes())
+            written.append(f"{page.page_id}.layout.jpg")
     return written
 
 
@@ -205,16 +234,28 @@ def _init_worker(cfg_dict: dict[str, Any], engine_name: str) -> None:
 
         limit = cfg.run.memory_limit_mb * 1024 * 1024
         try:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            # the data limit (heap and anonymous maps: images, arrays, model weights), not the address space,
+            # which PyTorch's CUDA libraries fill with gigabytes of file mappings they never touch
+            resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
         except (ValueError, OSError):  # a hard limit below ours: keep the one we have
             pass
     _WORKER["cfg"] = cfg
     try:
         _WORKER["engine"] = get_engine(engine_name, cfg)
         _WORKER["engine_error"] = None
+        if cfg.layout.enabled and cfg.layout.handwriting:  # load the handwriting model once, not in a page's time
+            from .engines.kraken_lines import load as load_kraken
+
+            load_kraken(cfg.layout.handwriting_model or None)
     except MemoOcrError as e:
         _WORKER["engine"] = None
         _WORKER["engine_error"] = str(e)
+
+
+def _worker_ready(pause: float) -> int:
+    """A no-op that keeps its worker busy for ``pause`` s, so that n of them start n workers."""
+    time.sleep(pause)
+    return os.getpid()
 
 
 def process_page(ref: PageRef, out_dir: str, skew_override: float | None = None) -> PageOutcome:
@@ -333,8 +374,15 @@ class _Pool:
 
         n, cfg_dict, engine = self.args
         # spawn, not fork: a forked child inherits the parent's thread locks (OpenCV, BLAS) and can hang
-        return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-                                   initargs=(cfg_dict, engine))
+        ex = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                                 initargs=(cfg_dict, engine))
+        # start every worker (and load its models) before any page's clock starts
+        for fut in [ex.submit(_worker_ready, 0.2) for _ in range(n)]:
+            try:
+                fut.result(timeout=600)
+            except Exception:  # noqa: BLE001 - a worker that cannot start shows up on the first page
+                break
+        return ex
 
     def restart(self) -> None:
         # the executor cannot stop one running task: kill its workers (private, but stable since 3.8)
@@ -378,6 +426,14 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
     try:
         probe = get_engine(engine_name, cfg)  # fail once, clearly, before the pool starts
         engine_versions[probe.name] = probe.version
+        if cfg.layout.enabled:
+            from .layout import load_model
+
+            load_model(cfg.layout.model or None)
+            if cfg.layout.handwriting:
+                from .engines.kraken_lines import load as load_kraken
+
+                engine_versions["kraken"] = load_kraken(cfg.layout.handwriting_model or None).version
     except MemoOcrError as e:
         engine_problem = str(e)
     chash = cfg.digest(skew_override=skew_override)

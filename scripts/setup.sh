@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything memo-ocr needs on a Debian machine: Tesseract with Russian, English and
 # German data, the fonts the synthetic reel uses, and a virtual environment (.venv) with the
-# package, its PDF and synth extras and the test tools. Safe to run again.
+# package, its PDF, synth, Dask and handwriting (kraken + PyTorch) extras and the test tools.
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,5 +31,10 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[pdf,synth,dask,test]'
+# PyTorch first, pinned (pip takes 2.14.1 from the local disk where it lies there; elsewhere from PyPI)
+.venv/bin/python -m pip install -q 'torch==2.14.1' 'torchvision==0.29.1'
+.venv/bin/python -m pip install -q -e '.[pdf,synth,dask,htr,test]'
+# kraken 7.1.1 declares torch<=2.14; with 2.14.1 installed it works (tests/test_htr.py), hence --no-deps:
+# its other dependencies are the [htr] extra above
+.venv/bin/python -m pip install -q --no-deps 'kraken==7.1.1'
 echo "setup: done ($(.venv/bin/memo-ocr --version), $(tesseract --version 2>&1 | head -1))" >&2

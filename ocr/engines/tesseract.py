@@ -98,3 +98,19 @@ def group_tsv(data: dict[str, list]) -> list[list[RawLine]]:
             block.append(RawLine(tuple(words), box))
         out.append(block)
     return out
+
+
+def read_line_image(image: np.ndarray, lang: str, psm: int = 7, timeout: float = 60.0) -> tuple[str, float]:
+    """One cut line or word image (grey uint8) read as a single text line: (text, mean word confidence 0..1)."""
+    try:
+        data = pytesseract.image_to_data(image, lang=lang, config=f"--psm {psm}",
+                                         output_type=pytesseract.Output.DICT, timeout=timeout)
+    except RuntimeError as e:
+        raise EngineError(f"tesseract: {e} after {timeout:.0f} s") from None
+    except pytesseract.TesseractError as e:
+        raise EngineError(f"tesseract failed: {' '.join(str(e.message).split())[:200]}") from None
+    words = [(str(t).strip(), float(c)) for t, c in zip(data["text"], data["conf"], strict=True) if str(t).strip()]
+    if not words:
+        return "", 0.0
+    n = sum(len(t) for t, _ in words)
+    return " ".join(t for t, _ in words), sum(max(c, 0) * len(t) for t, c in words) / n / 100.0

@@ -29,6 +29,11 @@ def _text_equiv(parent: etree._Element, text: str, conf: float | None, index: in
     _sub(te, "Unicode").text = text
 
 
+def _css(text: str) -> str:
+    """A value safe inside PAGE's custom attribute syntax ``key {name:value;}``."""
+    return "".join(" " if c in "{};:" else c for c in text)[:200]
+
+
 def to_pagexml(page: PageResult, creator: str, created: _dt.datetime | None = None,
                metadata: dict[str, str] | None = None) -> bytes:
     """Serialise a page. Regions the recogniser rejected are kept (type ``other``) but left out of the reading order."""
@@ -69,20 +74,24 @@ def to_pagexml(page: PageResult, creator: str, created: _dt.datetime | None = No
             _sub(og, "RegionRefIndexed", index=str(i), regionRef=r.id)
     for r in page.regions:
         attrs = {"id": r.id, "type": r.type if r.kept else "other"}
-        if r.production and r.kept:
+        if r.production:
             attrs["production"] = r.production
         if r.note:
             attrs["custom"] = r.note
         reg = _sub(pg, "TextRegion", **attrs)
         _sub(reg, "Coords", points=_points(r.polygon))
         for ln in r.lines:
-            tl = _sub(reg, "TextLine", id=ln.id)
+            tl = _sub(reg, "TextLine", id=ln.id, custom=f"error {{reason:{_css(ln.note)};}}" if ln.note else None)
             _sub(tl, "Coords", points=_points(ln.polygon))
             if len(ln.baseline) >= 2:
                 _sub(tl, "Baseline", points=_points(ln.baseline))
             for j, w in enumerate(ln.words):
                 we = _sub(tl, "Word", id=f"{ln.id}_w{j:03d}")
                 _sub(we, "Coords", points=_points(w.polygon))
+                for k, g in enumerate(w.glyphs):
+                    ge = _sub(we, "Glyph", id=f"{ln.id}_w{j:03d}_g{k:03d}")
+                    _sub(ge, "Coords", points=_points(g.polygon))
+                    _text_equiv(ge, g.text, g.conf)
                 _text_equiv(we, w.text, w.conf)
             _text_equiv(tl, ln.text, ln.conf)
         confs = [ln.conf for ln in r.lines if ln.conf is not None]

@@ -41,6 +41,13 @@ def handwriting() -> list[str]:
     return [c for c in cands if c and os.path.exists(c)]
 
 
+@lru_cache(maxsize=1)
+def handwriting_training() -> list[str]:
+    """The handwriting fonts the reel uses plus two more Cyrillic scripts (PyPI fontpkg-pacifico, -lobster)."""
+    extra = [_fontpkg("fontpkg_pacifico", "Pacifico-Regular.ttf"), _fontpkg("fontpkg_lobster", "Lobster-Regular.ttf")]
+    return handwriting() + [c for c in extra if c and os.path.exists(c)]
+
+
 def available(paths: list[str]) -> list[str]:
     return [p for p in paths if os.path.exists(p)]
 

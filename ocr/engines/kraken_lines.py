@@ -1,0 +1,109 @@
+"""Handwriting recognition with a kraken model on line (or word) images.
+
+The model is loaded once per process (``load``, cached by path). Lines of one
+image go into one kraken ``Segmentation`` as boxes, so a page's handwritten
+lines are recognised in one call. A line that fails is returned empty with the
+reason; the others go on.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import EngineError
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "htr-ru.safetensors"
+
+
+@dataclass
+class LineText:
+    text: str
+    conf: float  # mean character confidence, 0..1 (0 for an empty line)
+    char_confs: list[float] = field(default_factory=list)
+    char_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # x0, y0, x1, y1 per character
+    error: str | None = None
+
+
+class KrakenLines:
+    """A kraken recognition model; ``recognize(image, boxes)`` reads the boxed lines of one image."""
+
+    name = "kraken"
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path else DEFAULT_MODEL
+        if not self.path.is_file():
+            raise EngineError(f"{self.path}: handwriting model file not found (train one with 'memo-ocr train')")
+        try:
+            logging.getLogger("kraken").setLevel(logging.ERROR)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                from kraken.configs import RecognitionInferenceConfig
+                from kraken.tasks import RecognitionTaskModel
+
+                self.model = RecognitionTaskModel.load_model(str(self.path))
+        except ImportError as e:
+            raise EngineError(f"kraken is not installed ({e}); run bash scripts/setup.sh") from None
+        except Exception as e:  # kraken raises many kinds for a file that is not one of its models
+            msg = " ".join(str(e).split())[:160]
+            raise EngineError(f"{self.path}: not a usable kraken recognition model ({type(e).__name__}: {msg})") from None
+        self.config = RecognitionInferenceConfig()
+        import kraken
+
+        self.version = getattr(kraken, "__version__", "?")
+
+    def recognize(self, image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[LineText]:
+        """Read each (x0, y0, x1, y1) box of a grey uint8 image; one result per box, in order."""
+        from kraken.containers import BBoxLine, Segmentation
+        from PIL import Image
+
+        if not boxes:
+            return []
+        h, w = image.shape[:2]
+        im = Image.fromarray(image)
+        lines, results = [], {}
+        for i, (x0, y0, x1, y1) in enumerate(boxes):
+            x0, y0, x1, y1 = max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
+            if x1 - x0 < 2 or y1 - y0 < 2:
+                results[i] = LineText("", 0.0, error="empty line box")
+                continue
+            lines.append(BBoxLine(id=f"l{i}", bbox=(x0, y0, x1, y1)))
+        if lines:
+            seg = Segmentation(type="bbox", imagename="page", text_direction="horizontal-lr",
+                               script_detection=False, lines=lines)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    records = list(self.model.predict(im, seg, self.config))
+                for line, rec in zip(lines, records, strict=True):
+                    confs = [float(c) for c in rec.confidences]
+                    cuts = [_cut_box(c) for c in rec.cuts]
+                    text = rec.prediction
+                    results[int(line.id[1:])] = LineText(text, float(np.mean(confs)) if confs else 0.0, confs, cuts)
+            except Exception as e:  # one bad batch: fall back to line by line, record each failure
+                if len(lines) == 1:
+                    results[int(lines[0].id[1:])] = LineText("", 0.0, error=f"{type(e).__name__}: {e}"[:200])
+                else:
+                    for line in lines:
+                        results[int(line.id[1:])] = self.recognize(image, [line.bbox])[0]
+        return [results[i] for i in range(len(boxes))]
+
+    def read_image(self, image: np.ndarray) -> LineText:
+        """A whole image that holds one line or word."""
+        return self.recognize(image, [(0, 0, image.shape[1], image.shape[0])])[0]
+
+
+def _cut_box(cut) -> tuple[int, int, int, int]:
+    pts = np.asarray(cut, dtype=float).reshape(-1, 2)
+    return (int(pts[:, 0].min()), int(pts[:, 1].min()), int(pts[:, 0].max()), int(pts[:, 1].max()))
+
+
+@lru_cache(maxsize=4)
+def load(path: str | None = None) -> KrakenLines:
+    """The model at ``path`` (default: the committed one), loaded once per process."""
+    return KrakenLines(path)

@@ -1,0 +1,315 @@
+"""Route what is not typed text: handwriting to the kraken model, stamps to GraphicRegions (their text read apart).
+
+Handwritten regions are turned upright (the angle of the strongest row
+profile, searched near 0 and near +-90 degrees for notes written up a
+margin), cut into lines at the valleys of the row profile, and read with the
+kraken model. Where a region could be either way up, both readings are made
+and the more confident kept.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from . import layout
+from .config import Config
+from .model import Glyph, Graphic, Line, Region, Word, bbox
+
+ANGLES = [a for a in range(-14, 15, 2)] + [a for a in range(76, 105, 2)] + [a for a in range(-104, -75, 2)]
+
+
+@dataclass
+class Routed:
+    typed: list[Region] = field(default_factory=list)  # the typed regions less the lines that lie on stamps
+    regions: list[Region] = field(default_factory=list)
+    graphics: list[Graphic] = field(default_factory=list)
+    info: dict = field(default_factory=dict)
+
+
+def _profile_score(mask: np.ndarray, angle: float) -> float:
+    h, w = mask.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    c, s = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * s + w * c) + 2, int(h * c + w * s) + 2
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    rot = cv2.warpAffine(mask.astype(np.float32), m, (nw, nh))
+    prof = rot.sum(axis=1)
+    return float(np.sum(np.diff(prof) ** 2)) / max(float(mask.sum()), 1.0)
+
+
+def upright_angle(mask: np.ndarray) -> float:
+    """Rotation (degrees, counter-clockwise as OpenCV) that makes the text rows of ``mask`` horizontal."""
+    coarse = max(ANGLES, key=lambda a: _profile_score(mask, a))
+    fine = [coarse + d for d in (-1.5, -0.75, 0, 0.75, 1.5)]
+    return max(fine, key=lambda a: _profile_score(mask, a))
+
+
+def _rotate(img: np.ndarray, angle: float, fill: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate keeping everything; returns the image and the 2x3 map from rotated to source coordinates."""
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    c, s = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * s + w * c) + 2, int(h * c + w * s) + 2
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    rot = cv2.warpAffine(img, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=fill)
+    return rot, cv2.invertAffineTransform(m)
+
+
+def line_bands(ink: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
+    """Text-line boxes of an upright ink mask: rows split at the valleys of the (smoothed) row profile."""
+    prof = ink.sum(axis=1).astype(np.float32)
+    if prof.max() <= 0:
+        return []
+    k = max(3, min_h // 2) | 1
+    sm = np.convolve(prof, np.ones(k) / k, mode="same")
+    on = sm > 0.12 * sm.max()
+    boxes, y = [], 0
+    while y < len(on):
+        if not on[y]:
+            y += 1
+            continue
+        y0 = y
+        while y < len(on) and on[y]:
+            y += 1
+        y1 = y
+        if y1 - y0 >= min_h * 0.5:
+            cols = np.nonzero(ink[y0:y1].any(axis=0))[0]
+            if len(cols):
+                pad = max(2, (y1 - y0) // 6)
+                boxes.append((int(cols.min()), max(0, y0 - pad), int(cols.max()) + 1, min(ink.shape[0], y1 + pad)))
+    return boxes
+
+
+def _map(inv: np.ndarray, pts: np.ndarray, off: tuple[int, int], size: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+    """Points of the rotated crop -> page pixels (``size`` = page width, height), clipped to the page."""
+    p = np.asarray(pts, np.float64) @ inv[:, :2].T + inv[:, 2]
+    w, h = size
+    return tuple((int(min(max(round(x + off[0]), 0), w - 1)), int(min(max(round(y + off[1]), 0), h - 1)))
+                 for x, y in p)
+
+
+def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str, reader, xheight: float
+                     ) -> tuple[list[Line], float]:
+    """Lines of one handwritten region of the page ``grey``; returns (lines, upright angle)."""
+    h, w = grey.shape
+    x0, y0, x1, y1 = max(0, box[0] - 6), max(0, box[1] - 6), min(w, box[2] + 6), min(h, box[3] + 6)
+    crop = grey[y0:y1, x0:x1]
+    small = cv2.resize(crop, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    ink_small = layout._ink(small) if small.size else small
+    angle = upright_angle(ink_small) if ink_small.sum() > 0 else 0.0
+    tries = [angle] if abs(angle) < 45 else [angle, angle + 180 if angle < 0 else angle - 180]
+    best: tuple[float, list[Line]] | None = None
+    for a in tries:
+        rot, inv = _rotate(crop, a, int(np.percentile(crop, 90)) if crop.size else 255)
+        ink = layout._ink(rot)
+        bands = line_bands(ink, max(6, int(xheight)))
+        texts = reader.recognize(rot, bands) if reader is not None and bands else [None] * len(bands)
+        lines = []
+        for i, (b, t) in enumerate(zip(bands, texts, strict=True)):
+            bx0, by0, bx1, by1 = b
+            poly = _map(inv, np.array([(bx0, by0), (bx1, by0), (bx1, by1), (bx0, by1)]), (x0, y0), (w, h))
+            base = _map(inv, np.array([(bx0, by1 - (by1 - by0) // 5), (bx1, by1 - (by1 - by0) // 5)]), (x0, y0),
+                        (w, h))
+            lid = f"{rid}_l{i + 1:03d}"
+            if t is None:
+                lines.append(Line(lid, "", poly, base, 0.0))
+                continue
+            glyphs = tuple(Glyph(ch, c, _map(inv, np.array([(g[0], g[1]), (g[2], g[1]), (g[2], g[3]), (g[0], g[3])]),
+                                               (x0, y0), (w, h)))
+                           for ch, c, g in zip(t.text, t.char_confs, t.char_boxes, strict=False))
+            words = _words(t.text, glyphs, poly)
+            lines.append(Line(lid, t.text, poly, base, t.conf, words, note=t.error or ""))
+        score = float(np.mean([ln.conf or 0 for ln in lines])) if lines else 0.0
+        if best is None or score > best[0]:
+            best = (score, lines)
+    return (best[1] if best else []), angle
+
+
+def _words(text: str, glyphs: tuple[Glyph, ...], poly) -> tuple[Word, ...]:
+    """Split a line's glyphs at spaces into words with their own boxes and mean confidences."""
+    if not text.strip():
+        return ()
+    if len(glyphs) != len(text):
+        return (Word(text.strip(), 0.0, poly),)
+    out, cur = [], []
+    for g in list(glyphs) + [Glyph(" ", 1.0, ())]:
+        if g.text.isspace():
+            if cur:
+                pts = [p for gg in cur for p in gg.polygon]
+                x0, y0, x1, y1 = bbox(pts)
+                out.append(Word("".join(gg.text for gg in cur), float(np.mean([gg.conf for gg in cur])),
+                                ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), tuple(cur)))
+                cur = []
+        else:
+            cur.append(g)
+    return tuple(out)
+
+
+def read_stamp(grey: np.ndarray, box: tuple[int, int, int, int], lang: str) -> list[tuple[str, float]]:
+    """Legible text of a stamp crop with Tesseract (sparse text), lines with their confidence."""
+    import pytesseract
+
+    x0, y0, x1, y1 = box
+    crop = grey[y0:y1, x0:x1]
+    if crop.size == 0:
+        return []
+    try:
+        data = pytesseract.image_to_data(crop, lang=lang, config="--psm 11", output_type=pytesseract.Output.DICT,
+                                         timeout=60)
+    except (RuntimeError, pytesseract.TesseractError):
+        return []
+    words = [(str(t).strip(), float(c) / 100) for t, c in zip(data["text"], data["conf"], strict=True)
+             if str(t).strip() and float(c) >= 30 and sum(ch.isalnum() for ch in str(t)) >= 2]
+    return [(" ".join(t for t, _ in words), float(np.mean([c for _, c in words])))] if words else []
+
+
+def _quad(b) -> tuple[tuple[int, int], ...]:
+    x0, y0, x1, y1 = b
+    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
+CONFIDENT_WORD = 0.6  # typed words read at least this surely hide their ink from the layout stage
+
+
+def suppress(cands: list) -> list:
+    """One region per thing: stamps first (most probable first), then what they do not mostly cover."""
+    from .layout_train import cover, iou
+
+    out: list = []
+    for c in sorted(cands, key=lambda c: (c.kind != "stamp", -c.prob)):
+        if any(o.kind == "stamp" and (cover(c.box, o.box) >= 0.6 or iou(c.box, o.box) >= 0.3) for o in out):
+            continue
+        if c.kind == "handwritten" and any(o.kind == "handwritten" and cover(c.box, o.box) >= 0.8 for o in out):
+            continue
+        out.append(c)
+    return out
+
+
+def _level_boxes(lines: list[Line], angle: float) -> list[tuple[float, float, float, float]]:
+    a = math.radians(angle)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    out = []
+    for ln in lines:
+        p = np.asarray(ln.polygon, float) @ rot.T
+        out.append((p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()))
+    return out
+
+
+def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) -> list[Region]:
+    """Typed lines regrouped into paragraphs: top-down, a new one at a wide gap or an indented first line.
+
+    Line boxes are first turned level by the page's ``skew`` (whichever sign makes them flattest), so that
+    rows of a skewed page do not overlap.
+    """
+    lines = [ln for r in regions for ln in r.lines]
+    if not lines:
+        return []
+    boxes = min((_level_boxes(lines, a) for a in {skew, -skew}),
+                key=lambda bs: float(np.mean([b[3] - b[1] for b in bs])))
+    order = sorted(range(len(lines)), key=lambda i: (boxes[i][1], boxes[i][0]))
+    lines, boxes = [lines[i] for i in order], [boxes[i] for i in order]
+    h = float(np.median([b[3] - b[1] for b in boxes]))
+    pitches = [b[1] - a[1] for a, b in zip(boxes, boxes[1:], strict=False) if b[1] - a[1] > h * 0.6]
+    pitch = float(np.median(pitches)) if pitches else h * 2
+    left = float(np.percentile([b[0] for b in boxes], 20))
+    indent = 3.0 * (xheight or h / 2)
+    groups: list[list[int]] = [[0]]
+    for i in range(1, len(lines)):
+        prev = max((boxes[j] for j in groups[-1]), key=lambda b: b[1])
+        gap = boxes[i][1] - prev[1]
+        same_row = boxes[i][1] < prev[3] - 0.3 * (prev[3] - prev[1])
+        # a paragraph's indented first line after a line at the left margin (not a centred heading's 2nd line)
+        indented = boxes[i][0] - left > indent and prev[0] - left < indent
+        if same_row or (gap <= pitch * 1.2 and not indented):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    out = []
+    for k, g in enumerate(groups, start=1):
+        rid = f"r{k:03d}"
+        x0, y0, x1, y1 = bbox([p for i in g for p in lines[i].polygon])
+        lns = tuple(Line(f"{rid}_l{j:03d}", lines[i].text, lines[i].polygon, lines[i].baseline, lines[i].conf,
+                         lines[i].words, lines[i].note) for j, i in enumerate(g, start=1))
+        out.append(Region(rid, _quad((x0, y0, x1, y1)), lns, production="typewritten", type="paragraph"))
+    return out
+
+
+def route(image: np.ndarray, typed: list[Region], border, xheight: float | None, cfg: Config) -> Routed:
+    """Find, classify and read the non-typed regions of a page (original image, BGR or grey)."""
+    lc = cfg.layout
+    out = Routed()
+    typed_boxes = [bbox(w.polygon) for r in typed if r.kept for ln in r.lines for w in ln.words
+                   if w.conf >= CONFIDENT_WORD]
+    line_boxes = [bbox(ln.polygon) for r in typed if r.kept for ln in r.lines]
+    cands = layout.candidates(image, typed_boxes, border, xheight, line_boxes)
+    layout.classify(cands, layout.load_model(lc.model or None))
+    keep = suppress([c for c in cands if c.kind != "noise" and c.prob >= lc.min_prob])
+    from .layout_train import cover
+
+    stamps = [c.box for c in keep if c.kind == "stamp"]
+    stamp_lines = []
+    for r in typed:
+        inside = [ln for ln in r.lines if r.kept and any(cover(bbox(ln.polygon), b) >= 0.6 for b in stamps)]
+        stamp_lines += inside
+        rest = tuple(ln for ln in r.lines if ln not in inside)
+        if rest:
+            out.typed.append(r if len(rest) == len(r.lines) else
+                             Region(r.id, _quad(bbox([p for ln in rest for p in ln.polygon])), rest, r.production,
+                                    r.type, r.kept, r.note))
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    reader = None
+    if lc.handwriting and any(c.kind == "handwritten" for c in keep):
+        from .engines.kraken_lines import load as load_kraken
+
+        reader = load_kraken(lc.handwriting_model or None)
+        out.info["kraken"] = reader.version
+    h_page = image.shape[0]
+    typed_lines = [bbox(ln.polygon) for r in typed if r.kept for ln in r.lines]
+    n_h = n_s = 0
+    for c in sorted(keep, key=lambda c: (c.kind != "handwritten", c.box[1], c.box[0])):
+        if c.kind == "handwritten":
+            n_h += 1
+            rid = f"h{n_h:03d}"
+            lines, angle = read_handwriting(grey, c.box, rid, reader, xheight or 20.0)
+            cy = (c.box[1] + c.box[3]) / 2
+            beside_typed = any(t[1] - 20 <= cy <= t[3] + 20 for t in typed_lines)
+            typ = "signature-mark" if len(lines) <= 1 and cy > 0.5 * h_page and beside_typed else "marginalia"
+            out.regions.append(Region(rid, _quad(c.box), tuple(lines), production="handwritten-cursive", type=typ,
+                                      kept=True, note=f"memo-ocr:layout p={c.prob:.2f} angle={angle:.1f}"))
+        else:
+            n_s += 1
+            sid = f"s{n_s:03d}"
+            out.graphics.append(Graphic(sid, _quad(c.box), "stamp"))
+            on_stamp = [ln for ln in stamp_lines if cover(bbox(ln.polygon), c.box) >= 0.6]
+            if on_stamp:  # Tesseract already read the stamp's straight lines as typed text
+                lines = tuple(Line(f"{sid}_t_l{i + 1:03d}", ln.text, ln.polygon, ln.baseline, ln.conf, ln.words)
+                              for i, ln in enumerate(on_stamp))
+                out.regions.append(Region(f"{sid}_t", _quad(c.box), lines, production="printed", type="other",
+                                          kept=True, note="structure {type:stamp-text;}"))
+            elif lc.stamp_text:
+                texts = read_stamp(grey, c.box, cfg.run.lang)
+                if texts:
+                    lines = tuple(Line(f"{sid}_t_l{i + 1:03d}", t, _quad(c.box), (), conf)
+                                  for i, (t, conf) in enumerate(texts))
+                    out.regions.append(Region(f"{sid}_t", _quad(c.box), lines, production="printed", type="other",
+                                              kept=True, note="structure {type:stamp-text;}"))
+    out.info["layout"] = {"candidates": len(cands), "handwritten": n_h, "stamps": n_s}
+    return out
+
+
+def debug_image(image: np.ndarray, regions: list[Region], graphics: list[Graphic]) -> np.ndarray:
+    """The page with regions outlined by kind: blue typed, red handwriting, violet stamps, grey rejected."""
+    img = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
+    t = max(2, int(math.ceil(img.shape[1] / 800)))
+    for r in regions:
+        colour = (200, 80, 0) if r.production == "typewritten" and r.kept else \
+            (0, 0, 220) if (r.production or "").startswith("handwritten") else (150, 150, 150)
+        cv2.polylines(img, [np.array(r.polygon, np.int32)], True, colour, t)
+    for g in graphics:
+        cv2.polylines(img, [np.array(g.polygon, np.int32)], True, (180, 40, 160), t + 1)
+    return img

@@ -1,0 +1,174 @@
+"""The handwriting model: training data, the kraken engine, `memo-ocr lines` and `memo-ocr train` plumbing."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from ocr.errors import EngineError, InputError
+from ocr.htr import data, lines
+from ocr.htr import train as htr_train
+from ocr.metrics import char_counts
+
+from .conftest import ROOT
+
+MODEL = ROOT / "ocr" / "models" / "htr-ru.safetensors"
+needs_model = pytest.mark.skipif(not MODEL.exists(), reason="no committed handwriting model")
+MEMO_OCR = str(Path(sys.executable).with_name("memo-ocr"))
+
+
+def _fonts() -> list[str]:
+    from ocr.synth import fonts
+
+    found = fonts.handwriting()
+    if not found:
+        pytest.skip("no handwriting font")
+    return found
+
+
+def test_labels_undo_the_yo_for_ya_quirk():
+    assert data.normalise_label(" длё  нихъ ") == "для нихъ"
+    assert data.normalise_label("Ёлка") == "Ялка"  # the data set's ё means я; documented in the model card
+
+
+def test_split_is_fixed_and_roughly_15_percent_held_out():
+    names = [f"words_dataset/{i}.jpg" for i in range(4000)]
+    splits = [data.split_of(n) for n in names]
+    assert splits == [data.split_of(n) for n in names]
+    assert 0.06 < splits.count("test") / 4000 < 0.09
+    assert 0.06 < splits.count("val") / 4000 < 0.09
+
+
+def test_read_words_rejects_a_malformed_tsv(tmp_path):
+    (tmp_path / "gt.tsv").write_text("a.jpg\tслово\nno tab here\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"gt.tsv:2: expected 'path<TAB>text'"):
+        data.read_words(tmp_path)
+    with pytest.raises(InputError, match="no gt.tsv"):
+        data.read_words(tmp_path / "missing")
+
+
+def test_pre1918_spelling():
+    rng = np.random.default_rng(0)
+    assert lines.to_pre1918("в дело", rng) == "в дѣло"
+    assert lines.to_pre1918("исполнен", rng) == "исполненъ"
+    assert lines.to_pre1918("история", rng).startswith("исторі")
+
+
+def test_synthetic_samples_are_reproducible_and_inked():
+    fonts = _fonts()
+    a_img, a_text = lines.make_sample(7, fonts, ["слово"])
+    b_img, b_text = lines.make_sample(7, fonts, ["слово"])
+    assert a_text == b_text and a_text.strip()
+    assert np.array_equal(a_img, b_img)
+    assert a_img.dtype == np.uint8 and a_img.ndim == 2
+    assert a_img.min() < 130 < a_img.max()  # ink on paper
+    c_img, _ = lines.make_sample(8, fonts, ["слово"])
+    assert c_img.shape != a_img.shape or not np.array_equal(c_img, a_img)
+
+
+def test_prepare_writes_lists_and_skips_when_unchanged(tmp_path):
+    fonts = _fonts()
+    real = tmp_path / "real"
+    (real / "w").mkdir(parents=True)
+    rows = []
+    for i in range(12):
+        img = np.full((30, 80), 230, np.uint8)
+        cv2.putText(img, "ab", (5, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 20, 2)
+        cv2.imwrite(str(real / "w" / f"{i}.jpg"), img)
+        rows.append(f"w/{i}.jpg\tслово{i}ё")
+    (real / "gt.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    work = tmp_path / "work"
+    m = data.prepare(work, real, synthetic=25, seed=1, fonts=fonts, synthetic_test=3)
+    assert m["counts"]["synth-test"] == 3
+    n_real_train = m["real_counts"]["train"]
+    assert m["counts"]["train"] == 25 + 2 * n_real_train  # each real training word plus one augmented copy
+    assert sum(m["real_counts"].values()) == 12
+    pairs = data.read_list(work / "train.lst")
+    assert all(p.exists() and t for p, t in pairs)
+    assert all("ё" not in t for p, t in pairs if p.name.startswith("real-"))
+    before = (work / "data" / "manifest.json").stat().st_mtime_ns
+    data.prepare(work, real, synthetic=25, seed=1, fonts=fonts, synthetic_test=3)
+    assert (work / "data" / "manifest.json").stat().st_mtime_ns == before
+
+
+def test_ketos_command_resumes_or_fine_tunes(tmp_path):
+    pytest.importorskip("kraken")
+    base = dict(spec=htr_train.DEFAULT_SPEC, epochs=5, batch=8, threads=2, lrate=1e-3)
+    fresh = htr_train.ketos_command(tmp_path, load=None, resume=None, **base)
+    assert "-s" in fresh and "--resume" not in fresh and fresh[fresh.index("-N") + 1] == "5"
+    resumed = htr_train.ketos_command(tmp_path, load=None, resume=tmp_path / "c.ckpt", **base)
+    assert "--resume" in resumed and "-s" not in resumed
+    tuned = htr_train.ketos_command(tmp_path, load=tmp_path / "m.safetensors", resume=None, **base)
+    assert tuned[tuned.index("-i") + 1].endswith("m.safetensors") and "union" in tuned
+
+
+def test_checkpoints_are_found_in_epoch_order_and_export_needs_one(tmp_path):
+    ck = tmp_path / "ckpt"
+    ck.mkdir()
+    for name in ("checkpoint_10-0.5000.ckpt", "checkpoint_02-0.7000.ckpt", "checkpoint_abort.ckpt"):
+        (ck / name).write_bytes(b"")
+    assert [(e, a) for e, a, _ in htr_train.checkpoints(ck)] == [(2, 0.7), (10, 0.5)]
+    with pytest.raises(EngineError, match="no training checkpoint"):
+        htr_train.export_best(tmp_path / "empty", tmp_path / "m.safetensors")
+
+
+def test_missing_or_wrong_model_is_a_one_line_error(tmp_path):
+    pytest.importorskip("kraken")
+    from ocr.engines.kraken_lines import KrakenLines
+
+    with pytest.raises(EngineError, match="nope.safetensors: handwriting model file not found"):
+        KrakenLines(tmp_path / "nope.safetensors")
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model at all")
+    with pytest.raises(EngineError, match="bad.safetensors: not a usable kraken recognition model") as e:
+        KrakenLines(bad)
+    assert "\n" not in str(e.value)
+
+
+@needs_model
+def test_committed_model_reads_synthetic_handwriting():
+    from ocr.engines.kraken_lines import load
+
+    model = load(str(MODEL))
+    fonts = _fonts()
+    total = None
+    for seed in range(900_000, 900_020):  # a seed range the training never used
+        img, text = lines.make_sample(seed, fonts, None)
+        res = model.read_image(img)
+        assert 0.0 <= res.conf <= 1.0
+        assert len(res.char_confs) == len(res.text)
+        c = char_counts(text, res.text)
+        total = c if total is None else total + c
+    assert total.rate < 0.35, f"CER {total.rate:.3f} on 20 synthetic lines"
+
+
+@needs_model
+def test_lines_command_prints_path_text_conf_and_goes_on_after_a_bad_image(tmp_path):
+    fonts = _fonts()
+    img, _ = lines.make_sample(900_100, fonts, None)
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), img)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    r = subprocess.run([MEMO_OCR, "lines", str(bad), str(good)], capture_output=True, text=True)
+    assert r.returncode == 1
+    out = r.stdout.splitlines()
+    assert len(out) == 2
+    path, text, conf = out[1].split("\t")
+    assert path == str(good) and text and 0 <= float(conf) <= 1
+    assert out[0] == f"{bad}\t\t0.000"
+    assert str(bad) in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_lines_command_with_a_missing_model_exits_5(tmp_path):
+    pytest.importorskip("kraken")
+    img = tmp_path / "x.png"
+    cv2.imwrite(str(img), np.full((20, 40), 255, np.uint8))
+    r = subprocess.run([MEMO_OCR, "lines", "--model", str(tmp_path / "none.safetensors"), str(img)],
+                       capture_output=True, text=True)
+    assert r.returncode == 5
+    assert "none.safetensors: handwriting model file not found" in r.stderr

@@ -1,0 +1,120 @@
+"""Layout: candidate regions, the tree-ensemble classifier, routing, paragraphs, and a synthetic page end to end."""
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from ocr import layout, routing
+from ocr.config import Config
+from ocr.errors import EngineError
+from ocr.layout_train import cover, iou, match, read_gt_layout
+from ocr.model import Line, Region
+
+from .conftest import needs_tesseract
+
+
+def test_tree_ensemble_json_reproduces_sklearn():
+    sklearn = pytest.importorskip("sklearn.ensemble")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, len(layout.FEATURES))).astype(np.float32)
+    y = np.where(X[:, 0] + X[:, 3] > 0.5, "stamp", np.where(X[:, 1] > 0, "handwritten", "noise"))
+    clf = sklearn.RandomForestClassifier(n_estimators=7, max_depth=5, random_state=0).fit(X, y)
+    spec = json.loads(json.dumps(layout.export_sklearn(clf, layout.FEATURES, {})))
+    model = layout.TreeEnsemble(spec)
+    np.testing.assert_allclose(model.predict_proba(X[:50]), clf.predict_proba(X[:50]), atol=1e-4)
+
+
+def test_layout_model_errors_name_the_file(tmp_path):
+    with pytest.raises(EngineError, match="missing.json: layout model file not found"):
+        layout.load_model(str(tmp_path / "missing.json"))
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(EngineError, match="bad.json: not a memo-ocr layout model"):
+        layout.load_model(str(bad))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"kind": "forest", "classes": ["noise"], "features": ["w"], "trees": []}))
+    with pytest.raises(EngineError, match="trained on other features"):
+        layout.load_model(str(other))
+
+
+def test_bundled_layout_model_loads():
+    model = layout.load_model(None)
+    assert set(model.classes) == set(layout.KINDS) and len(model.trees) > 0
+
+
+def test_box_overlap_measures():
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(50 / 150)
+    assert cover((0, 0, 10, 10), (5, 0, 100, 100)) == 0.5
+    assert match([(0, 0, 10, 10), (20, 20, 30, 30)], [(1, 1, 10, 10), (50, 50, 60, 60)]) == (1, 2, 2)
+
+
+def _text_mask(lines=3, angle=0.0):
+    img = np.zeros((200, 420), np.uint8)
+    for i in range(lines):
+        cv2.putText(img, "memo text here", (10, 50 + 55 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 1, 3)
+    if angle:
+        img, _ = routing._rotate(img, angle, 0)
+    return img
+
+
+@pytest.mark.parametrize("angle", [0.0, 8.0, 90.0, -84.0])
+def test_upright_angle_undoes_a_rotation(angle):
+    found = routing.upright_angle(_text_mask(angle=angle))
+    diff = (found + angle + 180) % 360 - 180  # rotating back by ``found`` must cancel ``angle`` (or turn it 180)
+    assert min(abs(diff), abs(abs(diff) - 180)) <= 2.5
+
+
+def test_line_bands_split_lines():
+    bands = routing.line_bands(_text_mask(lines=3), min_h=10)
+    assert len(bands) == 3
+    assert all(b[1] < c[1] for b, c in zip(bands, bands[1:], strict=False))
+
+
+def _line(i, x0, y0, text="слово"):
+    return Line(f"l{i}", text, ((x0, y0), (x0 + 900, y0), (x0 + 900, y0 + 30), (x0, y0 + 30)), (), 0.9)
+
+
+def test_paragraphs_split_at_indents_and_gaps_not_at_centred_headings():
+    lines = [_line(0, 600, 100), _line(1, 500, 150),  # a centred heading of two lines
+             _line(2, 330, 260), _line(3, 200, 310), _line(4, 200, 360),  # indented first line, then two
+             _line(5, 330, 410), _line(6, 200, 460),  # next paragraph: indented, no extra gap
+             _line(7, 200, 620)]  # after a wide gap
+    regions = [Region("r1", (), tuple(lines))]
+    out = routing.paragraphs(regions, xheight=20)
+    assert [[ln.text and int(ln.id.split("_l")[1]) for ln in r.lines] for r in out] == [[1, 2], [1, 2, 3], [1, 2], [1]]
+    assert all(r.production == "typewritten" for r in out)
+
+
+@needs_tesseract
+def test_synthetic_page_gets_stamps_and_handwriting_routed(tmp_path):
+    pytest.importorskip("pymorphy3")
+    from ocr.engines import get_engine
+    from ocr.formats.pagexml import to_pagexml
+    from ocr.formats.validate import validate
+    from ocr.loader import PageRef
+    from ocr.pipeline import recognize_page, write_outputs
+    from ocr.synth.reel import make_page
+    from ocr.synth.scan import ScanSettings
+
+    jpg, gt_xml, _, _ = make_page("p", 4242, 0, ScanSettings(), False)  # a seed no training reel used
+    (tmp_path / "p.jpg").write_bytes(jpg)
+    (tmp_path / "p.gt.xml").write_bytes(gt_xml)
+    cfg = Config().replace("layout", handwriting=False, debug_image=True)
+    page = recognize_page(PageRef("p", tmp_path / "p.jpg"), cfg, get_engine("tesseract", cfg))
+    xml = to_pagexml(page, "test")
+    assert validate(xml) == []
+    (tmp_path / "p.page.xml").write_bytes(xml)
+    gt, got = read_gt_layout(tmp_path / "p.gt.xml"), read_gt_layout(tmp_path / "p.page.xml")
+    assert match(got.stamp, gt.stamp)[0] >= 1
+    assert match(got.handwritten, gt.handwritten)[0] >= 1
+    assert match(got.typed, gt.typed)[0] >= len(gt.typed) - 2
+    kinds = [r.production for r in page.regions if r.kept]
+    first_hand = kinds.index("handwritten-cursive")
+    assert all(k == "typewritten" for k in kinds[:first_hand])  # typed body first, then annotations
+    assert "typewritten" not in kinds[first_hand:]
+    written = write_outputs(page, tmp_path, cfg)
+    assert "p.layout.jpg" in written and cv2.imread(str(tmp_path / "p.layout.jpg")) is not None

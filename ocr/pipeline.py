@@ -221,6 +221,9 @@ _WORKER: dict[str, Any] = {}
 
 def _init_worker(cfg_dict: dict[str, Any], engine_name: str) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    # PyTorch (the kraken handwriting model) likewise: one thread per worker, the pool is the parallelism
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
     import cv2
 
     # one process per core already: OpenCV's own threads would only oversubscribe (and a thread
@@ -243,10 +246,6 @@ def _init_worker(cfg_dict: dict[str, Any], engine_name: str) -> None:
     try:
         _WORKER["engine"] = get_engine(engine_name, cfg)
         _WORKER["engine_error"] = None
-        if cfg.layout.enabled and cfg.layout.handwriting:  # load the handwriting model once, not in a page's time
-            from .engines.kraken_lines import load as load_kraken
-
-            load_kraken(cfg.layout.handwriting_model or None)
     except MemoOcrError as e:
         _WORKER["engine"] = None
         _WORKER["engine_error"] = str(e)

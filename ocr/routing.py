@@ -252,11 +252,16 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     from .layout_train import cover
 
     stamps = [c.box for c in keep if c.kind == "stamp"]
+    hands = [c.box for c in keep if c.kind == "handwritten"]
     stamp_lines = []
     for r in typed:
+        # typed lines that lie on a stamp are the stamp's text; ones inside handwriting were handwriting
+        # read as type (the kraken model reads them again with their region)
         inside = [ln for ln in r.lines if r.kept and any(cover(bbox(ln.polygon), b) >= 0.6 for b in stamps)]
+        in_hand = [ln for ln in r.lines if r.kept and ln not in inside
+                   and any(cover(bbox(ln.polygon), b) >= 0.8 for b in hands)]
         stamp_lines += inside
-        rest = tuple(ln for ln in r.lines if ln not in inside)
+        rest = tuple(ln for ln in r.lines if ln not in inside and ln not in in_hand)
         if rest:
             out.typed.append(r if len(rest) == len(r.lines) else
                              Region(r.id, _quad(bbox([p for ln in rest for p in ln.polygon])), rest, r.production,
@@ -278,9 +283,10 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             lines, angle = read_handwriting(grey, c.box, rid, reader, xheight or 20.0)
             cy = (c.box[1] + c.box[3]) / 2
             beside_typed = any(t[1] - 20 <= cy <= t[3] + 20 for t in typed_lines)
-            typ = "signature-mark" if len(lines) <= 1 and cy > 0.5 * h_page and beside_typed else "marginalia"
-            out.regions.append(Region(rid, _quad(c.box), tuple(lines), production="handwritten-cursive", type=typ,
-                                      kept=True, note=f"memo-ocr:layout p={c.prob:.2f} angle={angle:.1f}"))
+            signature = len(lines) <= 1 and abs(angle) < 45 and cy > 0.5 * h_page and beside_typed
+            out.regions.append(Region(rid, _quad(c.box), tuple(lines), production="handwritten-cursive",
+                                      type="signature-mark" if signature else "marginalia", kept=True,
+                                      note=f"memo-ocr {{layout-prob:{c.prob:.2f}; upright-angle:{angle:.1f};}}"))
         else:
             n_s += 1
             sid = f"s{n_s:03d}"

@@ -103,10 +103,15 @@ def test_synthetic_page_gets_stamps_and_handwriting_routed(tmp_path):
     jpg, gt_xml, _, _ = make_page("p", 4242, 0, ScanSettings(), False)  # a seed no training reel used
     (tmp_path / "p.jpg").write_bytes(jpg)
     (tmp_path / "p.gt.xml").write_bytes(gt_xml)
-    cfg = Config().replace("layout", handwriting=False, debug_image=True)
+    cfg = Config().replace("layout", debug_image=True)  # handwriting read with the committed kraken model
     page = recognize_page(PageRef("p", tmp_path / "p.jpg"), cfg, get_engine("tesseract", cfg))
+    assert "kraken" in page.engines
     xml = to_pagexml(page, "test")
     assert validate(xml) == []
+    hand = [r for r in page.regions if r.production == "handwritten-cursive"]
+    glyphs = [g for r in hand for ln in r.lines for w in ln.words for g in w.glyphs]
+    assert glyphs and all(0 <= g.conf <= 1 for g in glyphs)
+    assert b"<Glyph" in xml
     (tmp_path / "p.page.xml").write_bytes(xml)
     gt, got = read_gt_layout(tmp_path / "p.gt.xml"), read_gt_layout(tmp_path / "p.page.xml")
     assert match(got.stamp, gt.stamp)[0] >= 1
@@ -118,3 +123,25 @@ def test_synthetic_page_gets_stamps_and_handwriting_routed(tmp_path):
     assert "typewritten" not in kinds[first_hand:]
     written = write_outputs(page, tmp_path, cfg)
     assert "p.layout.jpg" in written and cv2.imread(str(tmp_path / "p.layout.jpg")) is not None
+
+
+def test_a_stamp_ring_is_found_and_scores_as_a_ring_and_dense_text_does_not():
+    page = np.zeros((700, 900), np.uint8)
+    for i in range(12):  # dense "typed" rows
+        cv2.putText(page, "ooooo ooooo ooooo oooo", (20, 40 + 50 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1, 2)
+    cv2.circle(page, (620, 380), 110, 1, 4)  # a stamp ring over the text
+    found = layout._circles(page, page.shape[1])
+    near = [c for c in found if abs(c[0] - 620) < 12 and abs(c[1] - 380) < 12 and abs(c[2] - 110) < 12]
+    assert near, found
+    assert layout._perimeter(page, near[0]) >= layout.MIN_RING_PERIMETER
+    text_only = page.copy()
+    cv2.circle(text_only, (620, 380), 110, 0, 6)
+    assert layout._perimeter(text_only, (260.0, 300.0, 110.0)) < layout.MIN_RING_PERIMETER
+
+
+def test_a_rectangular_stamp_frame_is_found():
+    ink = np.zeros((1200, 1000), np.uint8)
+    cv2.rectangle(ink, (100, 100), (400, 260), 1, 4)
+    cv2.putText(ink, "CK 1955", (130, 200), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 1, 3)
+    boxes = layout._rects(ink, ink.shape[1], ink.shape[0])
+    assert any(abs(b[0] - 100) < 6 and abs(b[2] - 401) < 6 for b in boxes), boxes

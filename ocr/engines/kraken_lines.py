@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -103,7 +104,16 @@ def _cut_box(cut) -> tuple[int, int, int, int]:
     return (int(pts[:, 0].min()), int(pts[:, 1].min()), int(pts[:, 0].max()), int(pts[:, 1].max()))
 
 
+_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=4)
-def load(path: str | None = None) -> KrakenLines:
-    """The model at ``path`` (default: the committed one), loaded once per process."""
+def _load(path: str | None) -> KrakenLines:
     return KrakenLines(path)
+
+
+def load(path: str | None = None) -> KrakenLines:
+    """The model at ``path`` (default: the committed one), loaded once per process (thread-safe: a second
+    caller waits for the first load instead of starting another)."""
+    with _LOCK:
+        return _load(path)

@@ -171,7 +171,8 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         graphics = routed.graphics
         if "kraken" in routed.info:
             engines["kraken"] = routed.info["kraken"]
-        layout_info = routed.info.get("layout", {})
+        layout_info = {**routed.info.get("layout", {}),
+                       **({"note": routed.info["handwriting_note"]} if "handwriting_note" in routed.info else {})}
         timings["layout"] = time.perf_counter() - t
     h, w = img.shape[:2]
     info = {
@@ -429,7 +430,9 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
             from .layout import load_model
 
             load_model(cfg.layout.model or None)
-            if cfg.layout.handwriting:
+            from .routing import CYRILLIC_LANGS
+
+            if cfg.layout.handwriting and set(cfg.run.lang.split("+")) & CYRILLIC_LANGS:
                 from .engines.kraken_lines import load as load_kraken
 
                 engine_versions["kraken"] = load_kraken(cfg.layout.handwriting_model or None).version

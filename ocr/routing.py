@@ -173,6 +173,9 @@ def _quad(b) -> tuple[tuple[int, int], ...]:
     return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
 
 
+# the handwriting model reads Russian (Cyrillic) script: pages in other languages get their handwriting
+# regions found and written, unread, rather than read as Cyrillic
+CYRILLIC_LANGS = {"rus", "ukr", "bel", "bul", "srp", "mkd", "kaz", "kir", "tgk", "uzb_cyrl", "mon"}
 CONFIDENT_WORD = 0.6  # typed words read at least this surely hide their ink from the layout stage
 
 
@@ -268,7 +271,10 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                                     r.type, r.kept, r.note))
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     reader = None
-    if lc.handwriting and any(c.kind == "handwritten" for c in keep):
+    cyrillic = bool(set(cfg.run.lang.split("+")) & CYRILLIC_LANGS)
+    if lc.handwriting and not cyrillic:
+        out.info["handwriting_note"] = f"handwriting regions not read: the model reads Cyrillic, lang is {cfg.run.lang}"
+    if lc.handwriting and cyrillic and any(c.kind == "handwritten" for c in keep):
         from .engines.kraken_lines import load as load_kraken
 
         reader = load_kraken(lc.handwriting_model or None)

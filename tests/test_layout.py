@@ -145,3 +145,21 @@ def test_a_rectangular_stamp_frame_is_found():
     cv2.putText(ink, "CK 1955", (130, 200), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 1, 3)
     boxes = layout._rects(ink, ink.shape[1], ink.shape[0])
     assert any(abs(b[0] - 100) < 6 and abs(b[2] - 401) < 6 for b in boxes), boxes
+
+
+@needs_tesseract
+def test_handwriting_is_not_read_as_cyrillic_on_pages_in_other_languages(tmp_path):
+    pytest.importorskip("pymorphy3")
+    from ocr.engines import get_engine
+    from ocr.loader import PageRef
+    from ocr.pipeline import recognize_page
+    from ocr.synth.reel import make_page
+    from ocr.synth.scan import ScanSettings
+
+    jpg, _, _, _ = make_page("p", 4242, 0, ScanSettings(), False)
+    (tmp_path / "p.jpg").write_bytes(jpg)
+    cfg = Config().replace("run", lang="eng")
+    page = recognize_page(PageRef("p", tmp_path / "p.jpg"), cfg, get_engine("tesseract", cfg))
+    hand = [r for r in page.regions if r.production == "handwritten-cursive"]
+    assert hand and all(ln.text == "" for r in hand for ln in r.lines)
+    assert "Cyrillic" in page.info["layout"]["note"] and "kraken" not in page.engines

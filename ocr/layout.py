@@ -43,7 +43,6 @@ class Candidate:
     features: np.ndarray
     kind: str = "noise"
     prob: float = 0.0
-    mask: np.ndarray | None = None  # ink of the candidate inside ``box`` (half resolution), for line finding
 
 
 def _ink(grey: np.ndarray) -> np.ndarray:
@@ -230,22 +229,22 @@ def _describe(ctx: dict, box: tuple[int, int, int, int], source: np.ndarray, fil
         float(ctx["on_lines"][y0:y1, x0:x1].mean()), bh / max(xh, 1), bw / max(xh, 1),
     ], np.float32)
     full_box = (int(x0 / SCALE), int(y0 / SCALE), int(x1 / SCALE), int(y1 / SCALE))
-    return Candidate(full_box, feats, mask=inkm)
+    return Candidate(full_box, feats)
 
 
 class TreeEnsemble:
-    """A gradient-boosted or random-forest ensemble exported from scikit-learn to JSON; numpy inference."""
+    """A random forest exported from scikit-learn to JSON (:func:`export_sklearn`); numpy inference."""
 
     def __init__(self, spec: dict):
-        self.kind = spec["kind"]
+        if spec["kind"] != "forest":
+            raise ValueError(f"unknown ensemble kind {spec['kind']!r}")
         self.classes = spec["classes"]
         self.features = spec["features"]
         self.trees = [{k: np.asarray(v) for k, v in t.items()} for t in spec["trees"]]
-        self.init = np.asarray(spec.get("init", [0.0] * len(self.classes)), np.float64)
-        self.lr = float(spec.get("learning_rate", 1.0))
         self.meta = spec.get("meta", {})
 
-    def _leaf(self, t: dict, x: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _leaf(t: dict, x: np.ndarray) -> np.ndarray:
         node = 0
         left, right, feat, thr = t["left"], t["right"], t["feature"], t["threshold"]
         while left[node] != -1:
@@ -253,19 +252,12 @@ class TreeEnsemble:
         return t["value"][node]
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities (columns in ``classes`` order): the mean of the trees' leaf distributions."""
         X = np.atleast_2d(X)
         out = np.zeros((len(X), len(self.classes)))
         for i, x in enumerate(X):
-            if self.kind == "forest":
-                p = np.mean([self._leaf(t, x) for t in self.trees], axis=0)
-                out[i] = p / max(p.sum(), 1e-9)
-            else:  # gradient boosting: trees[k * n_classes + c] add to class c's score
-                score = self.init.copy()
-                nc = len(self.classes)
-                for j, t in enumerate(self.trees):
-                    score[j % nc] += self.lr * float(np.ravel(self._leaf(t, x))[0])
-                e = np.exp(score - score.max())
-                out[i] = e / e.sum()
+            p = np.mean([self._leaf(t, x) for t in self.trees], axis=0)
+            out[i] = p / max(p.sum(), 1e-9)
         return out
 
 

@@ -349,7 +349,7 @@ def train_layout(work, out, pages, seed, lang):
     from .formats import atomic
     from .loader import PageRef, load_image
     from .pipeline import recognize_page
-    from .routing import CONFIDENT_WORD
+    from .routing import typed_boxes
     from .synth.reel import make_reel
 
     cfg = config_mod.Config().replace("layout", enabled=False).replace("run", lang=lang)
@@ -366,10 +366,8 @@ def train_layout(work, out, pages, seed, lang):
             page = recognize_page(ref, cfg, engine)
             xh = page.info.get("xheight_px")
             click.echo(f"train-layout: {img_path.stem}", err=True)
-            lines = page.kept_lines()
-            words = [layout_train.bbox(w.polygon) for ln in lines for w in ln.words if w.conf >= CONFIDENT_WORD]
-            return layout.candidates(load_image(ref), words, page.border, xh,
-                                     [layout_train.bbox(ln.polygon) for ln in lines])
+            words, line_boxes = typed_boxes(page.kept_lines())
+            return layout.candidates(load_image(ref), words, page.border, xh, line_boxes)
 
         cache = work / "features.npz"
         if cache.exists():

@@ -9,7 +9,7 @@ import numpy as np
 from lxml import etree
 
 from . import layout
-from .model import bbox
+from .model import bbox, cover, iou  # noqa: F401 - cover and iou re-exported for bench/ and tests
 
 NS = "{http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15}"
 Box = tuple[int, int, int, int]
@@ -48,22 +48,6 @@ def read_gt_layout(path: Path) -> GTLayout:
         if b is not None and g.get("type") == "stamp":
             out.stamp.append(b)
     return out
-
-
-def iou(a: Box, b: Box) -> float:
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def cover(a: Box, b: Box) -> float:
-    """Share of box ``a`` inside box ``b``."""
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    area = (a[2] - a[0]) * (a[3] - a[1])
-    return ix * iy / area if area > 0 else 0.0
 
 
 def label(box: Box, gt: GTLayout) -> str:

@@ -14,6 +14,23 @@ def bbox(points: tuple[Point, ...] | list[Point]) -> tuple[int, int, int, int]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def _intersection(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
+    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two boxes (x0, y0, x1, y1)."""
+    inter = _intersection(a, b)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def cover(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Share of box ``a`` inside box ``b``."""
+    area = (a[2] - a[0]) * (a[3] - a[1])
+    return _intersection(a, b) / area if area > 0 else 0.0
+
+
 @dataclass(frozen=True)
 class Glyph:
     text: str

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import layout
 from .config import Config
-from .model import Glyph, Graphic, Line, Region, Word, bbox
+from .model import Glyph, Graphic, Line, Region, Word, bbox, cover, iou
 
 ANGLES = [a for a in range(-14, 15, 2)] + [a for a in range(76, 105, 2)] + [a for a in range(-104, -75, 2)]
 
@@ -102,7 +102,8 @@ def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str,
     small = cv2.resize(crop, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     ink_small = layout._ink(small) if small.size else small
     angle = upright_angle(ink_small) if ink_small.sum() > 0 else 0.0
-    tries = [angle] if abs(angle) < 45 else [angle, angle + 180 if angle < 0 else angle - 180]
+    # written up or down a margin: read both ways up and keep the surer reading (only worth it with a reader)
+    tries = [angle] if abs(angle) < 45 or reader is None else [angle, angle + 180 if angle < 0 else angle - 180]
     best: tuple[float, list[Line]] | None = None
     for a in tries:
         rot, inv = _rotate(crop, a, int(np.percentile(crop, 90)) if crop.size else 255)
@@ -181,8 +182,6 @@ CONFIDENT_WORD = 0.6  # typed words read at least this surely hide their ink fro
 
 def suppress(cands: list) -> list:
     """One region per thing: stamps first (most probable first), then what they do not mostly cover."""
-    from .layout_train import cover, iou
-
     out: list = []
     for c in sorted(cands, key=lambda c: (c.kind != "stamp", -c.prob)):
         if any(o.kind == "stamp" and (cover(c.box, o.box) >= 0.6 or iou(c.box, o.box) >= 0.3) for o in out):
@@ -242,18 +241,20 @@ def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) 
     return out
 
 
+def typed_boxes(lines: list[Line]) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]:
+    """(confidently read word boxes, line boxes) of typed lines: what the layout stage leaves out."""
+    return ([bbox(w.polygon) for ln in lines for w in ln.words if w.conf >= CONFIDENT_WORD],
+            [bbox(ln.polygon) for ln in lines])
+
+
 def route(image: np.ndarray, typed: list[Region], border, xheight: float | None, cfg: Config) -> Routed:
     """Find, classify and read the non-typed regions of a page (original image, BGR or grey)."""
     lc = cfg.layout
     out = Routed()
-    typed_boxes = [bbox(w.polygon) for r in typed if r.kept for ln in r.lines for w in ln.words
-                   if w.conf >= CONFIDENT_WORD]
-    line_boxes = [bbox(ln.polygon) for r in typed if r.kept for ln in r.lines]
-    cands = layout.candidates(image, typed_boxes, border, xheight, line_boxes)
+    words, line_boxes = typed_boxes([ln for r in typed if r.kept for ln in r.lines])
+    cands = layout.candidates(image, words, border, xheight, line_boxes)
     layout.classify(cands, layout.load_model(lc.model or None))
     keep = suppress([c for c in cands if c.kind != "noise" and c.prob >= lc.min_prob])
-    from .layout_train import cover
-
     stamps = [c.box for c in keep if c.kind == "stamp"]
     hands = [c.box for c in keep if c.kind == "handwritten"]
     stamp_lines = []
@@ -280,7 +281,6 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
         reader = load_kraken(lc.handwriting_model or None)
         out.info["kraken"] = reader.version
     h_page = image.shape[0]
-    typed_lines = [bbox(ln.polygon) for r in typed if r.kept for ln in r.lines]
     n_h = n_s = 0
     for c in sorted(keep, key=lambda c: (c.kind != "handwritten", c.box[1], c.box[0])):
         if c.kind == "handwritten":
@@ -288,7 +288,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             rid = f"h{n_h:03d}"
             lines, angle = read_handwriting(grey, c.box, rid, reader, xheight or 20.0)
             cy = (c.box[1] + c.box[3]) / 2
-            beside_typed = any(t[1] - 20 <= cy <= t[3] + 20 for t in typed_lines)
+            beside_typed = any(t[1] - 20 <= cy <= t[3] + 20 for t in line_boxes)
             signature = len(lines) <= 1 and abs(angle) < 45 and cy > 0.5 * h_page and beside_typed
             out.regions.append(Region(rid, _quad(c.box), tuple(lines), production="handwritten-cursive",
                                       type="signature-mark" if signature else "marginalia", kept=True,

@@ -134,6 +134,7 @@ def test_committed_model_reads_synthetic_handwriting():
     from ocr.engines.kraken_lines import load
 
     model = load(str(MODEL))
+    assert model.version[0].isdigit(), model.version  # recorded in PAGE Metadata: kraken 7 has no __version__
     fonts = _fonts()
     total = None
     for seed in range(900_000, 900_020):  # a seed range the training never used

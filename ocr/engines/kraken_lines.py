@@ -54,9 +54,7 @@ class KrakenLines:
             msg = " ".join(str(e).split())[:160]
             raise EngineError(f"{self.path}: not a usable kraken recognition model ({type(e).__name__}: {msg})") from None
         self.config = RecognitionInferenceConfig()
-        import kraken
-
-        self.version = getattr(kraken, "__version__", "?")
+        self.version = _kraken_version()
 
     def recognize(self, image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[LineText]:
         """Read each (x0, y0, x1, y1) box of a grey uint8 image; one result per box, in order."""
@@ -117,3 +115,13 @@ def load(path: str | None = None) -> KrakenLines:
     caller waits for the first load instead of starting another)."""
     with _LOCK:
         return _load(path)
+
+
+def _kraken_version() -> str:
+    """kraken 7 has no __version__: the installed distribution's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kraken")
+    except PackageNotFoundError:
+        return "unknown"

@@ -211,6 +211,14 @@ Examples:
   memo-ocr train --real ../shared/data/htr_ru/train -w work/htr --epochs 30 -o ocr/models/htr-ru.safetensors
   memo-ocr train -w work/htr --epochs 40 -o ocr/models/htr-ru.safetensors     # resume, 10 more epochs
   memo-ocr train -w work/htr --export-only -o ocr/models/htr-ru.safetensors   # best checkpoint so far
+  memo-ocr train --from-corrections out/reel-083 -w work/ft -o ocr/models/htr-ru.safetensors
+
+--from-corrections OUT: the handwritten lines corrected in `memo-ocr review OUT` (not those marked
+illegible or unclear) are cut out upright into WORK/lines; 20 % of them (fixed by a hash of
+reel/page/line) are held back; the model (--load, default the committed one) is fine-tuned on
+the rest for --epochs (default 10, learning rate 3e-4 unless --lrate), and written to OUT only
+if its CER on the held-back lines is lower than the current model's. Both CERs are printed.
+Needs at least 5 corrected lines.
 """)
 @click.option("-w", "--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Working folder: training data, ketos checkpoints, train.log. Re-using it resumes.")
@@ -221,16 +229,19 @@ Examples:
 @click.option("--synthetic", type=click.IntRange(min=0), default=20000, show_default=True,
               help="Synthetic handwritten lines to render (memo vocabulary, 5 script fonts, strong augmentation).")
 @click.option("--seed", type=int, default=5, show_default=True, help="Seed of the synthetic lines and augmentations.")
-@click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True,
-              help="Train until this epoch (counted from the start, also when resuming).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None,
+              help="Train until this epoch (counted from the start, also when resuming). Default 30; 10 with "
+                   "--from-corrections.")
 @click.option("--spec", default=None, help="VGSL network spec (default: a small CPU network, input height 48).")
 @click.option("--batch", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--lrate", type=float, default=1e-3, show_default=True, help="Learning rate.")
+@click.option("--lrate", type=float, default=None, help="Learning rate (default 1e-3; 3e-4 with --from-corrections).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--load", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Fine-tune this model instead of training from scratch (its codec grows to the new data).")
 @click.option("--export-only", is_flag=True, help="Only convert the best checkpoint in WORK to OUT.")
-def train(work, out, real, synthetic, seed, epochs, spec, batch, lrate, threads, load, export_only):
+@click.option("--from-corrections", "corrections", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Fine-tune on the lines corrected in this reviewed run folder (see below).")
+def train(work, out, real, synthetic, seed, epochs, spec, batch, lrate, threads, load, export_only, corrections):
     """Train the handwriting (kraken) model on real words and synthetic memo lines; resumable.
 
     Runs kraken's ketos on the CPU, one checkpoint per epoch in WORK/ckpt; a later call with the
@@ -240,6 +251,18 @@ def train(work, out, real, synthetic, seed, epochs, spec, batch, lrate, threads,
     from .htr import data, train as htr_train
     from .synth import fonts
 
+    if corrections is not None:
+        from .engines.kraken_lines import DEFAULT_MODEL
+        from .review.training import from_corrections
+
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            from_corrections(corrections, work, load or DEFAULT_MODEL, out, epochs=epochs or 10, lrate=lrate or 3e-4,
+                             threads=threads, seed=seed, log=lambda m: click.echo(f"memo-ocr train: {m}"))
+        except MemoOcrError as e:
+            _fail(e)
+        return
+    epochs, lrate = epochs or 30, lrate or 1e-3
     try:
         if not export_only:
             work.mkdir(parents=True, exist_ok=True)
@@ -387,3 +410,44 @@ def train_layout(work, out, pages, seed, lang):
     model = layout.TreeEnsemble(spec)
     acc = float((np.array(model.classes)[model.predict_proba(X).argmax(1)] == y).mean())
     click.echo(f"train-layout: {len(y)} candidates {counts}; training accuracy {acc:.3f}; written {out}")
+
+
+@main.command(epilog="""
+\b
+The queue lists, most needed first: lines that failed, lines marked illegible or unclear,
+handwriting, stamps, then typewritten lines below --max-conf. Keys: Enter saves and moves on,
+Alt+I illegible, Alt+U unclear, Alt+Down / Alt+Up next / previous, Esc back to the machine text.
+\b
+Corrections go into each page's PAGE XML as TextEquiv index="0" (the machine reading stays, as
+index="1") and into OUT/review/journal.jsonl, the history of every line; both are on disk before
+the browser is told "saved". A reviewed PAGE XML is ground truth for `memo-ocr score`, and
+`memo-ocr train --from-corrections OUT` fine-tunes the handwriting model on it.
+\b
+Exit status: 0 stopped with Ctrl+C, 2 bad folder or the port is taken.
+""")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (keep localhost unless the network is trusted: there is no login).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="0: any free port.")
+@click.option("--user", default=None, help="Reviewer name stored with each correction (default: the login name).")
+@click.option("--max-conf", default=0.85, show_default=True, type=click.FloatRange(0, 1),
+              help="Typewritten lines at or above this confidence are left out of the queue.")
+@click.option("--images", "image_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to look for page images in, when run.json's paths do not resolve from here.")
+def review(out, host, port, user, max_conf, image_dirs):
+    """Review and correct the lines of a finished run OUT (or of a folder of runs) in a browser."""
+    import getpass
+
+    from .review.server import serve
+    from .review.store import ReviewStore
+
+    try:
+        store = ReviewStore(out, max_conf=max_conf, image_dirs=tuple(image_dirs))
+    except MemoOcrError as e:
+        _fail(e)
+    who = user or getpass.getuser()
+    try:
+        serve(store, host, port, who)
+    except OSError as e:
+        click.echo(f"memo-ocr: error: cannot listen on {host}:{port} ({e.strerror})", err=True)
+        sys.exit(2)

@@ -354,11 +354,13 @@ def test_export_writes_upright_handwritten_pairs_only(run, tmp_path):
         assert p.image.with_suffix(".gt.txt").read_text(encoding="utf-8").strip() == p.text
 
 
-def test_held_back_share_is_fixed_by_the_key():
-    keys = [f"r/p{i}/l{j}" for i in range(50) for j in range(20)]
-    share = sum(training.held_back(k) for k in keys) / len(keys)
-    assert 0.17 < share < 0.23
-    assert [training.held_back(k) for k in keys[:50]] == [training.held_back(k) for k in keys[:50]]
+def test_held_back_part_is_a_fifth_fixed_by_the_keys_not_their_order():
+    pairs = [training.Pair(f"r/p{i}/l{j}", Path("x.png"), "t") for i in range(7) for j in range(4)]
+    train, held = training.split(pairs)
+    assert len(held) == 6 and len(train) == 22  # ceil(0.2 * 28)
+    train2, held2 = training.split(list(reversed(pairs)))
+    assert {p.key for p in held2} == {p.key for p in held}
+    assert training.split(pairs[:1]) == ([], pairs[:1])
 
 
 def test_too_few_corrections_is_a_clear_error(run, tmp_path):

@@ -52,6 +52,7 @@ def test_correct_three_lines_mark_one_illegible_reload_and_find_them_saved(serve
     page = browser.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(url)
     page.wait_for_selector("#queue li")
     assert page.locator("#queue li").count() == 6
@@ -73,6 +74,9 @@ def test_correct_three_lines_mark_one_illegible_reload_and_find_them_saved(serve
     # the history of a line is shown
     page.locator("#queue li", has_text="исполнено").click()
     page.wait_for_function("() => document.querySelectorAll('#e-history li').length === 1")
+    # the crop shown is this line's, never the previous one's while it loads
+    page.wait_for_function("() => { const e = document.getElementById('e-crop'); return !e.hidden && e.naturalWidth > 0; }")
+    assert "line=h001_l001" in page.get_attribute("#e-crop", "src")
     assert "[corrected] исполнено" in page.text_content("#e-history")
     assert errors == []
     # on disk: ground truth first, the machine reading kept

@@ -77,6 +77,10 @@ def create_app(store: ReviewStore, *, user: str = "") -> Flask:
     def index():
         return send_from_directory(STATIC, "index.html")
 
+    @app.get("/favicon.ico")
+    def favicon():
+        return Response(status=204)
+
     @app.get("/api/pages")
     def pages():
         return jsonify(user=user, reels=sorted(store.runs), pages=store.pages())

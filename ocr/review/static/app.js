@@ -47,6 +47,10 @@ async function init() {
   $("b-prev").addEventListener("click", () => select(state.idx - 1));
   $("b-reset").addEventListener("click", resetText);
   document.addEventListener("keydown", onKey);
+  for (const id of ["e-crop", "e-context"]) {
+    $(id).addEventListener("load", onImage);
+    $(id).addEventListener("error", onImage);
+  }
   await loadQueue();
 }
 
@@ -113,8 +117,8 @@ async function select(i) {
   $("e-conf").textContent = it.conf === null ? "" : "confidence " + it.conf.toFixed(2);
   $("e-machine").textContent = it.machine;
   $("e-error").textContent = it.error ? "(" + it.error + ")" : "";
-  $("e-crop").src = "/api/crop?" + qs(key);
-  $("e-context").src = "/api/crop?" + qs({ ...key, context: 1 });
+  showImage($("e-crop"), "/api/crop?" + qs(key));
+  showImage($("e-context"), "/api/crop?" + qs({ ...key, context: 1 }));
   say("");
   try {
     const data = await api("/api/line?" + qs(key));
@@ -148,6 +152,20 @@ function show(it, history) {
   }
   $("e-text").focus();
   $("e-text").select();
+}
+
+// never show the previous line's image while the next one loads: the reviewer would read the wrong crop
+function showImage(img, src) {
+  const url = new URL(src, location.href).href;
+  if (img.src === url && img.complete && img.naturalWidth > 0) { img.hidden = false; return; }
+  img.hidden = true;
+  img.src = url;
+}
+
+function onImage(ev) {
+  const img = ev.target;
+  img.hidden = ev.type !== "load";
+  if (ev.type === "error") say("Could not load the image of this line (see the server's message in its log)", "bad");
 }
 
 function resetText() {

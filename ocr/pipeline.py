@@ -172,7 +172,8 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         if "kraken" in routed.info:
             engines["kraken"] = routed.info["kraken"]
         layout_info = {**routed.info.get("layout", {}),
-                       **({"note": routed.info["handwriting_note"]} if "handwriting_note" in routed.info else {})}
+                       **({"note": routed.info["handwriting_note"]} if "handwriting_note" in routed.info else {}),
+                       **({"error": routed.info["handwriting_error"]} if "handwriting_error" in routed.info else {})}
         timings["layout"] = time.perf_counter() - t
     h, w = img.shape[:2]
     info = {
@@ -433,9 +434,9 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
             from .routing import CYRILLIC_LANGS
 
             if cfg.layout.handwriting and set(cfg.run.lang.split("+")) & CYRILLIC_LANGS:
-                from .engines.kraken_lines import load as load_kraken
+                from .engines.kraken_lines import check as check_kraken
 
-                engine_versions["kraken"] = load_kraken(cfg.layout.handwriting_model or None).version
+                engine_versions["kraken"] = check_kraken(cfg.layout.handwriting_model or None)
     except MemoOcrError as e:
         engine_problem = str(e)
     chash = cfg.digest(skew_override=skew_override)

@@ -8,6 +8,7 @@ and the more confident kept.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from . import layout
 from .config import Config
+from .errors import EngineError
 from .model import Glyph, Graphic, Line, Region, Word, bbox, cover, iou
 
 ANGLES = [a for a in range(-14, 15, 2)] + [a for a in range(76, 105, 2)] + [a for a in range(-104, -75, 2)]
@@ -272,14 +274,19 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                                     r.type, r.kept, r.note))
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     reader = None
+    load_error = ""
     cyrillic = bool(set(cfg.run.lang.split("+")) & CYRILLIC_LANGS)
     if lc.handwriting and not cyrillic:
         out.info["handwriting_note"] = f"handwriting regions not read: the model reads Cyrillic, lang is {cfg.run.lang}"
     if lc.handwriting and cyrillic and any(c.kind == "handwritten" for c in keep):
         from .engines.kraken_lines import load as load_kraken
 
-        reader = load_kraken(lc.handwriting_model or None)
-        out.info["kraken"] = reader.version
+        try:
+            reader = load_kraken(lc.handwriting_model or None)
+            out.info["kraken"] = reader.version
+        except EngineError as e:  # the run checked the file, but it does not load: the lines say why, the page goes on
+            load_error = str(e)
+            out.info["handwriting_error"] = load_error
     h_page = image.shape[0]
     n_h = n_s = 0
     for c in sorted(keep, key=lambda c: (c.kind != "handwritten", c.box[1], c.box[0])):
@@ -287,6 +294,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             n_h += 1
             rid = f"h{n_h:03d}"
             lines, angle = read_handwriting(grey, c.box, rid, reader, xheight or 20.0)
+            if load_error:
+                lines = [dataclasses.replace(ln, note=load_error) for ln in lines]
             cy = (c.box[1] + c.box[3]) / 2
             beside_typed = any(t[1] - 20 <= cy <= t[3] + 20 for t in line_boxes)
             signature = len(lines) <= 1 and abs(angle) < 45 and cy > 0.5 * h_page and beside_typed

@@ -163,3 +163,55 @@ def test_handwriting_is_not_read_as_cyrillic_on_pages_in_other_languages(tmp_pat
     hand = [r for r in page.regions if r.production == "handwritten-cursive"]
     assert hand and all(ln.text == "" for r in hand for ln in r.lines)
     assert "Cyrillic" in page.info["layout"]["note"] and "kraken" not in page.engines
+
+
+def _fake_kraken_file(path):
+    """A safetensors file whose metadata claims a kraken recognition model, with no weights in it."""
+    import json
+    import struct
+
+    head = json.dumps({"__metadata__": {"kraken_meta": json.dumps({"m": {"_tasks": ["recognition"]}})}}).encode()
+    path.write_bytes(struct.pack("<Q", len(head)) + head)
+    return path
+
+
+def test_the_run_checks_the_handwriting_model_without_loading_pytorch(tmp_path):
+    import subprocess
+    import sys
+
+    from ocr.engines.kraken_lines import DEFAULT_MODEL, check
+    from ocr.errors import EngineError
+
+    assert check(None)[0].isdigit() and check(str(DEFAULT_MODEL)) == check(None)
+    with pytest.raises(EngineError, match="nope.safetensors: handwriting model file not found"):
+        check(str(tmp_path / "nope.safetensors"))
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\xff" * 64)
+    with pytest.raises(EngineError, match="junk.safetensors: not a usable kraken recognition model"):
+        check(str(junk))
+    other = tmp_path / "other.safetensors"
+    head = b'{"__metadata__": {"format": "pt"}}'
+    other.write_bytes(len(head).to_bytes(8, "little") + head)
+    with pytest.raises(EngineError, match="no kraken recognition model in its metadata"):
+        check(str(other))
+    code = "import sys; from ocr.engines.kraken_lines import check; check(None); print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_a_handwriting_model_that_fails_to_load_leaves_lines_empty_with_the_reason(tmp_path):
+    pytest.importorskip("pymorphy3")
+    from ocr.engines import get_engine
+    from ocr.loader import PageRef
+    from ocr.pipeline import recognize_page
+    from ocr.synth.reel import make_page
+    from ocr.synth.scan import ScanSettings
+
+    jpg, _, _, _ = make_page("p", 4242, 0, ScanSettings(), False)
+    (tmp_path / "p.jpg").write_bytes(jpg)
+    fake = _fake_kraken_file(tmp_path / "fake.safetensors")
+    cfg = Config().replace("layout", handwriting_model=str(fake))
+    page = recognize_page(PageRef("p", tmp_path / "p.jpg"), cfg, get_engine("tesseract", cfg))
+    hand = [ln for r in page.regions if r.production == "handwritten-cursive" for ln in r.lines]
+    assert hand and all(ln.text == "" and "fake.safetensors: not a usable kraken" in ln.note for ln in hand)
+    assert "fake.safetensors" in page.info["layout"]["error"]  # run.json says so too
+    assert any(r.production == "typewritten" and r.lines for r in page.regions)  # the page goes on

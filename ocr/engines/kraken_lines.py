@@ -117,6 +117,34 @@ def load(path: str | None = None) -> KrakenLines:
         return _load(path)
 
 
+def check(path: str | None = None) -> str:
+    """Check, without importing PyTorch (seconds per process), that kraken is installed and that the
+    file is a kraken recognition model in safetensors form; returns kraken's version. A run's parent
+    process calls this; the workers load the model only when a page has handwriting."""
+    import importlib.util
+    import json
+    import struct
+
+    p = Path(path) if path else DEFAULT_MODEL
+    if not p.is_file():
+        raise EngineError(f"{p}: handwriting model file not found (train one with 'memo-ocr train')")
+    if importlib.util.find_spec("kraken") is None:
+        raise EngineError("kraken is not installed; run bash scripts/setup.sh")
+    why = "not a safetensors file"
+    try:
+        with open(p, "rb") as f:
+            n = struct.unpack("<Q", f.read(8))[0]
+            if 2 <= n <= 100_000_000:
+                meta = json.loads(f.read(n)).get("__metadata__", {})
+                tasks = [t for m in json.loads(meta.get("kraken_meta", "{}")).values() for t in m.get("_tasks", [])]
+                why = "" if "recognition" in tasks else "no kraken recognition model in its metadata"
+    except (OSError, struct.error, ValueError, AttributeError, TypeError):
+        pass
+    if why:
+        raise EngineError(f"{p}: not a usable kraken recognition model ({why})")
+    return _kraken_version()
+
+
 def _kraken_version() -> str:
     """kraken 7 has no __version__: the installed distribution's version."""
     from importlib.metadata import PackageNotFoundError, version

@@ -249,6 +249,43 @@ def typed_boxes(lines: list[Line]) -> tuple[list[tuple[int, int, int, int]], lis
             [bbox(ln.polygon) for ln in lines])
 
 
+RESCUE_BELOW = 0.75  # a "handwritten" candidate less sure than this is first read as type
+RESCUE_CONF = 0.75  # ... and is typed text when Tesseract reads it with at least this mean word confidence
+
+
+def typed_rescue(image: np.ndarray, cands: list, cfg: Config) -> dict[int, Region]:
+    """Typed lines Tesseract missed on the whole page (faint, or set apart) that the classifier only weakly
+    took for handwriting: read the candidate alone as a block of type; when Tesseract is sure of it, it
+    is typed text (id(candidate) -> its typed region). Saves the handwriting model's load on typed pages."""
+    from .engines.tesseract import read_region
+
+    weak = [c for c in cands if c.kind == "handwritten" and c.prob < RESCUE_BELOW]
+    if not weak:
+        return {}
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    out = {}
+    for k, c in enumerate(weak, start=1):
+        try:
+            raw = read_region(grey, c.box, cfg.run.lang, timeout=cfg.tesseract.timeout)
+        except EngineError:
+            continue  # stays a handwriting candidate
+        words = [w for ln in raw for w in ln.words]
+        chars = sum(len(w.text) for w in words)
+        if chars < 3:
+            continue
+        mean = sum(w.conf * len(w.text) for w in words) / chars
+        sure = sum(w.conf >= CONFIDENT_WORD for w in words) / len(words)
+        if mean < RESCUE_CONF or sure < 0.7:
+            continue
+        rid = f"t{k:03d}"
+        lines = tuple(Line(f"{rid}_l{i:03d}", ln.text, _quad(ln.box), ((ln.box[0], ln.box[3]), (ln.box[2], ln.box[3])),
+                           sum(w.conf * len(w.text) for w in ln.words) / max(1, sum(len(w.text) for w in ln.words)),
+                           tuple(Word(w.text, w.conf, _quad(w.box)) for w in ln.words))
+                      for i, ln in enumerate(raw, start=1))
+        out[id(c)] = Region(rid, _quad(c.box), lines, production="typewritten", type="paragraph")
+    return out
+
+
 def route(image: np.ndarray, typed: list[Region], border, xheight: float | None, cfg: Config) -> Routed:
     """Find, classify and read the non-typed regions of a page (original image, BGR or grey)."""
     lc = cfg.layout
@@ -257,6 +294,10 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     cands = layout.candidates(image, words, border, xheight, line_boxes)
     layout.classify(cands, layout.load_model(lc.model or None))
     keep = suppress([c for c in cands if c.kind != "noise" and c.prob >= lc.min_prob])
+    rescued = typed_rescue(image, keep, cfg)
+    if rescued:
+        keep = [c for c in keep if id(c) not in rescued]
+        out.typed.extend(rescued.values())
     stamps = [c.box for c in keep if c.kind == "stamp"]
     hands = [c.box for c in keep if c.kind == "handwritten"]
     stamp_lines = []
@@ -319,7 +360,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                                   for i, (t, conf) in enumerate(texts))
                     out.regions.append(Region(f"{sid}_t", _quad(c.box), lines, production="printed", type="other",
                                               kept=True, note="structure {type:stamp-text;}"))
-    out.info["layout"] = {"candidates": len(cands), "handwritten": n_h, "stamps": n_s}
+    out.info["layout"] = {"candidates": len(cands), "handwritten": n_h, "stamps": n_s, "typed_rescued": len(rescued)}
     return out
 
 

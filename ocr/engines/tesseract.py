@@ -114,3 +114,28 @@ def read_line_image(image: np.ndarray, lang: str, psm: int = 7, timeout: float =
         return "", 0.0
     n = sum(len(t) for t, _ in words)
     return " ".join(t for t, _ in words), sum(max(c, 0) * len(t) for t, c in words) / n / 100.0
+
+
+def read_region(grey: np.ndarray, box: tuple[int, int, int, int], lang: str, psm: int = 6,
+                timeout: float = 60.0) -> list[RawLine]:
+    """Lines of one region of a page (grey uint8, page pixels) read as a block of text; boxes in page pixels."""
+    h, w = grey.shape[:2]
+    m = 8
+    x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return []
+    try:
+        data = pytesseract.image_to_data(grey[y0:y1, x0:x1], lang=lang, config=f"--psm {psm} --dpi 300",
+                                         output_type=pytesseract.Output.DICT, timeout=timeout)
+    except RuntimeError as e:
+        raise EngineError(f"tesseract: {e} after {timeout:.0f} s") from None
+    except pytesseract.TesseractError as e:
+        raise EngineError(f"tesseract failed: {' '.join(str(e.message).split())[:200]}") from None
+    out = []
+    for block in group_tsv(data):
+        for ln in block:
+            words = tuple(RawWord(wd.text, wd.conf, (wd.box[0] + x0, wd.box[1] + y0, wd.box[2] + x0, wd.box[3] + y0))
+                          for wd in ln.words)
+            b = ln.box
+            out.append(RawLine(words, (b[0] + x0, b[1] + y0, b[2] + x0, b[3] + y0)))
+    return out

@@ -10,6 +10,7 @@ Kinds: typewritten (TextRegion@production), handwritten (handwritten-cursive), s
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import time
@@ -46,6 +47,7 @@ def main() -> int:
             subprocess.run([exe, "synth", "-o", str(reel), "--gt-dir", str(gt), "--pages", str(args.pages),
                             "--seed", str(args.seed), "--no-seed-memo"], check=True)
     t = time.perf_counter()
+    shutil.rmtree(args.out, ignore_errors=True)  # a fresh run: the ledger would skip pages done by older code
     cmd = [exe, "run", str(reel), "-o", str(args.out), "--workers", str(args.workers), "--no-progress"]
     subprocess.run(cmd + (["-c", str(args.config)] if args.config else []), check=False)
     elapsed = time.perf_counter() - t

@@ -249,6 +249,31 @@ def typed_boxes(lines: list[Line]) -> tuple[list[tuple[int, int, int, int]], lis
             [bbox(ln.polygon) for ln in lines])
 
 
+def signature_stack(lines: list[Line], line_boxes: list[tuple[int, int, int, int]], angle: float,
+                    page_size: tuple[int, int]) -> list[list[Line]]:
+    """Signatures of several signatories found as one region. A stack when: level lines, each apart from the
+    next (no vertical overlap), centred in the signature column (45-80 %
+    of the page width, between the typed titles and the typed names), and at least one of them level with a
+    typed line. Returns one group per signature, or [] when the region is not such a stack (a note of
+    several lines stays one region)."""
+    w_page = page_size[0]
+    if len(lines) < 2 or abs(angle) >= 45:
+        return []
+    boxes = [bbox(ln.polygon) for ln in lines]
+    if not all(0.45 * w_page <= (b[0] + b[2]) / 2 <= 0.8 * w_page for b in boxes):
+        return []
+    if not all(b2[1] >= b1[3] - 2 for b1, b2 in zip(boxes, boxes[1:], strict=False)):
+        return []
+
+    def level(b, t) -> bool:
+        cy, th = (b[1] + b[3]) / 2, t[3] - t[1]
+        return t[1] - 0.3 * th <= cy <= t[3] + 0.3 * th
+
+    if not any(level(b, t) for b in boxes for t in line_boxes):
+        return []
+    return [[ln] for ln in lines]
+
+
 RESCUE_BELOW = 0.75  # a "handwritten" candidate less sure than this is first read as type
 RESCUE_CONF = 0.75  # ... and is typed text when Tesseract reads it with at least this mean word confidence
 
@@ -332,17 +357,22 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     n_h = n_s = 0
     for c in sorted(keep, key=lambda c: (c.kind != "handwritten", c.box[1], c.box[0])):
         if c.kind == "handwritten":
-            n_h += 1
-            rid = f"h{n_h:03d}"
-            lines, angle = read_handwriting(grey, c.box, rid, reader, xheight or 20.0)
+            lines, angle = read_handwriting(grey, c.box, f"h{n_h + 1:03d}", reader, xheight or 20.0)
             if load_error:
                 lines = [dataclasses.replace(ln, note=load_error) for ln in lines]
-            cy = (c.box[1] + c.box[3]) / 2
-            beside_typed = any(t[1] - 20 <= cy <= t[3] + 20 for t in line_boxes)
-            signature = len(lines) <= 1 and abs(angle) < 45 and cy > 0.5 * h_page and beside_typed
-            out.regions.append(Region(rid, _quad(c.box), tuple(lines), production="handwritten-cursive",
-                                      type="signature-mark" if signature else "marginalia", kept=True,
-                                      note=f"memo-ocr {{layout-prob:{c.prob:.2f}; upright-angle:{angle:.1f};}}"))
+            note = f"memo-ocr {{layout-prob:{c.prob:.2f}; upright-angle:{angle:.1f};}}"
+            stacked = signature_stack(lines, line_boxes, angle, (image.shape[1], h_page))
+            for group in stacked or [lines]:
+                n_h += 1
+                rid = f"h{n_h:03d}"
+                box = c.box if not stacked else bbox([p for ln in group for p in ln.polygon])
+                group = [dataclasses.replace(ln, id=f"{rid}_l{i:03d}") for i, ln in enumerate(group, start=1)]
+                cy = (box[1] + box[3]) / 2
+                beside_typed = any(t[1] - 20 <= cy <= t[3] + 20 for t in line_boxes)
+                signature = bool(stacked) or (len(group) <= 1 and abs(angle) < 45 and cy > 0.5 * h_page
+                                              and beside_typed)
+                out.regions.append(Region(rid, _quad(box), tuple(group), production="handwritten-cursive",
+                                          type="signature-mark" if signature else "marginalia", kept=True, note=note))
         else:
             n_s += 1
             sid = f"s{n_s:03d}"

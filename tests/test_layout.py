@@ -215,3 +215,53 @@ def test_a_handwriting_model_that_fails_to_load_leaves_lines_empty_with_the_reas
     assert hand and all(ln.text == "" and "fake.safetensors: not a usable kraken" in ln.note for ln in hand)
     assert "fake.safetensors" in page.info["layout"]["error"]  # run.json says so too
     assert any(r.production == "typewritten" and r.lines for r in page.regions)  # the page goes on
+
+
+def _ln(box, text="x"):
+    from ocr.model import Line
+
+    x0, y0, x1, y1 = box
+    return Line("l", text, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), (), 0.5)
+
+
+def test_stacked_signatures_are_split_and_a_note_of_several_lines_is_not():
+    from ocr.routing import signature_stack
+
+    page = (2480, 3500)
+    sigs = [_ln((1450, 1380, 1780, 1460)), _ln((1420, 1480, 1770, 1590))]
+    typed = [(330, 1490, 2230, 1580)]  # the second signatory's title ... name line
+    assert [len(g) for g in signature_stack(sigs, typed, 0.0, page)] == [1, 1]
+    assert signature_stack(sigs, [], 0.0, page) == []  # level with no typed line
+    margin = [_ln((60, 1380, 400, 1460)), _ln((60, 1480, 400, 1590))]
+    assert signature_stack(margin, [(60, 1490, 400, 1580)], 0.0, page) == []  # a note in the margin
+    touching = [_ln((1450, 1380, 1780, 1500)), _ln((1420, 1480, 1770, 1590))]
+    assert signature_stack(touching, typed, 0.0, page) == []  # lines of one note overlap
+    assert signature_stack(sigs, typed, 90.0, page) == []  # written up the margin
+    assert signature_stack(sigs[:1], typed, 0.0, page) == []
+
+
+@needs_tesseract
+def test_a_typed_line_weakly_taken_for_handwriting_is_read_as_type_and_handwriting_is_not():
+    from types import SimpleNamespace
+
+    from ocr.htr import lines as hl
+    from ocr.routing import typed_rescue
+    from ocr.synth import fonts
+
+    from .conftest import RUSSIAN_LINES, render_page
+
+    page = render_page(RUSSIAN_LINES[:2], size=(1700, 900), margin=150)
+    hand, _ = hl.make_sample(900_200, fonts.handwriting(), None)
+    hand = cv2.resize(hand, None, fx=60 / hand.shape[0], fy=60 / hand.shape[0])
+    hh, hw = hand.shape
+    page[600:600 + hh, 150:150 + hw] = hand
+    typed_box = (140, 140, 1650, 200)
+    hand_box = (150, 600, 150 + hw, 600 + hh)
+    cands = [SimpleNamespace(kind="handwritten", prob=0.6, box=typed_box),
+             SimpleNamespace(kind="handwritten", prob=0.6, box=hand_box),
+             SimpleNamespace(kind="handwritten", prob=0.9, box=typed_box)]  # sure: not tried
+    out = typed_rescue(page, cands, Config())
+    assert list(out) == [id(cands[0])]
+    region = out[id(cands[0])]
+    assert region.production == "typewritten" and "секретарь" in region.lines[0].text
+    assert all(w.conf >= 0 for w in region.lines[0].words) and region.lines[0].words

@@ -278,10 +278,13 @@ RESCUE_BELOW = 0.75  # a "handwritten" candidate less sure than this is first re
 RESCUE_CONF = 0.75  # ... and is typed text when Tesseract reads it with at least this mean word confidence
 
 
-def typed_rescue(image: np.ndarray, cands: list, cfg: Config) -> dict[int, Region]:
-    """Typed lines Tesseract missed on the whole page (faint, or set apart) that the classifier only weakly
-    took for handwriting: read the candidate alone as a block of type; when Tesseract is sure of it, it
-    is typed text (id(candidate) -> its typed region). Saves the handwriting model's load on typed pages."""
+def typed_rescue(image: np.ndarray, cands: list, cfg: Config,
+                 line_boxes: list[tuple[int, int, int, int]] = ()) -> dict[int, Region | None]:
+    """Candidates the classifier only weakly took for handwriting, read alone by Tesseract as a block of
+    type: when Tesseract is sure of it, the candidate is typed text, not handwriting (id(candidate) -> a
+    region of the lines the page-level call missed, or None when it had them all: ``line_boxes``, the
+    page's typed lines, are not read twice). Recovers faint typed lines and saves the handwriting model's
+    load on typed pages."""
     from .engines.tesseract import read_region
 
     weak = [c for c in cands if c.kind == "handwritten" and c.prob < RESCUE_BELOW]
@@ -302,6 +305,10 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config) -> dict[int, Regio
         sure = sum(w.conf >= CONFIDENT_WORD for w in words) / len(words)
         if mean < RESCUE_CONF or sure < 0.7:
             continue
+        raw = [ln for ln in raw if not any(cover(ln.box, b) >= 0.3 or cover(b, ln.box) >= 0.3 for b in line_boxes)]
+        if not raw:
+            out[id(c)] = None
+            continue
         rid = f"t{k:03d}"
         lines = tuple(Line(f"{rid}_l{i:03d}", ln.text, _quad(ln.box), ((ln.box[0], ln.box[3]), (ln.box[2], ln.box[3])),
                            sum(w.conf * len(w.text) for w in ln.words) / max(1, sum(len(w.text) for w in ln.words)),
@@ -319,10 +326,10 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     cands = layout.candidates(image, words, border, xheight, line_boxes)
     layout.classify(cands, layout.load_model(lc.model or None))
     keep = suppress([c for c in cands if c.kind != "noise" and c.prob >= lc.min_prob])
-    rescued = typed_rescue(image, keep, cfg)
+    rescued = typed_rescue(image, keep, cfg, line_boxes)
     if rescued:
         keep = [c for c in keep if id(c) not in rescued]
-        out.typed.extend(rescued.values())
+        out.typed.extend(r for r in rescued.values() if r is not None)
     stamps = [c.box for c in keep if c.kind == "stamp"]
     hands = [c.box for c in keep if c.kind == "handwritten"]
     stamp_lines = []

@@ -265,3 +265,6 @@ def test_a_typed_line_weakly_taken_for_handwriting_is_read_as_type_and_handwriti
     region = out[id(cands[0])]
     assert region.production == "typewritten" and "секретарь" in region.lines[0].text
     assert all(w.conf >= 0 for w in region.lines[0].words) and region.lines[0].words
+    # a line the page-level Tesseract call already read is not read twice: the candidate is type, nothing new
+    again = typed_rescue(page, cands[:1], Config(), [(150, 145, 1600, 195)])
+    assert again == {id(cands[0]): None}

@@ -117,6 +117,10 @@ async function select(i) {
   $("e-conf").textContent = it.conf === null ? "" : "confidence " + it.conf.toFixed(2);
   $("e-machine").textContent = it.machine;
   $("e-error").textContent = it.error ? "(" + it.error + ")" : "";
+  // the text field at once (the line's details follow): what is typed meanwhile is never overwritten
+  state.initial = it.correction !== null && it.correction !== undefined ? it.correction : it.machine;
+  $("e-text").value = state.initial;
+  $("e-text").focus();
   showImage($("e-crop"), "/api/crop?" + qs(key));
   showImage($("e-context"), "/api/crop?" + qs({ ...key, context: 1 }));
   say("");
@@ -132,8 +136,16 @@ async function select(i) {
 }
 
 function show(it, history) {
+  const fresh = it.correction !== null && it.correction !== undefined ? it.correction : it.machine;
+  if ($("e-text").value !== state.initial) return showHistory(it, history);  // the reviewer is typing
+  $("e-text").value = state.initial = fresh;
+  showHistory(it, history);
+  $("e-text").focus();
+  $("e-text").select();
+}
+
+function showHistory(it, history) {
   $("e-status").textContent = it.status || "not reviewed";
-  $("e-text").value = it.correction !== null && it.correction !== undefined ? it.correction : it.machine;
   const alts = $("e-alts");
   alts.replaceChildren();
   for (const a of it.alternatives) {
@@ -150,8 +162,6 @@ function show(it, history) {
     li.textContent = e.at + " " + e.by + " [" + e.status + "] " + e.text;
     h.appendChild(li);
   }
-  $("e-text").focus();
-  $("e-text").select();
 }
 
 // never show the previous line's image while the next one loads: the reviewer would read the wrong crop

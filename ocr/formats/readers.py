@@ -40,7 +40,8 @@ class Transcription:
     size: tuple[int, int] | None = None
 
 
-def _pts(s: str | None) -> tuple[tuple[int, int], ...]:
+def parse_points(s: str | None) -> tuple[tuple[int, int], ...]:
+    """PAGE ``points`` ("x,y x,y ...") as integer pairs; () if any is malformed."""
     out = []
     for p in (s or "").split():
         try:
@@ -75,7 +76,7 @@ def index_folder(folder: Path) -> dict[str, Path]:
     return {pid: f for pid, (_, f) in best.items()}
 
 
-def _kind_from_page_region(region: etree._Element) -> str:
+def region_kind(region: etree._Element) -> str:
     prod = region.get("production") or ""
     typ = region.get("type") or ""
     custom = region.get("custom") or ""
@@ -166,18 +167,18 @@ def _read_page(root: etree._Element, ns: str) -> Transcription:
     regs: list[TRegion] = []
     for rid in order:
         reg = regions[rid]
-        kind = _kind_from_page_region(reg)
+        kind = region_kind(reg)
         c = reg.find(q("Coords"))
-        regs.append(TRegion(rid, kind, _pts(c.get("points")) if c is not None else ()))
+        regs.append(TRegion(rid, kind, parse_points(c.get("points")) if c is not None else ()))
         for line in reg.findall(q("TextLine")):
             text = _line_text_page(line, q)
             if text is not None:
                 lc = line.find(q("Coords"))
-                out.append(TLine(text, kind, _pts(lc.get("points")) if lc is not None else (), rid))
+                out.append(TLine(text, kind, parse_points(lc.get("points")) if lc is not None else (), rid))
     for g in page.iter(q("GraphicRegion")):
         if (g.get("type") or "") == "stamp":
             c = g.find(q("Coords"))
-            regs.append(TRegion(g.get("id") or "", "stamp", _pts(c.get("points")) if c is not None else ()))
+            regs.append(TRegion(g.get("id") or "", "stamp", parse_points(c.get("points")) if c is not None else ()))
     size = None
     if page.get("imageWidth") and page.get("imageHeight"):
         size = (int(page.get("imageWidth")), int(page.get("imageHeight")))

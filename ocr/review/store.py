@@ -36,6 +36,7 @@ from lxml import etree
 
 from ..errors import InputError, MemoOcrError
 from ..formats import atomic
+from ..formats.readers import parse_points, region_kind
 
 PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 STATUSES = ("corrected", "illegible", "unclear")
@@ -115,28 +116,13 @@ def find_runs(root: Path) -> dict[str, Path]:
 
 
 def _kind(region: etree._Element) -> str:
-    typ = region.get("type") or ""
-    prod = region.get("production") or ""
-    custom = region.get("custom") or ""
-    if "stamp" in typ or "stamp" in custom:  # memo-ocr writes a stamp's text region with custom type:stamp-text
-        return "stamp"
-    if prod.startswith("handwritten") or typ in ("marginalia", "signature-mark"):
-        return "handwritten"
-    if prod in ("typewritten", "printed"):
-        return "typewritten"
-    return "other"
+    kind = region_kind(region)
+    return "other" if kind == "unknown" else kind
 
 
 def _poly(line: etree._Element) -> list[tuple[int, int]]:
     c = line.find(_q("Coords"))
-    pts = []
-    for p in (c.get("points") if c is not None else "").split():
-        try:
-            x, y = p.split(",")
-            pts.append((int(float(x)), int(float(y))))
-        except ValueError:
-            continue
-    return pts
+    return list(parse_points(c.get("points") if c is not None else ""))
 
 
 def _box(pts: list[tuple[int, int]]) -> tuple[int, int, int, int]:

@@ -23,7 +23,7 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ocr.formats.readers import _kind_from_page_region, read_transcription  # noqa: E402
+from ocr.formats.readers import region_kind, read_transcription  # noqa: E402
 from ocr.metrics import Counts, char_counts, fmt_rate  # noqa: E402
 
 NS = {"pc": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
@@ -57,7 +57,7 @@ def main() -> int:
         page_typed += char_counts(" ".join(ln.text for ln in lines if ln.kind == "typewritten"), whole)
         doc = etree.parse(str(gt_file))
         for reg in doc.iterfind(".//pc:TextRegion", NS):
-            kind = _kind_from_page_region(reg)
+            kind = region_kind(reg)
             pts = np.array([[int(v) for v in p.split(",")] for p in reg.find("pc:Coords", NS).get("points").split()])
             x, y, w, h = cv2.boundingRect(pts)
             mask = np.zeros(img.shape, np.uint8)

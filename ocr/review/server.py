@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.security import safe_join
 
 from ..errors import MemoOcrError
-from .store import ReviewError, ReviewStore
+from .store import NotFound, ReviewError, ReviewStore
 
 STATIC = Path(__file__).with_name("static")
 CSP = ("default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; "
@@ -60,7 +60,7 @@ def create_app(store: ReviewStore, *, user: str = "") -> Flask:
 
     @app.errorhandler(ReviewError)
     def review_error(e: ReviewError):
-        return jsonify(error=str(e)), 404 if str(e).startswith("no ") else 400
+        return jsonify(error=str(e)), 404 if isinstance(e, NotFound) else 400
 
     @app.errorhandler(MemoOcrError)
     def memo_error(e: MemoOcrError):

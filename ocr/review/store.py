@@ -52,6 +52,10 @@ class ReviewError(MemoOcrError):
     exit_code = 2
 
 
+class NotFound(ReviewError):
+    """No such reel, page or line (the web app answers 404)."""
+
+
 def _q(tag: str) -> str:
     return f"{{{PAGE_NS}}}{tag}"
 
@@ -97,6 +101,7 @@ class _Page:
     xml: Path
     run_dir: Path
     source: str = ""
+    image_name: str = ""  # PAGE imageFilename, read with the lines
     frame: int | None = None
     mtime: float = -1.0
     lines: list[LineItem] = field(default_factory=list)
@@ -239,6 +244,8 @@ class ReviewStore:
             root = etree.parse(str(page.xml), _PARSER).getroot()
         except (OSError, etree.XMLSyntaxError) as e:
             raise ReviewError(f"{page.xml}: cannot read PAGE XML ({e})") from None
+        pg = root.find(_q("Page"))
+        page.image_name = (pg.get("imageFilename") or "") if pg is not None else ""
         items = []
         for reg in root.iter(_q("TextRegion")):
             kind = _kind(reg)
@@ -302,7 +309,7 @@ class ReviewStore:
     def _page(self, reel: str, page: str) -> _Page:
         p = self._pages.get((reel, page))
         if p is None:
-            raise ReviewError(f"no page {page!r} in reel {reel!r}")
+            raise NotFound(f"no page {page!r} in reel {reel!r}")
         return p
 
     def item(self, reel: str, page: str, line: str) -> LineItem:
@@ -310,7 +317,7 @@ class ReviewStore:
             for it in self._load(self._page(reel, page)):
                 if it.line == line:
                     return it
-        raise ReviewError(f"no line {line!r} on page {page!r}")
+        raise NotFound(f"no line {line!r} on page {page!r}")
 
     def history(self, reel: str, page: str, line: str) -> list[dict]:
         """Every save of the line, oldest first (from the journal)."""
@@ -341,12 +348,8 @@ class ReviewStore:
             else:
                 cands.append(Path.cwd() / s)
                 cands.extend(parent / s for parent in p.run_dir.resolve().parents)
-        try:
-            root = etree.parse(str(p.xml), _PARSER).getroot()
-            pg = root.find(_q("Page"))
-            name = pg.get("imageFilename") if pg is not None else ""
-        except (OSError, etree.XMLSyntaxError):
-            name = ""
+        self._load(p)  # the PAGE file's imageFilename comes with its lines
+        name = p.image_name
         if name:
             cands.append(p.xml.parent / name)
             cands.extend(d / Path(name).name for d in self.image_dirs)

@@ -57,6 +57,7 @@ class PreprocessConfig:
 
 @dataclass(frozen=True)
 class TesseractConfig:
+    backend: str = _opt("api", choices=("api", "cli"))
     psm: int = _opt(3, choices=(1, 3, 4, 6, 11, 12))
     oem: int = _opt(1, choices=(1, 3))
     timeout: float = _opt(300.0, lo=1.0, hi=86400.0)

@@ -153,18 +153,18 @@ def _words(text: str, glyphs: tuple[Glyph, ...], poly) -> tuple[Word, ...]:
     return tuple(out)
 
 
-def read_stamp(grey: np.ndarray, box: tuple[int, int, int, int], lang: str) -> list[tuple[str, float]]:
+def read_stamp(grey: np.ndarray, box: tuple[int, int, int, int], lang: str,
+               backend: str = "api") -> list[tuple[str, float]]:
     """Legible text of a stamp crop with Tesseract (sparse text), lines with their confidence."""
-    import pytesseract
+    from .engines.tesseract import image_to_data
 
     x0, y0, x1, y1 = box
     crop = grey[y0:y1, x0:x1]
     if crop.size == 0:
         return []
     try:
-        data = pytesseract.image_to_data(crop, lang=lang, config="--psm 11", output_type=pytesseract.Output.DICT,
-                                         timeout=60)
-    except (RuntimeError, pytesseract.TesseractError):
+        data = image_to_data(crop, lang, psm=11, timeout=60, backend=backend)
+    except EngineError:
         return []
     words = [(str(t).strip(), float(c) / 100) for t, c in zip(data["text"], data["conf"], strict=True)
              if str(t).strip() and float(c) >= 30 and sum(ch.isalnum() for ch in str(t)) >= 2]
@@ -294,7 +294,7 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config,
     out = {}
     for k, c in enumerate(weak, start=1):
         try:
-            raw = read_region(grey, c.box, cfg.run.lang, timeout=cfg.tesseract.timeout)
+            raw = read_region(grey, c.box, cfg.run.lang, timeout=cfg.tesseract.timeout, backend=cfg.tesseract.backend)
         except EngineError:
             continue  # stays a handwriting candidate
         words = [w for ln in raw for w in ln.words]
@@ -391,7 +391,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                 out.regions.append(Region(f"{sid}_t", _quad(c.box), lines, production="printed", type="other",
                                           kept=True, note="structure {type:stamp-text;}"))
             elif lc.stamp_text:
-                texts = read_stamp(grey, c.box, cfg.run.lang)
+                texts = read_stamp(grey, c.box, cfg.run.lang, cfg.tesseract.backend)
                 if texts:
                     lines = tuple(Line(f"{sid}_t_l{i + 1:03d}", t, _quad(c.box), (), conf)
                                   for i, (t, conf) in enumerate(texts))

@@ -1,35 +1,90 @@
-"""Tesseract through pytesseract: the only module that talks to the tesseract binary."""
+"""Tesseract: the only module that talks to Tesseract.
+
+Two back ends read the same TSV (word boxes and confidences) from Tesseract:
+
+- ``api`` (default): the Tesseract library in the worker process through tesserocr. A language
+  model is loaded once per process and kept (one ``PyTessBaseAPI`` per language and engine
+  mode), the image is handed over in memory, and Tesseract's own deadline enforces the timeout.
+  Saves starting a process, loading the model, and writing and reading an image file per page.
+- ``cli``: the ``tesseract`` program through pytesseract, one process per call (an uncompressed
+  PGM is handed over: far faster to write and read than the PNG pytesseract would make).
+
+Both use the language files of the installed ``tesseract-ocr-*`` packages (``TESSDATA_PREFIX``
+or the Debian/Ubuntu/Homebrew locations).
+"""
 from __future__ import annotations
 
+import contextlib
+import glob
+import io
 import os
 import tempfile
+import threading
 
 import cv2
 import numpy as np
-import pytesseract
 
 from ..config import TesseractConfig
 from ..errors import EngineError, LanguageMissingError
 from .base import RawLine, RawWord
 
+BACKENDS = ("api", "cli")
+TSV_FIELDS = ("level", "page_num", "block_num", "par_num", "line_num", "word_num",
+              "left", "top", "width", "height", "conf", "text")
+_NOT_INSTALLED = "tesseract is not installed or not on PATH (apt-get install tesseract-ocr)"
+_NO_TESSEROCR = "the Tesseract back end 'api' needs tesserocr (pip install tesserocr), or set [tesseract] backend = \"cli\""
 
-def tesseract_version() -> str:
+
+def _tesserocr():
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one thread per worker process
+    try:
+        import tesserocr
+    except ImportError:
+        raise EngineError(_NO_TESSEROCR) from None
+    return tesserocr
+
+
+def tessdata_dir() -> str:
+    """The folder holding the installed ``*.traineddata`` files, or raise LanguageMissingError."""
+    env = os.environ.get("TESSDATA_PREFIX")
+    if env:  # as Tesseract itself: a prefix that is set is the only place looked at
+        places = [env, os.path.join(env, "tessdata")]
+    else:
+        places = sorted(glob.glob("/usr/share/tesseract-ocr/*/tessdata"), reverse=True)
+        places += ["/usr/share/tessdata", "/usr/local/share/tessdata", "/opt/homebrew/share/tessdata"]
+    for d in places:
+        if glob.glob(os.path.join(d, "*.traineddata")):
+            return d
+    where = f"in TESSDATA_PREFIX={env}" if env else "(looked in /usr/share/tesseract-ocr/*/tessdata and /usr/share/tessdata)"
+    raise LanguageMissingError(f"no Tesseract language data found {where}; apt-get install tesseract-ocr-rus "
+                               "(or -eng, -deu), or set TESSDATA_PREFIX to the folder of *.traineddata files")
+
+
+def tesseract_version(backend: str = "api") -> str:
+    if backend == "api":
+        return _tesserocr().tesseract_version().split()[1]
+    import pytesseract
+
     try:
         return str(pytesseract.get_tesseract_version()).split()[0]
     except pytesseract.TesseractNotFoundError:
-        raise EngineError("tesseract is not installed or not on PATH (apt-get install tesseract-ocr)") from None
+        raise EngineError(_NOT_INSTALLED) from None
 
 
-def installed_languages() -> set[str]:
+def installed_languages(backend: str = "api") -> set[str]:
+    if backend == "api":
+        return set(_tesserocr().get_languages(tessdata_dir())[1]) - {"osd"}
+    import pytesseract
+
     try:
         return set(pytesseract.get_languages(config=""))
     except pytesseract.TesseractNotFoundError:
-        raise EngineError("tesseract is not installed or not on PATH (apt-get install tesseract-ocr)") from None
+        raise EngineError(_NOT_INSTALLED) from None
 
 
-def check_languages(lang: str) -> None:
+def check_languages(lang: str, backend: str = "api") -> None:
     """Raise LanguageMissingError naming the missing packs and the Debian package to install."""
-    have = installed_languages()
+    have = installed_languages(backend)
     missing = [code for code in lang.split("+") if code not in have]
     if missing:
         pkgs = " ".join(f"tesseract-ocr-{m.lower().replace('_', '-')}" for m in missing)
@@ -39,40 +94,144 @@ def check_languages(lang: str) -> None:
         )
 
 
+_APIS: dict[tuple[int, int, str, int], object] = {}
+
+
+def _api(lang: str, oem: int):
+    """This thread's Tesseract instance for ``lang`` (loaded on first use, then kept)."""
+    # one per process and thread: an instance inherited through fork is not reused, and one instance
+    # must not be used by two threads at once (a Dask worker with several threads)
+    key = (os.getpid(), threading.get_ident(), lang, oem)
+    api = _APIS.get(key)
+    if api is None:
+        tesserocr = _tesserocr()
+        try:
+            api = tesserocr.PyTessBaseAPI(path=tessdata_dir(), lang=lang, oem=oem)
+        except RuntimeError as e:
+            raise EngineError(f"tesseract cannot load language {lang} ({' '.join(str(e).split())[:160]})") from None
+        _APIS[key] = api
+    return api
+
+
+def image_to_data(image: np.ndarray, lang: str, *, psm: int, dpi: int | None = None, variables: dict | None = None,
+                  timeout: float = 60.0, oem: int = 1, backend: str = "api") -> dict[str, list]:
+    """Tesseract's TSV for a grey uint8 image, as columns (the shape of pytesseract's ``Output.DICT``).
+
+    ``variables``: Tesseract parameters (``-c name=value``); the ones named here are set for this
+    call only (the kept instance returns to Tesseract's defaults for them afterwards).
+    """
+    if image.ndim != 2 or image.dtype != np.uint8:
+        raise EngineError("tesseract: a grey 8-bit image is needed")
+    variables = dict(variables or {})
+    if backend == "cli":
+        return _cli_data(image, lang, psm, dpi, variables, timeout, oem)
+    api = _api(lang, oem)
+    image = np.ascontiguousarray(image)
+    h, w = image.shape
+    previous = {k: api.GetVariableAsString(k) for k in variables}
+    try:
+        for k, v in variables.items():
+            if not api.SetVariable(k, str(v)):
+                raise EngineError(f"tesseract: unknown parameter {k}")
+        api.SetPageSegMode(psm)
+        api.SetImageBytes(image.tobytes(), w, h, 1, w)
+        if dpi:
+            api.SetSourceResolution(dpi)
+        with _stderr_to_file() as messages:
+            ok = api.Recognize(timeout=int(timeout * 1000))
+            tsv = api.GetTSVText(0) if ok else ""
+        if not ok:
+            said = messages.read().decode("utf-8", "replace").strip().splitlines()
+            raise EngineError(f"tesseract: recognition stopped after {timeout:.0f} s (timeout) or failed"
+                              + (f" ({said[-1][:160]})" if said else ""))
+    finally:
+        for k, v in previous.items():
+            if v is not None:
+                api.SetVariable(k, v)
+        api.Clear()
+    return parse_tsv(tsv)
+
+
+_STDERR: dict[int, object] = {}
+
+
+@contextlib.contextmanager
+def _stderr_to_file():
+    """Tesseract's and Leptonica's messages ("Error in boxClipToRectangle ...", "Empty page!!") go to a
+    file rather than the terminal, where they would break the progress bar (the program back end
+    keeps them in its own process). Yields that file, rewound, for the caller to read on failure.
+    Only on the main thread: file descriptor 2 belongs to the whole process."""
+    if threading.current_thread() is not threading.main_thread():
+        yield io.BytesIO()
+        return
+    f = _STDERR.get(os.getpid())
+    if f is None:
+        f = _STDERR[os.getpid()] = tempfile.TemporaryFile(prefix="memo-ocr-tesseract-")
+    f.seek(0)
+    f.truncate()
+    saved = os.dup(2)
+    try:
+        os.dup2(f.fileno(), 2)
+        yield f
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        f.seek(0)
+
+
+def parse_tsv(tsv: str) -> dict[str, list]:
+    """Columns of Tesseract's TSV rows (no header line, as the library writes them)."""
+    data: dict[str, list] = {k: [] for k in TSV_FIELDS}
+    for row in tsv.splitlines():
+        cells = row.split("\t")
+        if len(cells) < 11 or not cells[0].isdigit():
+            continue
+        cells += [""] * (12 - len(cells))
+        for k, v in zip(TSV_FIELDS, cells[:12], strict=True):
+            data[k].append(v if k == "text" else float(v) if k == "conf" else int(v))
+    return data
+
+
+def _cli_data(image, lang, psm, dpi, variables, timeout, oem) -> dict[str, list]:
+    import pytesseract
+
+    args = f"--oem {oem} --psm {psm}" + (f" --dpi {dpi}" if dpi else "")
+    args += "".join(f" -c {k}={v}" for k, v in variables.items())
+    with tempfile.TemporaryDirectory(prefix="memo-ocr-") as tmp:
+        path = os.path.join(tmp, "page.pgm")
+        if not cv2.imwrite(path, image):
+            raise EngineError(f"cannot write a temporary page image in {tmp}")
+        try:
+            return pytesseract.image_to_data(path, lang=lang, config=args, output_type=pytesseract.Output.DICT,
+                                             timeout=timeout)
+        except RuntimeError as e:  # pytesseract's timeout
+            raise EngineError(f"tesseract: {e} after {timeout:.0f} s") from None
+        except pytesseract.TesseractNotFoundError:
+            raise EngineError(_NOT_INSTALLED) from None
+        except pytesseract.TesseractError as e:
+            raise EngineError(f"tesseract failed: {' '.join(str(e.message).split())[:200]}") from None
+
+
 THRESHOLDS = {"otsu": 0, "adaptive-otsu": 1, "sauvola": 2}
 
 
 class TesseractEngine:
-    """Typed-text recognition: one tesseract call per page, words with confidences grouped into lines."""
+    """Typed-text recognition: one Tesseract call per page, words with confidences grouped into lines."""
 
     name = "tesseract"
 
     def __init__(self, lang: str, cfg: TesseractConfig):
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one thread per worker process
-        self.version = tesseract_version()
-        check_languages(lang)
+        self.version = tesseract_version(cfg.backend)
+        check_languages(lang, cfg.backend)
         self.lang = lang
         self.cfg = cfg
-        # the image is already binarized black on white: skip tesseract's inverted-line retries
-        self.args = f"--oem {cfg.oem} --psm {cfg.psm} --dpi 300 -c tessedit_do_invert=0"
-        self.args += f" -c thresholding_method={THRESHOLDS[cfg.threshold]}"
+        # the image is already cleaned dark-on-light: skip Tesseract's inverted-line retries
+        self.variables = {"tessedit_do_invert": 0, "thresholding_method": THRESHOLDS[cfg.threshold]}
 
     def recognize(self, image: np.ndarray) -> list[list[RawLine]]:
-        # an uncompressed PGM is written and read far faster than the PNG pytesseract would make
-        with tempfile.TemporaryDirectory(prefix="memo-ocr-") as tmp:
-            path = os.path.join(tmp, "page.pgm")
-            if not cv2.imwrite(path, image):
-                raise EngineError(f"cannot write a temporary page image in {tmp}")
-            try:
-                data = pytesseract.image_to_data(
-                    path, lang=self.lang, config=self.args,
-                    output_type=pytesseract.Output.DICT, timeout=self.cfg.timeout,
-                )
-            except RuntimeError as e:  # pytesseract's timeout
-                raise EngineError(f"tesseract: {e} after {self.cfg.timeout:.0f} s") from None
-            except pytesseract.TesseractError as e:
-                raise EngineError(f"tesseract failed: {' '.join(str(e.message).split())[:200]}") from None
-        return group_tsv(data)
+        return group_tsv(image_to_data(image, self.lang, psm=self.cfg.psm, dpi=300, variables=self.variables,
+                                       timeout=self.cfg.timeout, oem=self.cfg.oem, backend=self.cfg.backend))
 
 
 def group_tsv(data: dict[str, list]) -> list[list[RawLine]]:
@@ -100,15 +259,10 @@ def group_tsv(data: dict[str, list]) -> list[list[RawLine]]:
     return out
 
 
-def read_line_image(image: np.ndarray, lang: str, psm: int = 7, timeout: float = 60.0) -> tuple[str, float]:
+def read_line_image(image: np.ndarray, lang: str, psm: int = 7, timeout: float = 60.0,
+                    backend: str = "api") -> tuple[str, float]:
     """One cut line or word image (grey uint8) read as a single text line: (text, mean word confidence 0..1)."""
-    try:
-        data = pytesseract.image_to_data(image, lang=lang, config=f"--psm {psm}",
-                                         output_type=pytesseract.Output.DICT, timeout=timeout)
-    except RuntimeError as e:
-        raise EngineError(f"tesseract: {e} after {timeout:.0f} s") from None
-    except pytesseract.TesseractError as e:
-        raise EngineError(f"tesseract failed: {' '.join(str(e.message).split())[:200]}") from None
+    data = image_to_data(image, lang, psm=psm, timeout=timeout, backend=backend)
     words = [(str(t).strip(), float(c)) for t, c in zip(data["text"], data["conf"], strict=True) if str(t).strip()]
     if not words:
         return "", 0.0
@@ -117,20 +271,14 @@ def read_line_image(image: np.ndarray, lang: str, psm: int = 7, timeout: float =
 
 
 def read_region(grey: np.ndarray, box: tuple[int, int, int, int], lang: str, psm: int = 6,
-                timeout: float = 60.0) -> list[RawLine]:
+                timeout: float = 60.0, backend: str = "api") -> list[RawLine]:
     """Lines of one region of a page (grey uint8, page pixels) read as a block of text; boxes in page pixels."""
     h, w = grey.shape[:2]
     m = 8
     x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return []
-    try:
-        data = pytesseract.image_to_data(grey[y0:y1, x0:x1], lang=lang, config=f"--psm {psm} --dpi 300",
-                                         output_type=pytesseract.Output.DICT, timeout=timeout)
-    except RuntimeError as e:
-        raise EngineError(f"tesseract: {e} after {timeout:.0f} s") from None
-    except pytesseract.TesseractError as e:
-        raise EngineError(f"tesseract failed: {' '.join(str(e.message).split())[:200]}") from None
+    data = image_to_data(grey[y0:y1, x0:x1], lang, psm=psm, dpi=300, timeout=timeout, backend=backend)
     out = []
     for block in group_tsv(data):
         for ln in block:

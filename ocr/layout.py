@@ -54,10 +54,11 @@ def _ink(grey: np.ndarray) -> np.ndarray:
     return (rel < 0.78).astype(np.uint8)
 
 
-def _chroma(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _chroma(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chroma and the a*, b* planes (hue is taken from these only where a candidate has coloured ink)."""
     lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab).astype(np.float32)
     a, b = lab[:, :, 1] - 128.0, lab[:, :, 2] - 128.0
-    return np.hypot(a, b), np.arctan2(b, a)
+    return np.hypot(a, b), a, b
 
 
 def candidates(image: np.ndarray, typed_boxes: list[tuple[int, int, int, int]],
@@ -74,9 +75,9 @@ def candidates(image: np.ndarray, typed_boxes: list[tuple[int, int, int, int]],
     hs, ws = grey.shape
     ink = _ink(grey)
     chroma_ink = np.zeros_like(ink)
-    hue = np.zeros(grey.shape, np.float32)
+    lab_a = lab_b = np.zeros(grey.shape, np.float32)
     if colour:
-        c, hue = _chroma(small[:, :, :3])
+        c, lab_a, lab_b = _chroma(small[:, :, :3])
         chroma_ink = ink & (c > 14).astype(np.uint8)
         colour = bool(chroma_ink.sum() > 200 or (c > 14).mean() > 0.001)
     frame = np.zeros_like(ink)
@@ -100,7 +101,7 @@ def candidates(image: np.ndarray, typed_boxes: list[tuple[int, int, int, int]],
     grouped = cv2.dilate(grouped, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
     dist = cv2.distanceTransform(rest, cv2.DIST_L2, 3)
-    ctx = dict(rest=rest, dist=dist, typed=typed, on_lines=on_lines, chroma_ink=chroma_ink, hue=hue, grey=grey, colour=colour, xh=xh)
+    ctx = dict(rest=rest, dist=dist, typed=typed, on_lines=on_lines, chroma_ink=chroma_ink, lab_a=lab_a, lab_b=lab_b, grey=grey, colour=colour, xh=xh)
     out = []
     min_area = max(60, int((xh * 2) ** 2))
     for i in range(1, n):
@@ -167,7 +168,9 @@ def _circles(ink: np.ndarray, ws: int) -> list[tuple[float, float, float]]:
     q = cv2.resize(ink.astype(np.float32), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     q = cv2.GaussianBlur((q * 255).astype(np.uint8), (5, 5), 1.5)
     r0, r1 = int(ws * 0.5 * 0.035), int(ws * 0.5 * 0.12)
-    found = cv2.HoughCircles(q, cv2.HOUGH_GRADIENT, dp=1.5, minDist=r0 * 2, param1=80, param2=28,
+    # 40 votes: 28 proposed 30-110 "circles" a page (mostly in dense type) at six times the time, and
+    # gave the same regions on the layout benchmark (bench/layout.py)
+    found = cv2.HoughCircles(q, cv2.HOUGH_GRADIENT, dp=1.5, minDist=r0 * 2, param1=80, param2=40,
                              minRadius=r0, maxRadius=r1)
     if found is None:
         return []
@@ -215,7 +218,8 @@ def _describe(ctx: dict, box: tuple[int, int, int, int], source: np.ndarray, fil
     stroke = float(np.median(d)) if d.size else 0.0
     ch = ctx["chroma_ink"][y0:y1, x0:x1].astype(bool) & inkm
     chroma_frac = float(ch.sum() / n_ink) if colour else 0.0
-    hh = ctx["hue"][y0:y1, x0:x1][ch] if colour and ch.any() else np.zeros(1, np.float32)
+    hh = (np.arctan2(ctx["lab_b"][y0:y1, x0:x1][ch], ctx["lab_a"][y0:y1, x0:x1][ch]) if colour and ch.any()
+          else np.zeros(1, np.float32))
     ncc = cv2.connectedComponents(inkm.astype(np.uint8), connectivity=8)[0] - 1
     solidity = float(filled.mean()) if filled is not None else 1.0
     g = grey[y0:y1, x0:x1][inkm]

@@ -221,7 +221,7 @@ def write_outputs(page: PageResult, out_dir: Path, cfg: Config) -> list[str]:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(cfg_dict: dict[str, Any], engine_name: str) -> None:
+def _init_worker(cfg_dict: dict[str, Any], engine_name: str, ready=None) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
     # PyTorch (the kraken handwriting model) likewise: one thread per worker, the pool is the parallelism
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -245,6 +245,7 @@ def _init_worker(cfg_dict: dict[str, Any], engine_name: str) -> None:
         except (ValueError, OSError):  # a hard limit below ours: keep the one we have
             pass
     _WORKER["cfg"] = cfg
+    _WORKER["ready"] = ready
     try:
         _WORKER["engine"] = get_engine(engine_name, cfg)
         _WORKER["engine_error"] = None
@@ -253,9 +254,14 @@ def _init_worker(cfg_dict: dict[str, Any], engine_name: str) -> None:
         _WORKER["engine_error"] = str(e)
 
 
-def _worker_ready(pause: float) -> int:
-    """A no-op that keeps its worker busy for ``pause`` s, so that n of them start n workers."""
-    time.sleep(pause)
+def _worker_ready(timeout: float) -> int:
+    """Waits until n workers wait here (n such tasks then start n workers), at most ``timeout`` s."""
+    import threading
+
+    try:
+        _WORKER["ready"].wait(timeout)
+    except threading.BrokenBarrierError:  # a worker did not start: the pages will show why
+        pass
     return os.getpid()
 
 
@@ -375,10 +381,10 @@ class _Pool:
 
         n, cfg_dict, engine = self.args
         # spawn, not fork: a forked child inherits the parent's thread locks (OpenCV, BLAS) and can hang
-        ex = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-                                 initargs=(cfg_dict, engine))
+        ctx = multiprocessing.get_context("spawn")
+        ex = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(cfg_dict, engine, ctx.Barrier(n)))
         # start every worker (and load its models) before any page's clock starts
-        for fut in [ex.submit(_worker_ready, 0.2) for _ in range(n)]:
+        for fut in [ex.submit(_worker_ready, 120.0) for _ in range(n)]:
             try:
                 fut.result(timeout=600)
             except Exception:  # noqa: BLE001 - a worker that cannot start shows up on the first page

@@ -216,6 +216,18 @@ def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) 
     boxes = min((_level_boxes(lines, a) for a in {skew, -skew}),
                 key=lambda bs: float(np.mean([b[3] - b[1] for b in bs])))
     order = sorted(range(len(lines)), key=lambda i: (boxes[i][1], boxes[i][0]))
+    # pieces of one row (a line cut in two by a stamp, a name at the right of a signature line) are read
+    # left to right: by their tops alone the right piece came first when its top was a pixel higher
+    rows: list[list[int]] = []
+    for i in order:
+        b = boxes[i]
+        if rows:
+            top, bottom = min(boxes[j][1] for j in rows[-1]), max(boxes[j][3] for j in rows[-1])
+            if min(bottom, b[3]) - max(top, b[1]) > 0.5 * min(b[3] - b[1], bottom - top):
+                rows[-1].append(i)
+                continue
+        rows.append([i])
+    order = [i for row in rows for i in sorted(row, key=lambda j: boxes[j][0])]
     lines, boxes = [lines[i] for i in order], [boxes[i] for i in order]
     h = float(np.median([b[3] - b[1] for b in boxes]))
     pitches = [b[1] - a[1] for a, b in zip(boxes, boxes[1:], strict=False) if b[1] - a[1] > h * 0.6]

@@ -89,6 +89,18 @@ def test_paragraphs_split_at_indents_and_gaps_not_at_centred_headings():
     assert all(r.production == "typewritten" for r in out)
 
 
+def test_paragraphs_read_the_pieces_of_one_row_left_to_right():
+    def piece(i, x0, y0, text):
+        return Line(f"l{i}", text, ((x0, y0), (x0 + 400, y0), (x0 + 400, y0 + 30), (x0, y0 + 30)), (), 0.9)
+
+    # a typed line cut in two by a stamp, its right piece two pixels higher, then the next line
+    lines = [piece(0, 800, 298, "вопросы о национальной"), piece(1, 200, 300, "В ходе беседы были за"),
+             piece(2, 200, 350, "последовательности")]
+    out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=15)
+    assert [ln.text for r in out for ln in r.lines] == ["В ходе беседы были за", "вопросы о национальной",
+                                                         "последовательности"]
+
+
 @needs_tesseract
 def test_synthetic_page_gets_stamps_and_handwriting_routed(tmp_path):
     pytest.importorskip("pymorphy3")

@@ -249,6 +249,7 @@ def _init_worker(cfg_dict: dict[str, Any], engine_name: str, ready=None) -> None
     try:
         _WORKER["engine"] = get_engine(engine_name, cfg)
         _WORKER["engine_error"] = None
+        getattr(_WORKER["engine"], "warm", lambda: None)()
     except MemoOcrError as e:
         _WORKER["engine"] = None
         _WORKER["engine_error"] = str(e)
@@ -373,23 +374,28 @@ class _Pool:
     """A process pool whose workers can be killed and replaced (hung or crashed pages)."""
 
     def __init__(self, n: int, cfg: Config, engine_name: str):
+        """Starts the workers; ``ready()`` waits for them (the caller can do its own setup meanwhile)."""
         self.args = (n, cfg.to_dict(), engine_name)
-        self.ex = self._new()
+        self.ex, self.starting = self._new()
 
-    def _new(self) -> ProcessPoolExecutor:
+    def _new(self) -> tuple[ProcessPoolExecutor, list]:
         import multiprocessing
 
         n, cfg_dict, engine = self.args
         # spawn, not fork: a forked child inherits the parent's thread locks (OpenCV, BLAS) and can hang
         ctx = multiprocessing.get_context("spawn")
         ex = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(cfg_dict, engine, ctx.Barrier(n)))
-        # start every worker (and load its models) before any page's clock starts
-        for fut in [ex.submit(_worker_ready, 120.0) for _ in range(n)]:
+        # n tasks that meet at a barrier: every worker starts (and loads its models)
+        return ex, [ex.submit(_worker_ready, 120.0) for _ in range(n)]
+
+    def ready(self) -> None:
+        """Wait until every worker has started, so that no page's clock includes a worker's start."""
+        for fut in self.starting:
             try:
                 fut.result(timeout=600)
             except Exception:  # noqa: BLE001 - a worker that cannot start shows up on the first page
                 break
-        return ex
+        self.starting = []
 
     def restart(self) -> None:
         # the executor cannot stop one running task: kill its workers (private, but stable since 3.8)
@@ -399,7 +405,8 @@ class _Pool:
             except (OSError, AttributeError):
                 pass
         self.ex.shutdown(wait=True, cancel_futures=True)
-        self.ex = self._new()
+        self.ex, self.starting = self._new()
+        self.ready()
 
     def close(self) -> None:
         self.ex.shutdown(wait=True, cancel_futures=True)
@@ -428,54 +435,61 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
     scheduler = scheduler or cfg.run.scheduler or None
     n_workers = workers or cfg.run.workers or default_workers()
     n_workers = max(1, min(n_workers, len(refs) or 1))
-    engine_versions: dict[str, str] = {}
-    engine_problem = None
+    # the workers start (and load their models) while this process probes the engines and reads the ledger
+    pool = _Pool(n_workers, cfg, engine_name) if refs and not scheduler else None
     try:
-        probe = get_engine(engine_name, cfg)  # fail once, clearly, before the pool starts
-        engine_versions[probe.name] = probe.version
-        if cfg.layout.enabled:
-            from .layout import load_model
+        engine_versions: dict[str, str] = {}
+        engine_problem = None
+        try:
+            probe = get_engine(engine_name, cfg)  # fail once, clearly, before the pool starts
+            engine_versions[probe.name] = probe.version
+            if cfg.layout.enabled:
+                from .layout import load_model
 
-            load_model(cfg.layout.model or None)
-            from .routing import CYRILLIC_LANGS
+                load_model(cfg.layout.model or None)
+                from .routing import CYRILLIC_LANGS
 
-            if cfg.layout.handwriting and set(cfg.run.lang.split("+")) & CYRILLIC_LANGS:
-                from .engines.kraken_lines import check as check_kraken
+                if cfg.layout.handwriting and set(cfg.run.lang.split("+")) & CYRILLIC_LANGS:
+                    from .engines.kraken_lines import check as check_kraken
 
-                engine_versions["kraken"] = check_kraken(cfg.layout.handwriting_model or None)
-    except MemoOcrError as e:
-        engine_problem = str(e)
-    chash = cfg.digest(skew_override=skew_override)
-    meta = {
-        "tool": {"name": "memo-ocr", "version": __version__},
-        "command": argv or sys.argv,
-        "engines": engine_versions,
-        "language": cfg.run.lang,
-        "workers": n_workers,
-        "config": cfg.to_dict(),
-        "config_digest": chash,
-    }
-    if engine_problem:
-        meta["engine_error"] = engine_problem
-    started = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-    report = RunReport(out_dir, [], started, 0.0, meta)
-    ledger = Ledger(out_dir / "ledger.sqlite")
-    for stale in out_dir.glob(".*.tmp"):  # half-written files of a killed run (atomic.write_bytes names)
-        stale.unlink(missing_ok=True)
-    t0 = time.perf_counter()
-    last_save = 0.0
+                    engine_versions["kraken"] = check_kraken(cfg.layout.handwriting_model or None)
+        except MemoOcrError as e:
+            engine_problem = str(e)
+        chash = cfg.digest(skew_override=skew_override)
+        meta = {
+            "tool": {"name": "memo-ocr", "version": __version__},
+            "command": argv or sys.argv,
+            "engines": engine_versions,
+            "language": cfg.run.lang,
+            "workers": n_workers,
+            "config": cfg.to_dict(),
+            "config_digest": chash,
+        }
+        if engine_problem:
+            meta["engine_error"] = engine_problem
+        started = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+        report = RunReport(out_dir, [], started, 0.0, meta)
+        ledger = Ledger(out_dir / "ledger.sqlite")
+        for stale in out_dir.glob(".*.tmp"):  # half-written files of a killed run (atomic.write_bytes names)
+            stale.unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        last_save = 0.0
 
-    todo: list[tuple[PageRef, str]] = []
-    for ref in refs:
-        ih = ledger.file_hash(ref.path) + (f"#{ref.frame}" if ref.frame is not None else "")
-        e = ledger.get(ref.page_id)
-        if e and e.input_hash == ih and e.config_hash == chash and not engine_problem:
-            outputs_there = all((out_dir / name).exists() for name in e.record.get("outputs", []))
-            if (e.status == "ok" and outputs_there) or (e.status != "ok" and not retry_failed):
-                report.pages.append(_outcome_from_ledger(ref, e.record))
-                continue
-        todo.append((ref, ih))
+        todo: list[tuple[PageRef, str]] = []
+        for ref in refs:
+            ih = ledger.file_hash(ref.path) + (f"#{ref.frame}" if ref.frame is not None else "")
+            e = ledger.get(ref.page_id)
+            if e and e.input_hash == ih and e.config_hash == chash and not engine_problem:
+                outputs_there = all((out_dir / name).exists() for name in e.record.get("outputs", []))
+                if (e.status == "ok" and outputs_there) or (e.status != "ok" and not retry_failed):
+                    report.pages.append(_outcome_from_ledger(ref, e.record))
+                    continue
+            todo.append((ref, ih))
 
+    except BaseException:
+        if pool is not None:
+            pool.close()
+        raise
     bar = tqdm(total=len(refs), initial=len(refs) - len(todo), unit="page", desc="memo-ocr", file=sys.stderr,
                disable=True if progress is False else None, dynamic_ncols=True, mininterval=0.5)
     processed = 0
@@ -511,14 +525,17 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
                     f"{cfg.run.max_failure_ratio}")
         return ""
 
+    if pool is not None and (engine_problem or not todo):
+        pool.close()
+        pool = None
     if engine_problem:
         for ref, ih in todo:
             finish(ref, ih, PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed", engine_problem))
     elif todo and scheduler:
         meta["scheduler"] = scheduler
         _run_on_dask(scheduler, todo, out_dir, cfg, engine_name, skew_override, finish, should_stop, report)
-    elif todo:
-        pool = _Pool(n_workers, cfg, engine_name)
+    elif todo and pool is not None:
+        pool.ready()
         queue = list(todo)
         suspects: list[tuple[PageRef, str]] = []  # in flight when a worker died: re-run one at a time
         in_flight: dict[Any, tuple[PageRef, str, float]] = {}

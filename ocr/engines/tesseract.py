@@ -229,6 +229,11 @@ class TesseractEngine:
         # the image is already cleaned dark-on-light: skip Tesseract's inverted-line retries
         self.variables = {"tessedit_do_invert": 0, "thresholding_method": THRESHOLDS[cfg.threshold]}
 
+    def warm(self) -> None:
+        """Load the language model now (a worker does it while the others start), not on the first page."""
+        if self.cfg.backend == "api":
+            _api(self.lang, self.cfg.oem)
+
     def recognize(self, image: np.ndarray) -> list[list[RawLine]]:
         return group_tsv(image_to_data(image, self.lang, psm=self.cfg.psm, dpi=300, variables=self.variables,
                                        timeout=self.cfg.timeout, oem=self.cfg.oem, backend=self.cfg.backend))

@@ -222,8 +222,12 @@ def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) 
     for i in order:
         b = boxes[i]
         if rows:
-            top, bottom = min(boxes[j][1] for j in rows[-1]), max(boxes[j][3] for j in rows[-1])
-            if min(bottom, b[3]) - max(top, b[1]) > 0.5 * min(b[3] - b[1], bottom - top):
+            row = [boxes[j] for j in rows[-1]]
+            top, bottom = min(r[1] for r in row), max(r[3] for r in row)
+            level = min(bottom, b[3]) - max(top, b[1]) > 0.5 * min(b[3] - b[1], bottom - top)
+            # side by side, not one under the other: lines of a tightly spaced column overlap in height too
+            beside = all(b[0] >= r[2] or b[2] <= r[0] for r in row)
+            if level and beside:
                 rows[-1].append(i)
                 continue
         rows.append([i])

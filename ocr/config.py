@@ -67,6 +67,7 @@ class TesseractConfig:
     min_line_letters: int = _opt(2, lo=0, hi=100)
     trim_edge_word_conf: float = _opt(0.7, lo=0.0, hi=1.0)
     max_height_deviation: float = _opt(0.4, lo=0.0, hi=10.0)
+    lexicon: bool = _opt(True)
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,12 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     timings["preprocess"] = time.perf_counter() - t
     t = time.perf_counter()
     blocks = engine.recognize(pp.image)
+    corrected = None
+    if cfg.tesseract.lexicon:
+        from .lexicon import correct_lines, languages
+
+        if languages(cfg.run.lang):
+            blocks, corrected = correct_lines(blocks, cfg.run.lang)
     timings["recognize"] = time.perf_counter() - t
     regions = build_regions(pp, blocks, cfg)
     graphics: list = []
@@ -182,10 +188,13 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         "xheight_px": None if pp.xheight is None else round(pp.xheight / pp.scale, 1),
         "removed": pp.removed, "layout": layout_info,
     }
+    if corrected is not None:
+        info["lexicon_corrected_words"] = corrected
     page = PageResult(
         page_id=ref.page_id, image_name=ref.path.name if ref.frame is None else f"{ref.path.name}[{ref.frame}]",
         width=w, height=h, regions=regions, border=pp.border if pp.border != (0, 0, w, h) else None,
-        orientation=-pp.skew_applied, steps=pp.steps, engines=engines, info=info, graphics=graphics,
+        orientation=-pp.skew_applied,
+        steps=pp.steps + ([f"lexicon-correction({cfg.run.lang}: {corrected} words)"] if corrected is not None else []), engines=engines, info=info, graphics=graphics,
     )
     if cfg.layout.debug_image:
         from .routing import debug_image

@@ -30,3 +30,18 @@ def test_real_pages_read_within_bounds(page, lang, bound):
     # coordinates are in the original image: every line lies inside it
     for ln in result.kept_lines():
         assert all(0 <= x < result.width and 0 <= y < result.height for x, y in ln.polygon)
+
+
+def test_lexicon_correction_is_recorded_and_lowers_the_error():
+    img = EHRI / "english" / "EHRI-ET-YV3549264_02.jpg"  # worn type: "oamp" for "camp", "ond" for "and"
+    ref = " ".join(ln.text for ln in read_transcription(img.with_suffix(".xml")))
+    errs = {}
+    for on in (False, True):
+        cfg = Config().replace("run", lang="eng").replace("tesseract", lexicon=on)
+        result = recognize_page(PageRef(img.stem, img), cfg, TesseractEngine("eng", cfg.tesseract))
+        hyp = " ".join(ln.text for r in result.regions if r.kept and r.production == "typewritten" for ln in r.lines)
+        errs[on] = cer(ref, hyp)
+        assert ("lexicon_corrected_words" in result.info) == on
+        assert any(s.startswith("lexicon-correction(eng: ") for s in result.steps) == on
+    assert result.info["lexicon_corrected_words"] >= 10
+    assert errs[True] < errs[False] - 0.005

@@ -233,6 +233,10 @@ class TesseractEngine:
         """Load the language model now (a worker does it while the others start), not on the first page."""
         if self.cfg.backend == "api":
             _api(self.lang, self.cfg.oem)
+        if self.cfg.lexicon:
+            from ..lexicon import warm
+
+            warm(self.lang)
 
     def recognize(self, image: np.ndarray) -> list[list[RawLine]]:
         return group_tsv(image_to_data(image, self.lang, psm=self.cfg.psm, dpi=300, variables=self.variables,

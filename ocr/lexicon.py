@@ -1,0 +1,107 @@
+"""Lexicon correction of typed words: a word Tesseract was not sure of, that is no word of the page's
+language, becomes the frequent word it differs from by one or two typical typewriter misreadings.
+
+On the EHRI typescripts the fast English model reads a worn "c" as "o" ("oamp", "olerk"), "a" as
+"o" ("ond"), "l" as "i" ("hospitai"), and a full stop after a word as "e" ("knowne"). These
+confusions, read from the benchmark's edit operations (``CONFUSED``), generate the candidates; word
+frequencies come from ``wordfreq`` (Zipf scale: 3 = once per million words). A word is changed only
+when it is read below ``MAX_CONF``, is written in small letters (not a name or a heading), is no
+half of a word hyphenated at a line end, is not itself a word of the language (Zipf < ``UNKNOWN``),
+and the best candidate is common (Zipf >= ``COMMON``); names and rare words stay as read.
+
+Only for Latin-script languages: the confusion table is not measured for Cyrillic type.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from functools import lru_cache
+
+from .engines.base import RawLine, RawWord
+
+# Tesseract language code -> wordfreq language code (Latin-script languages only)
+LANGS = {"eng": "en", "deu": "de", "fra": "fr", "ita": "it", "spa": "es", "nld": "nl", "pol": "pl", "ces": "cs",
+         "por": "pt", "swe": "sv", "dan": "da", "nor": "nb", "fin": "fi", "hun": "hu"}
+# a character as read -> the characters it is often read for (typewritten text, EHRI pages)
+CONFUSED = {"o": "cae", "e": "aco", "a": "os", "c": "eo", "i": "l", "l": "it", "n": "hu", "w": "m", "u": "n",
+            "h": "b", "b": "h", "r": "n", "t": "f", "f": "t", "s": "a"}
+MAX_CONF = 0.97
+UNKNOWN = 2.5
+COMMON = 3.0
+MARGIN = 2.0
+_WORD = re.compile(r"^([^\w]*)([^\W\d_]{3,})([^\w]*)$")
+
+
+def languages(lang: str) -> tuple[str, ...]:
+    """The wordfreq languages of a Tesseract language string ("eng+deu"), or () where not supported."""
+    return tuple(LANGS[c] for c in lang.split("+") if c in LANGS)
+
+
+@lru_cache(maxsize=200_000)
+def _zipf(word: str, langs: tuple[str, ...]) -> float:
+    from wordfreq import zipf_frequency
+
+    return max(zipf_frequency(word, lg) for lg in langs)
+
+
+def warm(lang: str) -> None:
+    """Load the word lists now (a worker does it while the others start), not on the first page."""
+    if languages(lang):
+        _zipf("the", languages(lang))
+
+
+def correct_word(text: str, conf: float, langs: tuple[str, ...]) -> str:
+    """``text`` corrected, or as it was."""
+    m = _WORD.match(text)
+    if not langs or conf >= MAX_CONF or not m:
+        return text
+    pre, core, post = m.groups()
+    if not core.islower() or post.startswith("-"):
+        return text  # names, headings and halves of words hyphenated at the line end stay as read
+    low = core
+    z0 = _zipf(low, langs)
+    if z0 >= UNKNOWN:
+        return text
+    best, best_z = None, COMMON
+    slots = [i for i, ch in enumerate(low) if ch in CONFUSED]
+    for k in (1, 2) if len(low) >= 6 else (1,):  # two changes in a short word can make any word
+        for pos in itertools.combinations(slots, k):
+            for subs in itertools.product(*(CONFUSED[low[i]] for i in pos)):
+                cand = list(low)
+                for i, ch in zip(pos, subs, strict=True):
+                    cand[i] = ch
+                word = "".join(cand)
+                z = _zipf(word, langs)
+                if z > best_z:
+                    best, best_z = (word, post), z
+        if best is not None:
+            break  # one change is preferred to two
+    # a full stop read as "e" at the end of a word ("knowne" -> "known.")
+    if best is None and low.endswith("e") and not post and _zipf(low[:-1], langs) >= COMMON + 0.5:
+        best, best_z = (low[:-1], "."), _zipf(low[:-1], langs)
+    if best is None or best_z - z0 < MARGIN:
+        return text
+    return pre + best[0] + best[1]
+
+
+def correct_lines(blocks: list[list[RawLine]], lang: str) -> tuple[list[list[RawLine]], int]:
+    """Blocks with their words corrected, and how many words were changed."""
+    langs = languages(lang)
+    if not langs:
+        return blocks, 0
+    changed = 0
+    out = []
+    for block in blocks:
+        new_block = []
+        hyphen = False
+        for ln in block:
+            words = []
+            for i, w in enumerate(ln.words):
+                # the first word after a line ending in "-" is the end of a word, not a word
+                t = w.text if i == 0 and hyphen else correct_word(w.text, w.conf, langs)
+                changed += t != w.text
+                words.append(w if t == w.text else RawWord(t, w.conf, w.box))
+            new_block.append(RawLine(tuple(words), ln.box))
+            hyphen = bool(ln.words) and ln.words[-1].text.endswith(("-", "¬"))
+        out.append(new_block)
+    return out, changed

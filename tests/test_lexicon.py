@@ -1,0 +1,46 @@
+"""Lexicon correction of typed words (Latin-script languages)."""
+from __future__ import annotations
+
+import pytest
+
+from ocr.engines.base import RawLine, RawWord
+from ocr.lexicon import correct_lines, correct_word, languages
+
+pytest.importorskip("wordfreq")
+EN = ("en",)
+
+
+@pytest.mark.parametrize("read,fixed", [
+    ("oamp", "camp"), ("ond", "and"), ("olerk", "clerk"), ("hospitai", "hospital"), ("oalmly", "calmly"),
+    ("(oamp,", "(camp,"), ("knowne", "known."), ("upe", "up."),
+])
+def test_typewriter_misreadings_become_the_common_word(read, fixed):
+    assert correct_word(read, 0.8, EN) == fixed
+
+
+@pytest.mark.parametrize("read", [
+    "Westerberk", "Raad", "OND",  # names and capitals stay
+    "camp", "cute", "Hollande",  # words of the language stay
+    "conse-",  # the first half of a word hyphenated at the line end
+    "xqzv", "12a", "oa",  # nothing common within reach; not a word; too short
+])
+def test_what_stays_as_read(read):
+    assert correct_word(read, 0.8, EN) == read
+
+
+def test_confident_words_and_unsupported_languages_stay():
+    assert correct_word("oamp", 0.98, EN) == "oamp"
+    assert languages("rus") == () and languages("eng+deu") == ("en", "de")
+    blocks = [[RawLine((RawWord("oamp", 0.5, (0, 0, 10, 10)),), (0, 0, 10, 10))]]
+    assert correct_lines(blocks, "rus") == (blocks, 0)
+
+
+def test_lines_keep_boxes_and_the_end_of_a_hyphenated_word():
+    w = lambda t, x: RawWord(t, 0.8, (x, 0, x + 50, 20))  # noqa: E731
+    blocks = [[RawLine((w("the", 0), w("ond", 60), w("transpor-", 120)), (0, 0, 170, 20)),
+               RawLine((w("tetion", 0), w("oamp", 60)), (0, 30, 110, 50))]]
+    out, n = correct_lines(blocks, "eng")
+    assert n == 2
+    assert [[[x.text for x in ln.words] for ln in b] for b in out] == [
+        [["the", "and", "transpor-"], ["tetion", "camp"]]]
+    assert out[0][1].words[1].box == (60, 0, 110, 20) and out[0][1].box == (0, 30, 110, 50)

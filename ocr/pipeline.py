@@ -188,13 +188,14 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         "xheight_px": None if pp.xheight is None else round(pp.xheight / pp.scale, 1),
         "removed": pp.removed, "layout": layout_info,
     }
+    steps = list(pp.steps)
     if corrected is not None:
         info["lexicon_corrected_words"] = corrected
+        steps.append(f"lexicon-correction({cfg.run.lang}: {corrected} words)")
     page = PageResult(
         page_id=ref.page_id, image_name=ref.path.name if ref.frame is None else f"{ref.path.name}[{ref.frame}]",
         width=w, height=h, regions=regions, border=pp.border if pp.border != (0, 0, w, h) else None,
-        orientation=-pp.skew_applied,
-        steps=pp.steps + ([f"lexicon-correction({cfg.run.lang}: {corrected} words)"] if corrected is not None else []), engines=engines, info=info, graphics=graphics,
+        orientation=-pp.skew_applied, steps=steps, engines=engines, info=info, graphics=graphics,
     )
     if cfg.layout.debug_image:
         from .routing import debug_image
@@ -450,7 +451,7 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
         engine_versions: dict[str, str] = {}
         engine_problem = None
         try:
-            probe = get_engine(engine_name, cfg)  # fail once, clearly, before the pool starts
+            probe = get_engine(engine_name, cfg)  # fail once, clearly, here rather than in every worker
             engine_versions[probe.name] = probe.version
             if cfg.layout.enabled:
                 from .layout import load_model

@@ -46,8 +46,9 @@ def _zipf(word: str, langs: tuple[str, ...]) -> float:
 
 def warm(lang: str) -> None:
     """Load the word lists now (a worker does it while the others start), not on the first page."""
-    if languages(lang):
-        _zipf("the", languages(lang))
+    langs = languages(lang)
+    if langs:
+        _zipf("the", langs)
 
 
 def correct_word(text: str, conf: float, langs: tuple[str, ...]) -> str:
@@ -58,30 +59,29 @@ def correct_word(text: str, conf: float, langs: tuple[str, ...]) -> str:
     pre, core, post = m.groups()
     if not core.islower() or post.startswith("-"):
         return text  # names, headings and halves of words hyphenated at the line end stay as read
-    low = core
-    z0 = _zipf(low, langs)
+    z0 = _zipf(core, langs)
     if z0 >= UNKNOWN:
         return text
     best, best_z = None, COMMON
-    slots = [i for i, ch in enumerate(low) if ch in CONFUSED]
-    for k in (1, 2) if len(low) >= 6 else (1,):  # two changes in a short word can make any word
+    slots = [i for i, ch in enumerate(core) if ch in CONFUSED]
+    for k in (1, 2) if len(core) >= 6 else (1,):  # two changes in a short word can make any word
         for pos in itertools.combinations(slots, k):
-            for subs in itertools.product(*(CONFUSED[low[i]] for i in pos)):
-                cand = list(low)
+            for subs in itertools.product(*(CONFUSED[core[i]] for i in pos)):
+                cand = list(core)
                 for i, ch in zip(pos, subs, strict=True):
                     cand[i] = ch
                 word = "".join(cand)
                 z = _zipf(word, langs)
                 if z > best_z:
-                    best, best_z = (word, post), z
+                    best, best_z = word, z
         if best is not None:
             break  # one change is preferred to two
     # a full stop read as "e" at the end of a word ("knowne" -> "known.")
-    if best is None and low.endswith("e") and not post and _zipf(low[:-1], langs) >= COMMON + 0.5:
-        best, best_z = (low[:-1], "."), _zipf(low[:-1], langs)
+    if best is None and core.endswith("e") and not post and _zipf(core[:-1], langs) >= COMMON + 0.5:
+        best, best_z, post = core[:-1], _zipf(core[:-1], langs), "."
     if best is None or best_z - z0 < MARGIN:
         return text
-    return pre + best[0] + best[1]
+    return pre + best + post
 
 
 def correct_lines(blocks: list[list[RawLine]], lang: str) -> tuple[list[list[RawLine]], int]:

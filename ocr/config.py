@@ -68,6 +68,7 @@ class TesseractConfig:
     trim_edge_word_conf: float = _opt(0.7, lo=0.0, hi=1.0)
     max_height_deviation: float = _opt(0.4, lo=0.0, hi=10.0)
     lexicon: bool = _opt(True)
+    repair_stops: bool = _opt(True)
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,11 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     timings["preprocess"] = time.perf_counter() - t
     t = time.perf_counter()
     blocks = engine.recognize(pp.image)
+    stops = None
+    if cfg.tesseract.repair_stops:
+        from .punctuation import repair_stops
+
+        blocks, stops = repair_stops(pp.image, blocks, pp.xheight)
     corrected = None
     if cfg.tesseract.lexicon:
         from .lexicon import correct_lines, languages
@@ -189,6 +194,9 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         "removed": pp.removed, "layout": layout_info,
     }
     steps = list(pp.steps)
+    if stops is not None:
+        info["repaired_stops"] = stops
+        steps.append(f"stop-repair({stops} words)")
     if corrected is not None:
         info["lexicon_corrected_words"] = corrected
         steps.append(f"lexicon-correction({cfg.run.lang}: {corrected} words)")

@@ -45,3 +45,18 @@ def test_lexicon_correction_is_recorded_and_lowers_the_error():
         assert any(s.startswith("lexicon-correction(eng: ") for s in result.steps) == on
     assert result.info["lexicon_corrected_words"] >= 10
     assert errs[True] < errs[False] - 0.005
+
+
+def test_stop_repair_is_recorded_and_lowers_the_error():
+    img = EHRI / "german" / "EHRI-ET-WL1375B307_03.jpg"  # its full stops are hooks Tesseract reads as ","
+    ref = " ".join(ln.text for ln in read_transcription(img.with_suffix(".xml")))
+    errs = {}
+    for on in (False, True):
+        cfg = Config().replace("run", lang="deu").replace("tesseract", repair_stops=on)
+        result = recognize_page(PageRef(img.stem, img), cfg, TesseractEngine("deu", cfg.tesseract))
+        hyp = " ".join(ln.text for r in result.regions if r.kept and r.production == "typewritten" for ln in r.lines)
+        errs[on] = cer(ref, hyp)
+        assert ("repaired_stops" in result.info) == on
+        assert any(s.startswith("stop-repair(") for s in result.steps) == on
+    assert result.info["repaired_stops"] >= 10
+    assert errs[True] < errs[False] - 0.003  # 3.56 -> 3.15 % when measured

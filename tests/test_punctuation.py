@@ -1,0 +1,87 @@
+"""Full stops misread at word ends (",", "e", "s"), told apart by the glyph's shape (synthetic glyphs)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ocr.engines.base import RawLine, RawWord
+from ocr.punctuation import final_glyph, repair_stops
+
+XH = 20  # x-height of the drawn type, pixels
+
+
+def draw_word(img: np.ndarray, x: int, base: int, text: str, last: str) -> tuple[int, int, int, int]:
+    """Draw ``text``'s letters as x-height blocks and its last character as ``last``: "comma" (hangs
+    below the baseline), "stop" (a low blob on the baseline), "letter" (a full block) or "bullet" (a
+    bold dot about 0.6 x-height tall). Returns the word's box."""
+    x0 = x
+    for _ in text[:-1]:
+        img[base - XH:base, x:x + 14] = 0
+        x += 18
+    shapes = {"comma": (base - 8, base + 10, 6), "stop": (base - 8, base + 1, 6), "letter": (base - XH, base, 14),
+              "bullet": (base - 12, base, 12)}
+    top, bottom, width = shapes[last]
+    img[top:bottom, x:x + width] = 0
+    return x0, base - XH, x + width, max(base, bottom)
+
+
+def page(words: list[tuple[str, str]], lines_of: int = 4) -> tuple[np.ndarray, list[list[RawLine]]]:
+    """A page of one block: ``words`` as (text, last-glyph shape), ``lines_of`` words per line."""
+    img = np.full((60 + 60 * (len(words) // lines_of + 1), 1000), 255, np.uint8)
+    lines, row = [], []
+    for i, (text, last) in enumerate(words):
+        base = 50 + 60 * (i // lines_of)
+        x = 20 + 220 * (i % lines_of)
+        row.append(RawWord(text, 0.96, draw_word(img, x, base, text, last)))
+        if len(row) == lines_of or i == len(words) - 1:
+            lines.append(RawLine(tuple(row), (row[0].box[0], row[0].box[1], row[-1].box[2], row[-1].box[3])))
+            row = []
+    return img, [lines]
+
+
+def texts(blocks) -> list[str]:
+    return [w.text for b in blocks for ln in b for w in ln.words]
+
+
+def test_the_glyph_is_measured_against_the_baseline():
+    img = np.full((100, 300), 255, np.uint8)
+    h, drop, width = final_glyph(img, draw_word(img, 10, 50, "word,", "comma"), XH)
+    assert (h, drop, width) == (18 / XH, 10 / XH, 6 / XH)
+    h, drop, _ = final_glyph(img, draw_word(img, 150, 50, "word,", "stop"), XH)
+    assert (h, drop) == (9 / XH, 1 / XH)
+    blank = np.full((100, 300), 255, np.uint8)
+    assert final_glyph(blank, (10, 30, 100, 50), XH) is None  # no letters, no baseline
+
+
+def test_a_comma_that_does_not_hang_before_a_capital_is_a_full_stop():
+    words = [("was,", "comma"), ("and", "letter")] * 4 + [("wissen,", "stop"), ("Ich", "letter"),
+                                                          ("dabei,", "comma"), ("Wir", "letter"),
+                                                          ("here,", "stop"), ("and", "letter"), ("end,", "stop")]
+    img, blocks = page(words)
+    fixed, n = repair_stops(img, blocks, XH)
+    assert texts(fixed)[8:] == ["wissen.", "Ich", "dabei,", "Wir",  # a hanging comma stays before a capital
+                                "here,", "and",  # before a small letter a sentence does not end: stays
+                                "end."]  # the block's last word: a paragraph ends
+    assert n == 2
+    assert fixed[0][0].words[0].box == blocks[0][0].words[0].box  # boxes and confidences kept
+
+
+def test_a_face_whose_commas_do_not_hang_is_left_alone():
+    words = [("was,", "stop"), ("and", "letter")] * 4 + [("wissen,", "stop"), ("Ich", "letter")]
+    img, blocks = page(words)
+    assert repair_stops(img, blocks, XH) == (blocks, 0)
+
+
+def test_a_short_final_letter_on_the_baseline_is_a_full_stop():
+    words = [("the", "letter"), ("camp", "letter")] * 4 + [("Gestapoe", "bullet"), ("A", "letter"),
+                                                           ("Hollands", "bullet"), ("my", "letter")]
+    img, blocks = page(words)
+    fixed, n = repair_stops(img, blocks, XH)
+    assert texts(fixed)[8:] == ["Gestapo.", "A", "Hollands", "my"] and n == 1
+
+
+def test_numbers_and_unmeasurable_pages_stay():
+    words = [("was,", "comma"), ("and", "letter")] * 4 + [("24,", "stop"), ("May", "letter")]
+    img, blocks = page(words)
+    assert texts(repair_stops(img, blocks, XH)[0])[8] == "24,"  # dates: "May 24, 1942"
+    assert repair_stops(img, blocks, None) == (blocks, 0)
+    assert repair_stops(img, blocks, 4.0) == (blocks, 0)

@@ -350,7 +350,7 @@ def lines(images, engine, model, lang):
 @main.command("train-layout", epilog="""
 \b
 Example (the bundled model):
-  memo-ocr train-layout -w work/layout --pages 30 --seed 1000 -o ocr/models/layout.json
+  memo-ocr train-layout -w work/layout --pages 120 --seed 1000 -o ocr/models/layout.json
 """)
 @click.option("-w", "--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Working folder: the synthetic training reel and its cached features.")
@@ -363,6 +363,7 @@ Example (the bundled model):
 def train_layout(work, out, pages, seed, lang):
     """Train the region classifier (handwritten / stamp / noise) on a synthetic reel's ground truth."""
     import json
+    import shutil
 
     import numpy as np
 
@@ -378,10 +379,15 @@ def train_layout(work, out, pages, seed, lang):
     cfg = config_mod.Config().replace("layout", enabled=False).replace("run", lang=lang)
     reel, gt = work / "reel", work / "gt"
     try:
-        if not (work / "reel.done").exists():
+        done, cache = work / "reel.done", work / "features.npz"
+        if not done.exists() or done.read_text().split() != [str(pages), str(seed)]:
+            # a reel of other pages or another seed (or none yet): render it, and forget its features
+            cache.unlink(missing_ok=True)
+            shutil.rmtree(reel, ignore_errors=True)
+            shutil.rmtree(gt, ignore_errors=True)
             make_reel(reel, gt, pages, seed, with_seed_memo=False,
                       progress=lambda pid: click.echo(f"train-layout: rendered {pid}", err=True))
-            (work / "reel.done").write_text(f"{pages} {seed}\n")
+            done.write_text(f"{pages} {seed}\n")
         engine = get_engine("tesseract", cfg)
 
         def page_features(img_path: Path):
@@ -392,7 +398,6 @@ def train_layout(work, out, pages, seed, lang):
             words, line_boxes = typed_boxes(page.kept_lines())
             return layout.candidates(load_image(ref), words, page.border, xh, line_boxes)
 
-        cache = work / "features.npz"
         if cache.exists():
             z = np.load(cache)
             X, y = z["X"], z["y"]

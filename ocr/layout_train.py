@@ -91,7 +91,7 @@ def collect(pages: Iterable[tuple[Path, Path]], page_features: Callable[[Path], 
 def fit(X: np.ndarray, y: np.ndarray, seed: int, meta: dict) -> dict:
     from sklearn.ensemble import RandomForestClassifier
 
-    clf = RandomForestClassifier(n_estimators=40, max_depth=9, min_samples_leaf=2, class_weight="balanced",
+    clf = RandomForestClassifier(n_estimators=80, max_depth=12, min_samples_leaf=2, class_weight="balanced",
                                  random_state=seed, n_jobs=1)
     clf.fit(X, y)
     return layout.export_sklearn(clf, layout.FEATURES, meta)

@@ -280,3 +280,24 @@ def test_a_typed_line_weakly_taken_for_handwriting_is_read_as_type_and_handwriti
     # a line the page-level Tesseract call already read is not read twice: the candidate is type, nothing new
     again = typed_rescue(page, cands[:1], Config(), [(150, 145, 1600, 195)])
     assert again == {id(cands[0]): None}
+
+
+@needs_tesseract
+def test_train_layout_writes_a_loadable_model_and_renders_a_new_reel_for_other_pages(tmp_path):
+    from click.testing import CliRunner
+
+    from ocr.cli import main
+
+    out = tmp_path / "layout.json"
+    runner = CliRunner()
+    r = runner.invoke(main, ["train-layout", "-w", str(tmp_path / "w"), "--pages", "2", "--seed", "7", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    model = layout.load_model(str(out))
+    assert set(model.classes) <= set(layout.KINDS) and list(model.features) == list(layout.FEATURES)
+    assert model.meta["pages"] == 2 and sum(model.meta["counts"].values()) > 0
+    assert len(list((tmp_path / "w" / "reel").glob("*.jpg"))) == 2
+    # other pages: the cached reel and its features are not reused
+    r = runner.invoke(main, ["train-layout", "-w", str(tmp_path / "w"), "--pages", "3", "--seed", "7", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert len(list((tmp_path / "w" / "reel").glob("*.jpg"))) == 3
+    assert (tmp_path / "w" / "reel.done").read_text().split() == ["3", "7"]

@@ -41,7 +41,7 @@ def final_glyph(grey: np.ndarray, box: tuple[int, int, int, int], xh: float) -> 
     comps = [st[i] for i in range(1, n)
              if st[i, 4] >= min_area and st[i, 1] > 0 and st[i, 1] + st[i, 3] < crop.shape[0]]
     letters = [c for c in comps if 0.6 * xh <= c[3] <= 1.6 * xh]
-    if len(letters) < 2 or not comps:
+    if len(letters) < 2:
         return None
     base = float(np.median([c[1] + c[3] for c in letters]))
     last = max(comps, key=lambda c: c[0] + c[2])
@@ -64,7 +64,7 @@ def repair_stops(grey: np.ndarray, blocks: list[list[RawLine]], xh: float | None
             if len(t) >= 2 and (t[-1] == "," or (t[-1] in "es" and len(t) >= 3)) and t[:-1].isalpha():
                 g = final_glyph(grey, w.box, xh)
                 if g is not None:
-                    # a full stop ends a sentence: the next word begins with a capital letter
+                    # a full stop ends a sentence: a capital letter or the end of the paragraph follows
                     nxt = words[k + 1][2].text.lstrip("\"'(„“‘") if k + 1 < len(words) else ""
                     found[(b, li, wi)] = (t[-1], g, nxt[:1].isupper() or not nxt)
     # page statistics over every such word: a face whose commas do not hang below the line, or whose

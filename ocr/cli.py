@@ -396,7 +396,7 @@ def train_layout(work, out, pages, seed, lang):
             xh = page.info.get("xheight_px")
             click.echo(f"train-layout: {img_path.stem}", err=True)
             words, line_boxes = typed_boxes(page.kept_lines())
-            return layout.candidates(load_image(ref), words, page.border, xh, line_boxes)
+            return layout.candidates(load_image(ref), words, page.border, xh, line_boxes, split=False)
 
         if cache.exists():
             z = np.load(cache)

@@ -301,3 +301,23 @@ def test_train_layout_writes_a_loadable_model_and_renders_a_new_reel_for_other_p
     assert r.exit_code == 0, r.output
     assert len(list((tmp_path / "w" / "reel").glob("*.jpg"))) == 3
     assert (tmp_path / "w" / "reel.done").read_text().split() == ["3", "7"]
+
+
+def test_a_note_touching_a_stamp_ring_becomes_a_candidate_of_its_own():
+    page = np.full((1400, 2480), 255, np.uint8)
+    cv2.circle(page, (1200, 800), 130, 0, 8)  # the stamp's ring, with text inside
+    cv2.putText(page, "ARCHIVE", (1110, 815), cv2.FONT_HERSHEY_SIMPLEX, 1.3, 0, 4)
+    for i, word in enumerate(("approved", "see me")):  # a two-line note written against the ring's top right
+        cv2.putText(page, word, (1300, 640 + 60 * i), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, 0, 4)
+    note = (1300, 605, 1525, 705)
+    cands = layout.candidates(page, [], None, 20.0, [])
+    boxes = [c.box for c in cands]
+    assert any(iou(b, note) >= 0.5 for b in boxes)  # the note alone
+    assert any(cover(note, b) >= 0.9 and cover((1070, 670, 1330, 930), b) >= 0.9 for b in boxes)  # and as grouped
+    # the training reel's candidates are taken without the split
+    assert not any(iou(c.box, note) >= 0.5 for c in layout.candidates(page, [], None, 20.0, [], split=False))
+    # without a ring next to it, no ink group is split
+    alone = np.full((1400, 2480), 255, np.uint8)
+    for i, word in enumerate(("approved", "see me")):
+        cv2.putText(alone, word, (1300, 640 + 60 * i), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, 0, 4)
+    assert len(layout.candidates(alone, [], None, 20.0, [])) == 1

@@ -65,6 +65,14 @@ def _height(raw: RawLine) -> float:
     return float(np.median([w.box[3] - w.box[1] for w in raw.words]))
 
 
+def _type_height(raw: RawLine) -> float:
+    """The line's word height as its type's: the median, or for a line of five words and more the lower
+    quartile (a pencil stroke or underline across a typed line makes the boxes of the words it touches
+    taller; a handwritten note read as type is rarely that long)."""
+    heights = [w.box[3] - w.box[1] for w in raw.words]
+    return float(np.percentile(heights, 25 if len(heights) >= 5 else 50))
+
+
 def classify_lines(blocks: list[list[RawLine]], cfg: Config) -> list[list[tuple[RawLine, bool]]]:
     """Typed text or noise (stamps, handwriting, specks read as garbage)? Per line, in block order.
 
@@ -85,7 +93,7 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config) -> list[list[tuple[
             letters = sum(ch.isalnum() for ch in ln.text)
             ok = ln.conf * 100 >= t.min_line_conf and letters >= t.min_line_letters
             if ok and t.max_height_deviation and median_h and ln.conf < 0.85:
-                ok = abs(_height(ln) / median_h - 1) <= t.max_height_deviation
+                ok = abs(_type_height(ln) / median_h - 1) <= t.max_height_deviation
             row.append((ln, True) if ok else (raw, False))
         out.append(row)
     return out

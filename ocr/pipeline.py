@@ -94,9 +94,23 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config) -> list[list[tuple[
             ok = ln.conf * 100 >= t.min_line_conf and letters >= t.min_line_letters
             if ok and t.max_height_deviation and median_h and ln.conf < 0.85:
                 ok = abs(_type_height(ln) / median_h - 1) <= t.max_height_deviation
+            if not ok and median_h and letters >= t.min_line_letters and ln.conf >= FAINT_MIN_CONF:
+                ok = _continues_block(raw, row, median_h, t.max_height_deviation)
             row.append((ln, True) if ok else (raw, False))
         out.append(row)
     return out
+
+
+FAINT_MIN_CONF = 0.1  # an unsure line is still typed text when it continues its block (``_continues_block``)
+
+
+def _continues_block(ln: RawLine, row: list[tuple[RawLine, bool]], median_h: float, dev: float) -> bool:
+    """An unsure line (a document number, a faint line) that continues the typed block it is in: type-sized,
+    right under the block's previous line, which is typed text, and starting where it starts."""
+    if not row or not row[-1][1] or (dev and abs(_type_height(ln) / median_h - 1) > dev):
+        return False
+    prev = row[-1][0]
+    return abs(ln.box[0] - prev.box[0]) <= median_h and 0 <= ln.box[1] - prev.box[3] <= 1.5 * median_h
 
 
 def order_blocks(blocks: list[list[RawLine]], mode: str) -> list[list[RawLine]]:

@@ -290,6 +290,28 @@ def signature_stack(lines: list[Line], line_boxes: list[tuple[int, int, int, int
     return [[ln] for ln in lines]
 
 
+LONE_MAX_WORDS = 2  # a typed line of at most this many words ...
+LONE_BELOW = 0.95  # ... read less surely than this, with no typed line near it, may be a handwritten note
+
+
+def lone_lines(lines: list[Line]) -> set[str]:
+    """Ids of short, not quite surely read typed lines with no other typed line within two line heights
+    above or below them where they stand: a one- or two-word note in a neat hand that Tesseract read as
+    type (a typed date or name stands in a block, or is read surely)."""
+    boxes = {ln.id: bbox(ln.polygon) for ln in lines}
+    out = set()
+    for ln in lines:
+        if len(ln.words) > LONE_MAX_WORDS or ln.conf is None or ln.conf >= LONE_BELOW:
+            continue
+        x0, y0, x1, y1 = boxes[ln.id]
+        h = y1 - y0
+        near = [o for o in lines if o is not ln and boxes[o.id][0] < x1 and boxes[o.id][2] > x0
+                and boxes[o.id][1] < y1 + 2 * h and boxes[o.id][3] > y0 - 2 * h]
+        if not near:
+            out.add(ln.id)
+    return out
+
+
 RESCUE_BELOW = 0.75  # a "handwritten" candidate less sure than this is first read as type
 RESCUE_CONF = 0.75  # ... and is typed text when Tesseract reads it with at least this mean word confidence
 
@@ -338,8 +360,13 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     """Find, classify and read the non-typed regions of a page (original image, BGR or grey)."""
     lc = cfg.layout
     out = Routed()
-    words, line_boxes = typed_boxes([ln for r in typed if r.kept for ln in r.lines])
-    cands = layout.candidates(image, words, border, xheight, line_boxes)
+    kept_lines = [ln for r in typed if r.kept for ln in r.lines]
+    words, line_boxes = typed_boxes(kept_lines)
+    lone = lone_lines(kept_lines)
+    if lone:  # their ink is shown to the classifier: a short note Tesseract read as type may be handwriting
+        words, _ = typed_boxes([ln for ln in kept_lines if ln.id not in lone])
+    cands = layout.candidates(image, words, border, xheight,
+                              [bbox(ln.polygon) for ln in kept_lines if ln.id not in lone])
     layout.classify(cands, layout.load_model(lc.model or None))
     keep = suppress([c for c in cands if c.kind != "noise" and c.prob >= lc.min_prob])
     rescued = typed_rescue(image, keep, cfg, line_boxes)

@@ -321,3 +321,17 @@ def test_a_note_touching_a_stamp_ring_becomes_a_candidate_of_its_own():
     for i, word in enumerate(("approved", "see me")):
         cv2.putText(alone, word, (1300, 640 + 60 * i), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, 0, 4)
     assert len(layout.candidates(alone, [], None, 20.0, [])) == 1
+
+
+def test_a_short_unsure_line_alone_is_shown_to_the_classifier():
+    def ln(i, x0, y0, words, conf):
+        ws = tuple(routing.Word(w, conf, ((x0, y0), (x0 + 100, y0), (x0 + 100, y0 + 40), (x0, y0 + 40))) for w in words)
+        return Line(f"l{i}", " ".join(words), ((x0, y0), (x0 + 300, y0), (x0 + 300, y0 + 40), (x0, y0 + 40)), (), conf,
+                    ws)
+
+    block = [ln(i, 300, 400 + 60 * i, ["typed", "memo", "text"], 0.95) for i in range(3)]
+    note = ln(10, 1900, 2100, ["Доложено"], 0.91)  # one word in the margin, far from any typed line
+    assert routing.lone_lines([*block, note]) == {"l10"}
+    assert routing.lone_lines([*block, ln(10, 1900, 2100, ["Доложено"], 0.97)]) == set()  # read surely
+    assert routing.lone_lines([*block, ln(10, 300, 580, ["28", "марта"], 0.9)]) == set()  # under the block
+    assert routing.lone_lines([*block, ln(10, 1900, 2100, ["a", "long", "note"], 0.9)]) == set()  # 3 words

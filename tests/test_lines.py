@@ -40,3 +40,23 @@ def test_a_pencil_stroke_across_a_typed_line_does_not_make_it_noise():
 def test_too_unsure_or_too_few_letters():
     assert not kept(line(600, ["typed", "text"], [30, 30], 0.3))  # below min_line_conf (40)
     assert not kept(line(600, ["-", "3", "-"], [30, 30, 30], 0.9))  # fewer than min_line_letters (2)
+
+
+def test_an_unsure_line_that_continues_its_block_is_typed_text():
+    date = line(500, ["25", "февраля", "1954", "года"], [30] * 4, 0.95)
+    number = line(545, ["Исх.", "91-О-8677"], [30] * 2, 0.38)  # a document number, read unsurely
+    cfg = Config()
+
+    def decided(*lines):
+        [rows] = classify_lines([BODY + list(lines)], cfg)
+        return [k for _, k in rows[len(BODY):]]
+
+    assert decided(date, number) == [True, True]
+    [rows] = classify_lines([BODY + [date, number]], cfg)
+    assert rows[-1][0].text == "Исх. 91-О-8677"
+    assert decided(date, line(545, ["№", "91"], [30, 30], 0.05)) == [True, False]  # too unsure even so
+    assert decided(date, line(700, ["Исх.", "91-О-8677"], [30] * 2, 0.38)) == [True, False]  # not right under
+    indented = RawLine(tuple(RawWord(w.text, w.conf, (w.box[0] + 300, w.box[1], w.box[2] + 300, w.box[3]))
+                             for w in number.words), (400, 545, 800, 575))
+    assert decided(date, indented) == [True, False]  # not where the block's lines start
+    assert decided(line(500, ["x"], [30], 0.2), number) == [False, False]  # the line above is not typed text

@@ -65,6 +65,9 @@ def _height(raw: RawLine) -> float:
     return float(np.median([w.box[3] - w.box[1] for w in raw.words]))
 
 
+FAINT_MIN_CONF = 0.1  # an unsure line is still typed text when it continues its block (``_continues_block``)
+
+
 def _type_height(raw: RawLine) -> float:
     """The line's word height as its type's: the median, or for a line of five words and more the lower
     quartile (a pencil stroke or underline across a typed line makes the boxes of the words it touches
@@ -99,9 +102,6 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config) -> list[list[tuple[
             row.append((ln, True) if ok else (raw, False))
         out.append(row)
     return out
-
-
-FAINT_MIN_CONF = 0.1  # an unsure line is still typed text when it continues its block (``_continues_block``)
 
 
 def _continues_block(ln: RawLine, row: list[tuple[RawLine, bool]], median_h: float, dev: float) -> bool:

@@ -265,20 +265,25 @@ def typed_boxes(lines: list[Line]) -> tuple[list[tuple[int, int, int, int]], lis
             [bbox(ln.polygon) for ln in lines])
 
 
+STACK_OVERLAP = 0.35  # how much (of the lower line's or upper line's height) stacked signatures may overlap
+
+
 def signature_stack(lines: list[Line], line_boxes: list[tuple[int, int, int, int]], angle: float,
                     page_size: tuple[int, int]) -> list[list[Line]]:
-    """Signatures of several signatories found as one region. A stack when: level lines, each apart from the
-    next (no vertical overlap), centred in the signature column (45-80 %
-    of the page width, between the typed titles and the typed names), and at least one of them level with a
-    typed line. Returns one group per signature, or [] when the region is not such a stack (a note of
+    """Signatures of several signatories found as one region. A stack when: level lines, each under the
+    one before (overlapping it by at most ``STACK_OVERLAP`` of a line's height), centred in the signature
+    column (45-72 % of the page width, between the typed titles and the typed names; a note in the right
+    margin lies beyond it), and at least one of them level with a typed line. Returns one group per signature, or [] when the region is not such a stack (a note of
     several lines stays one region)."""
     w_page = page_size[0]
     if len(lines) < 2 or abs(angle) >= 45:
         return []
     boxes = [bbox(ln.polygon) for ln in lines]
-    if not all(0.45 * w_page <= (b[0] + b[2]) / 2 <= 0.8 * w_page for b in boxes):
+    if not all(0.45 * w_page <= (b[0] + b[2]) / 2 <= 0.72 * w_page for b in boxes):
         return []
-    if not all(b2[1] >= b1[3] - 2 for b1, b2 in zip(boxes, boxes[1:], strict=False)):
+    # one under the next: slanted signatures' descenders and flourishes overlap the next by up to a third
+    if not all(b2[1] >= b1[3] - STACK_OVERLAP * min(b1[3] - b1[1], b2[3] - b2[1])
+               for b1, b2 in zip(boxes, boxes[1:], strict=False)):
         return []
 
     def level(b, t) -> bool:

@@ -246,8 +246,12 @@ def test_stacked_signatures_are_split_and_a_note_of_several_lines_is_not():
     assert signature_stack(sigs, [], 0.0, page) == []  # level with no typed line
     margin = [_ln((60, 1380, 400, 1460)), _ln((60, 1480, 400, 1590))]
     assert signature_stack(margin, [(60, 1490, 400, 1580)], 0.0, page) == []  # a note in the margin
-    touching = [_ln((1450, 1380, 1780, 1500)), _ln((1420, 1480, 1770, 1590))]
-    assert signature_stack(touching, typed, 0.0, page) == []  # lines of one note overlap
+    slanted = [_ln((1450, 1380, 1780, 1500)), _ln((1420, 1480, 1770, 1590))]  # overlapping by 20 px of 110
+    assert [len(g) for g in signature_stack(slanted, typed, 0.0, page)] == [1, 1]
+    touching = [_ln((1450, 1380, 1780, 1520)), _ln((1420, 1470, 1770, 1590))]
+    assert signature_stack(touching, typed, 0.0, page) == []  # lines of one note overlap by more than a third
+    right = [_ln((1800, 1380, 2130, 1460)), _ln((1780, 1480, 2120, 1590))]
+    assert signature_stack(right, typed, 0.0, page) == []  # a note in the right margin (centre at 79 %)
     assert signature_stack(sigs, typed, 90.0, page) == []  # written up the margin
     assert signature_stack(sigs[:1], typed, 0.0, page) == []
 

@@ -131,6 +131,7 @@ def candidates(image: np.ndarray, typed_boxes: list[tuple[int, int, int, int]],
     full = (ink & frame)
     outlines = []
     for cx, cy, r in _circles(full, ws):
+        r = _outer_ring(full, cx, cy, r)
         box = (max(0, int(cx - r - 3)), max(0, int(cy - r - 3)), min(ws, int(cx + r + 4)), min(hs, int(cy + r + 4)))
         c = _describe(ctx, box, full, None, circle=(cx - box[0], cy - box[1], r))
         if c is not None:
@@ -222,18 +223,36 @@ def _perimeter(inkm: np.ndarray, circle: tuple[float, float, float]) -> float:
     """How ring-like the ink along a circle (in ``inkm``'s coordinates) is: the share of the outline with ink
     within 2 px, less the mean share on the two circles 7 px inside and outside it. A stamp's ring is a thin
     line (high on, low beside it); a "circle" the Hough transform finds in dense text is inked all over."""
+    return _ring_score(cv2.dilate(inkm.astype(np.uint8), np.ones((5, 5), np.uint8)), circle)
+
+
+def _ring_score(dilated: np.ndarray, circle: tuple[float, float, float]) -> float:
     cx, cy, r = circle
-    h, w = inkm.shape
-    d = cv2.dilate(inkm.astype(np.uint8), np.ones((5, 5), np.uint8))
+    h, w = dilated.shape
     t = np.linspace(0, 2 * np.pi, 120, endpoint=False)
 
     def share(radius: float) -> float:
         xs = np.round(cx + radius * np.cos(t)).astype(int)
         ys = np.round(cy + radius * np.sin(t)).astype(int)
         ok = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-        return float(d[ys[ok], xs[ok]].sum()) / len(t)
+        return float(dilated[ys[ok], xs[ok]].sum()) / len(t)
 
     return share(r) - 0.5 * (share(r - 7) + share(r + 7))
+
+
+def _outer_ring(ink: np.ndarray, cx: float, cy: float, r: float) -> float:
+    """The radius of the stamp whose ring (cx, cy, r) the Hough search found: the outermost ring around
+    it within 1.7 r (double-ring stamps: the search often finds the inner ring, which covers half the
+    stamp), or r."""
+    m = int(1.75 * r) + 9
+    x0, y0 = max(0, int(cx) - m), max(0, int(cy) - m)
+    crop = ink[y0:int(cy) + m, x0:int(cx) + m]
+    d = cv2.dilate(crop.astype(np.uint8), np.ones((5, 5), np.uint8))
+    best = r
+    for f in np.arange(1.15, 1.71, 0.05):
+        if _ring_score(d, (cx - x0, cy - y0, f * r)) >= MIN_RING_PERIMETER:
+            best = f * r
+    return best
 
 
 def _describe(ctx: dict, box: tuple[int, int, int, int], source: np.ndarray, filled: np.ndarray | None,

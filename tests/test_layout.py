@@ -339,3 +339,13 @@ def test_a_short_unsure_line_alone_is_shown_to_the_classifier():
     assert routing.lone_lines([*block, ln(10, 1900, 2100, ["Доложено"], 0.97)]) == set()  # read surely
     assert routing.lone_lines([*block, ln(10, 300, 580, ["28", "марта"], 0.9)]) == set()  # under the block
     assert routing.lone_lines([*block, ln(10, 1900, 2100, ["a", "long", "note"], 0.9)]) == set()  # 3 words
+
+
+def test_the_outer_ring_of_a_double_ring_stamp_gives_its_size():
+    ink = np.zeros((400, 400), np.uint8)
+    cv2.circle(ink, (200, 200), 60, 1, 3)  # the inner ring, which the Hough search may find
+    assert layout._outer_ring(ink, 200.0, 200.0, 60.0) == 60.0  # a single ring: as found
+    cv2.circle(ink, (200, 200), 90, 1, 3)
+    assert abs(layout._outer_ring(ink, 200.0, 200.0, 60.0) - 90) <= 4  # the stamp's outer edge
+    cv2.putText(ink, "TEXT", (150, 210), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1, 3)  # text inside changes nothing
+    assert abs(layout._outer_ring(ink, 200.0, 200.0, 60.0) - 90) <= 4

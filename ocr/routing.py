@@ -366,12 +366,11 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     lc = cfg.layout
     out = Routed()
     kept_lines = [ln for r in typed if r.kept for ln in r.lines]
-    words, line_boxes = typed_boxes(kept_lines)
+    line_boxes = [bbox(ln.polygon) for ln in kept_lines]
+    # lone lines' ink is shown to the classifier: a short note Tesseract read as type may be handwriting
     lone = lone_lines(kept_lines)
-    if lone:  # their ink is shown to the classifier: a short note Tesseract read as type may be handwriting
-        words, _ = typed_boxes([ln for ln in kept_lines if ln.id not in lone])
-    cands = layout.candidates(image, words, border, xheight,
-                              [bbox(ln.polygon) for ln in kept_lines if ln.id not in lone])
+    words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone])
+    cands = layout.candidates(image, words, border, xheight, shown_boxes)
     layout.classify(cands, layout.load_model(lc.model or None))
     keep = suppress([c for c in cands if c.kind != "noise" and c.prob >= lc.min_prob])
     rescued = typed_rescue(image, keep, cfg, line_boxes)

@@ -114,8 +114,8 @@ def candidates(image: np.ndarray, typed_boxes: list[tuple[int, int, int, int]],
             x, y, w, h, area = (int(v) for v in stats[i])
             if area < min_area or w < xh * 1.5 or h < xh:
                 continue
-            x, y = x + off[0], y + off[1]
-            sub = labels[y - off[1]:y - off[1] + h, x - off[0]:x - off[0] + w] == i
+            sub = labels[y:y + h, x:x + w] == i
+            x, y = x + off[0], y + off[1]  # page coordinates (half resolution)
             inkm = rest[y:y + h, x:x + w].astype(bool) & sub
             if int(inkm.sum()) < 40:
                 continue

@@ -273,8 +273,8 @@ def signature_stack(lines: list[Line], line_boxes: list[tuple[int, int, int, int
     """Signatures of several signatories found as one region. A stack when: level lines, each under the
     one before (overlapping it by at most ``STACK_OVERLAP`` of a line's height), centred in the signature
     column (45-72 % of the page width, between the typed titles and the typed names; a note in the right
-    margin lies beyond it), and at least one of them level with a typed line. Returns one group per signature, or [] when the region is not such a stack (a note of
-    several lines stays one region)."""
+    margin lies beyond it), and at least one of them level with a typed line. Returns one group per
+    signature, or [] when the region is not such a stack (a note of several lines stays one region)."""
     w_page = page_size[0]
     if len(lines) < 2 or abs(angle) >= 45:
         return []
@@ -310,9 +310,8 @@ def lone_lines(lines: list[Line]) -> set[str]:
             continue
         x0, y0, x1, y1 = boxes[ln.id]
         h = y1 - y0
-        near = [o for o in lines if o is not ln and boxes[o.id][0] < x1 and boxes[o.id][2] > x0
-                and boxes[o.id][1] < y1 + 2 * h and boxes[o.id][3] > y0 - 2 * h]
-        if not near:
+        if not any(o is not ln and boxes[o.id][0] < x1 and boxes[o.id][2] > x0
+                   and boxes[o.id][1] < y1 + 2 * h and boxes[o.id][3] > y0 - 2 * h for o in lines):
             out.add(ln.id)
     return out
 

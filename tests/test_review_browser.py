@@ -73,7 +73,9 @@ def test_correct_three_lines_mark_one_illegible_reload_and_find_them_saved(serve
     assert "исполнено" not in todo  # corrected lines leave the to-review queue...
     assert page.locator("#queue li.illegible").count() == 1  # ...the illegible one stays, marked
     page.select_option("#f-status", "done")
-    page.wait_for_function("() => document.querySelectorAll('#queue li').length === 3")
+    # the to-review queue also has 3 lines: wait for the done list's content, not its length
+    page.wait_for_function("""() => { const t = [...document.querySelectorAll('#queue li .txt')].map(e => e.textContent);
+                                       return t.length === 3 && t.includes('Иванову'); }""")
     assert sorted(_queue_texts(page)) == sorted(["исполнено", "Иванову", "к возврату 13.I.56г."])
     page.select_option("#f-status", "all")
     page.wait_for_function("() => document.querySelectorAll('#queue li').length === 7")

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from .errors import EngineError
+from .model import cover
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "layout.json"
 KINDS = ("noise", "handwritten", "stamp")
@@ -43,6 +44,9 @@ class Candidate:
     features: np.ndarray
     kind: str = "noise"
     prob: float = 0.0
+    # ink split off a group that holds a stamp outline: (the group's box, the outline's box), both in the
+    # original image (``routing.suppress`` gives the stamp the outline's box when this part is handwriting)
+    split_of: tuple[tuple[int, int, int, int], tuple[int, int, int, int]] | None = None
 
 
 def _ink(grey: np.ndarray) -> np.ndarray:
@@ -107,8 +111,9 @@ def candidates(image: np.ndarray, typed_boxes: list[tuple[int, int, int, int]],
     min_area = max(60, int((xh * 2) ** 2))
     groups = []  # (mask of the group's ink, its box) of each ink candidate
 
-    def add_groups(mask: np.ndarray, off: tuple[int, int]) -> None:
+    def add_groups(mask: np.ndarray, off: tuple[int, int]) -> list[Candidate]:
         """Candidates of the ink groups of ``mask`` (a grouped-ink mask whose top left is at ``off``)."""
+        added = []
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         for i in range(1, n):
             x, y, w, h, area = (int(v) for v in stats[i])
@@ -124,7 +129,9 @@ def candidates(image: np.ndarray, typed_boxes: list[tuple[int, int, int, int]],
             c = _describe(ctx, box, rest, sub[ys.min():ys.max() + 1, xs.min():xs.max() + 1], circle=None)
             if c is not None:
                 out.append(c)
-                groups.append((inkm, (x, y, x + w, y + h)))
+                added.append(c)
+                groups.append((inkm, (x, y, x + w, y + h), c))
+        return added
 
     add_groups(grouped, (0, 0))
     # round stamps over typed text: their ink is partly inside typed words, so look for rings in all the ink
@@ -147,13 +154,18 @@ def candidates(image: np.ndarray, typed_boxes: list[tuple[int, int, int, int]],
     return out
 
 
+def _full(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """A half-resolution box in the original image's pixels."""
+    return (int(box[0] / SCALE), int(box[1] / SCALE), int(box[2] / SCALE), int(box[3] / SCALE))
+
+
 def _split_at_outlines(groups: list, outlines: list, k: int, add_groups) -> None:
     """A note written next to a stamp is grouped with the stamp's ink into one candidate, which then is
     neither (handwriting under a stamp was the layout benchmark's most common miss). Where a group holds
     a stamp outline (ring or rectangle) and reaches well beyond it, the ink outside the outline is grouped
     again and added as candidates of its own; the whole group stays a candidate too (the classifier and
     ``routing.suppress`` choose)."""
-    for inkm, (gx0, gy0, gx1, gy1) in list(groups):
+    for inkm, (gx0, gy0, gx1, gy1), group in list(groups):
         g_area = (gx1 - gx0) * (gy1 - gy0)
         for circle, (ox0, oy0, ox1, oy1) in outlines:
             ix0, iy0, ix1, iy1 = max(gx0, ox0), max(gy0, oy0), min(gx1, ox1), min(gy1, oy1)
@@ -170,7 +182,11 @@ def _split_at_outlines(groups: list, outlines: list, k: int, add_groups) -> None
             if left.sum() < 40:
                 continue
             regrouped = cv2.morphologyEx(left, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-            add_groups(cv2.dilate(regrouped, np.ones((3, 3), np.uint8)), (gx0, gy0))
+            rects = [_full(o) for c, o in outlines if c is None and o != (ox0, oy0, ox1, oy1)]
+            for part in add_groups(cv2.dilate(regrouped, np.ones((3, 3), np.uint8)), (gx0, gy0)):
+                # not a part lying in a rectangular outline (a false ring found inside a rectangular stamp)
+                if all(cover(part.box, o) < 0.5 for o in rects):
+                    part.split_of = (group.box, _full((ox0, oy0, ox1, oy1)))
 
 
 def _rects(ink: np.ndarray, ws: int, hs: int) -> list[tuple[int, int, int, int]]:
@@ -292,8 +308,7 @@ def _describe(ctx: dict, box: tuple[int, int, int, int], source: np.ndarray, fil
         solidity, float(np.median(g)) / 255.0 if g.size else 1.0, 1.0 if circle else 2.0 if rect else 0.0, perim,
         float(ctx["on_lines"][y0:y1, x0:x1].mean()), bh / max(xh, 1), bw / max(xh, 1),
     ], np.float32)
-    full_box = (int(x0 / SCALE), int(y0 / SCALE), int(x1 / SCALE), int(y1 / SCALE))
-    return Candidate(full_box, feats)
+    return Candidate(_full(box), feats)
 
 
 class TreeEnsemble:

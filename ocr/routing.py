@@ -70,7 +70,7 @@ def line_bands(ink: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
     k = max(3, min_h // 2) | 1
     sm = np.convolve(prof, np.ones(k) / k, mode="same")
     on = sm > 0.12 * sm.max()
-    boxes, y = [], 0
+    runs, y = [], 0
     while y < len(on):
         if not on[y]:
             y += 1
@@ -78,13 +78,33 @@ def line_bands(ink: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
         y0 = y
         while y < len(on) and on[y]:
             y += 1
-        y1 = y
+        runs.extend(_split_run(sm, y0, y, min_h))
+    boxes = []
+    for y0, y1 in runs:
         if y1 - y0 >= min_h * 0.5:
             cols = np.nonzero(ink[y0:y1].any(axis=0))[0]
             if len(cols):
                 pad = max(2, (y1 - y0) // 6)
                 boxes.append((int(cols.min()), max(0, y0 - pad), int(cols.max()) + 1, min(ink.shape[0], y1 + pad)))
     return boxes
+
+
+SPLIT_MIN_H = 5  # a band this many x-heights tall ...
+SPLIT_VALLEY = 0.35  # ... is cut where its profile falls below this share of the lower peak on either side
+
+
+def _split_run(sm: np.ndarray, y0: int, y1: int, min_h: int) -> list[tuple[int, int]]:
+    """One band of the row profile ``sm``, cut at a deep valley when it is too tall for one line: slanted
+    signatures written one under the other overlap in rows, so the profile never falls to the band
+    threshold between them (each part must be at least two x-heights)."""
+    if y1 - y0 < SPLIT_MIN_H * min_h:
+        return [(y0, y1)]
+    seg = sm[y0:y1]
+    lo, hi = 2 * min_h, len(seg) - 2 * min_h
+    i = lo + int(np.argmin(seg[lo:hi]))
+    if seg[i] > SPLIT_VALLEY * min(float(seg[:i].max()), float(seg[i:].max())):
+        return [(y0, y1)]
+    return _split_run(sm, y0, y0 + i, min_h) + _split_run(sm, y0 + i, y1, min_h)
 
 
 def _map(inv: np.ndarray, pts: np.ndarray, off: tuple[int, int], size: tuple[int, int]) -> tuple[tuple[int, int], ...]:
@@ -182,10 +202,20 @@ CYRILLIC_LANGS = {"rus", "ukr", "bel", "bul", "srp", "mkd", "kaz", "kir", "tgk",
 CONFIDENT_WORD = 0.6  # typed words read at least this surely hide their ink from the layout stage
 
 
+SPLIT_HAND_PROB = 0.8  # how sure the classifier must be of the handwriting split off a stamp's group
+
+
 def suppress(cands: list) -> list:
-    """One region per thing: stamps first (most probable first), then what they do not mostly cover."""
+    """One region per thing: stamps first (most probable first), then what they do not mostly cover.
+
+    A signature written across a stamp is inked into one group with it, which the classifier may call a
+    stamp; the ink outside the stamp's outline is a candidate of its own (``Candidate.split_of``): when
+    that part is handwriting, the stamp is given its outline's box and the handwriting is kept."""
     out: list = []
     for c in sorted(cands, key=lambda c: (c.kind != "stamp", -c.prob)):
+        if c.kind == "handwritten" and c.split_of is not None and c.prob >= SPLIT_HAND_PROB:
+            group, outline = c.split_of
+            out = [dataclasses.replace(o, box=outline) if o.kind == "stamp" and o.box == group else o for o in out]
         if any(o.kind == "stamp" and (cover(c.box, o.box) >= 0.6 or iou(c.box, o.box) >= 0.3) for o in out):
             continue
         if c.kind == "handwritten" and any(o.kind == "handwritten" and cover(c.box, o.box) >= 0.8 for o in out):

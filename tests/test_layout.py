@@ -349,3 +349,57 @@ def test_the_outer_ring_of_a_double_ring_stamp_gives_its_size():
     assert abs(layout._outer_ring(ink, 200.0, 200.0, 60.0) - 90) <= 4  # the stamp's outer edge
     cv2.putText(ink, "TEXT", (150, 210), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1, 3)  # text inside changes nothing
     assert abs(layout._outer_ring(ink, 200.0, 200.0, 60.0) - 90) <= 4
+
+
+def test_a_band_too_tall_for_one_line_is_cut_at_a_deep_valley_only():
+    # two slanted signatures one under the other: their rows overlap (a flourish joins them), so the
+    # profile never falls to the band threshold between them, but it falls deep
+    ink = np.zeros((140, 300), np.uint8)
+    ink[5:60, 20:280] = 1  # the first signature (5.5 x-heights with its loops: as tall as one line can be)
+    ink[60:75, 120:160] = 1  # a flourish reaching into the next
+    ink[75:135, 30:270] = 1
+    bands = routing.line_bands(ink, min_h=10)
+    assert len(bands) == 2 and bands[0][1] < 10 and 55 < bands[0][3] < 85 and 45 < bands[1][1] < 80  # (padded)
+    # the same height with a shallow dip (one tall signature with a gap in its strokes) stays one band
+    ink[60:75, 20:200] = 1
+    assert len(routing.line_bands(ink, min_h=10)) == 1
+    # and a line shorter than SPLIT_MIN_H x-heights is never cut
+    short = np.zeros((60, 300), np.uint8)
+    short[2:20, 20:280] = 1
+    short[20:26, 120:160] = 1
+    short[26:45, 20:280] = 1
+    assert len(routing.line_bands(short, min_h=10)) == 1
+
+
+def test_a_signature_inked_with_a_stamp_into_one_group_keeps_its_own_region():
+    page = np.full((1400, 2480), 255, np.uint8)
+    cv2.circle(page, (1200, 800), 130, 0, 8)
+    cv2.putText(page, "ARCHIVE", (1110, 815), cv2.FONT_HERSHEY_SIMPLEX, 1.3, 0, 4)
+    for i, word in enumerate(("approved", "see me")):
+        cv2.putText(page, word, (1300, 640 + 60 * i), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, 0, 4)
+    note = (1300, 605, 1525, 705)
+    cands = layout.candidates(page, [], None, 20.0, [])
+    part = next(c for c in cands if iou(c.box, note) >= 0.5)
+    group = next(c for c in cands if c is not part and cover(note, c.box) >= 0.9 and c.split_of is None
+                 and c.features[layout.FEATURES.index("source")] == 0)
+    assert part.split_of is not None and part.split_of[0] == group.box
+    ring = part.split_of[1]
+    assert iou(ring, (1070, 670, 1330, 930)) >= 0.8
+    # the classifier calls the whole group a stamp: with the part surely handwriting, the stamp is its ring
+    group.kind, group.prob, part.kind = "stamp", 0.9, "handwritten"
+    part.prob = 0.95
+    kept = routing.suppress([group, part])
+    assert [(c.kind, c.box) for c in kept] == [("stamp", ring), ("handwritten", part.box)]
+    part.prob = 0.6  # not sure enough: the group stays the stamp and covers the part
+    assert [(c.kind, c.box) for c in routing.suppress([group, part])] == [("stamp", group.box)]
+
+
+def test_ink_split_off_a_false_ring_inside_a_rectangular_stamp_is_not_taken_for_a_signature():
+    page = np.full((1400, 2480), 255, np.uint8)
+    cv2.rectangle(page, (900, 500), (1500, 900), 0, 8)  # a rectangular stamp ...
+    cv2.circle(page, (1300, 700), 150, 0, 6)  # ... with a ring inside (stands for a false Hough ring)
+    for i, word in enumerate(("CENTRAL", "COMMITTEE", "1955")):
+        cv2.putText(page, word, (930, 600 + 90 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 4)
+    cands = layout.candidates(page, [], None, 20.0, [])
+    assert any(c.features[layout.FEATURES.index("source")] == 2 for c in cands)  # the rectangle was found
+    assert all(c.split_of is None or cover(c.box, (900, 500, 1500, 900)) < 0.5 for c in cands)

@@ -398,13 +398,13 @@ def train_layout(work, out, pages, seed, lang):
             words, line_boxes = typed_boxes(page.kept_lines())
             return layout.candidates(load_image(ref), words, page.border, xh, line_boxes, split=False)
 
-        if cache.exists():
-            z = np.load(cache)
+        z = np.load(cache) if cache.exists() else None
+        if z is not None and list(z.get("features", [])) == list(layout.FEATURES):
             X, y = z["X"], z["y"]
-        else:
+        else:  # none cached yet, or features of another version of the candidates
             pairs = [(p, gt / f"{p.stem}.page.xml") for p in sorted(reel.glob("*.jpg"))]
             X, y = layout_train.collect(pairs, page_features)
-            np.savez(cache, X=X, y=y)
+            np.savez(cache, X=X, y=y, features=np.array(layout.FEATURES))
     except MemoOcrError as e:
         _fail(e)
     counts = {k: int((y == k).sum()) for k in layout.KINDS}

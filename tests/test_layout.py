@@ -305,6 +305,14 @@ def test_train_layout_writes_a_loadable_model_and_renders_a_new_reel_for_other_p
     assert r.exit_code == 0, r.output
     assert len(list((tmp_path / "w" / "reel").glob("*.jpg"))) == 3
     assert (tmp_path / "w" / "reel.done").read_text().split() == ["3", "7"]
+    # features cached by a version of the candidates with other features are computed again
+    cache = tmp_path / "w" / "features.npz"
+    np.savez(cache, X=np.zeros((4, 3), np.float32), y=np.array(["noise"] * 4), features=np.array(["w", "h", "old"]))
+    r = runner.invoke(main, ["train-layout", "-w", str(tmp_path / "w"), "--pages", "3", "--seed", "7", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    layout.load_model.cache_clear()
+    assert list(layout.load_model(str(out)).features) == list(layout.FEATURES)
+    assert list(np.load(cache)["features"]) == list(layout.FEATURES) and "train-layout: memo-0001" in r.output
 
 
 def test_a_note_touching_a_stamp_ring_becomes_a_candidate_of_its_own():

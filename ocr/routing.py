@@ -325,6 +325,27 @@ def signature_stack(lines: list[Line], line_boxes: list[tuple[int, int, int, int
     return [[ln] for ln in lines]
 
 
+UNSURE_LETTERS = 4  # a line Tesseract rejected but read with this many letters ...
+UNSURE_HAND = 0.2  # ... makes a candidate on it handwriting when the classifier gives it at least this
+
+
+def unsure_text(cands: list, rejected: list[Line], model) -> list:
+    """Candidates the classifier called noise that lie on a line Tesseract found but rejected as type, read
+    with a few letters, and that the classifier gives some chance of being handwriting: text that is not
+    type is handwriting (a one-word note in a small neat hand looks like a speck to the classifier).
+    Returns them, made handwritten with their probability of it (below ``min_prob``, which they skip)."""
+    lines = [bbox(ln.polygon) for ln in rejected if sum(ch.isalpha() for ch in ln.text) >= UNSURE_LETTERS]
+    hand = list(model.classes).index("handwritten")
+    out = []
+    for c in cands:
+        if c.kind == "noise" and any(iou(c.box, b) >= 0.5 for b in lines):
+            p = float(model.predict_proba(c.features)[0][hand])
+            if p >= UNSURE_HAND:
+                c.kind, c.prob = "handwritten", p
+                out.append(c)
+    return out
+
+
 LONE_MAX_WORDS = 2  # a typed line of at most this many words ...
 LONE_BELOW = 0.95  # ... read less surely than this, with no typed line near it, may be a handwritten note
 
@@ -400,8 +421,10 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     lone = lone_lines(kept_lines)
     words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone])
     cands = layout.candidates(image, words, border, xheight, shown_boxes)
-    layout.classify(cands, layout.load_model(lc.model or None))
-    keep = suppress([c for c in cands if c.kind != "noise" and c.prob >= lc.min_prob])
+    model = layout.load_model(lc.model or None)
+    layout.classify(cands, model)
+    unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines], model)
+    keep = suppress([c for c in cands if c.kind != "noise" and c.prob >= lc.min_prob] + unsure)
     rescued = typed_rescue(image, keep, cfg, line_boxes)
     if rescued:
         keep = [c for c in keep if id(c) not in rescued]
@@ -473,7 +496,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                                   for i, (t, conf) in enumerate(texts))
                     out.regions.append(Region(f"{sid}_t", _quad(c.box), lines, production="printed", type="other",
                                               kept=True, note="structure {type:stamp-text;}"))
-    out.info["layout"] = {"candidates": len(cands), "handwritten": n_h, "stamps": n_s, "typed_rescued": len(rescued)}
+    out.info["layout"] = {"candidates": len(cands), "handwritten": n_h, "stamps": n_s, "typed_rescued": len(rescued),
+                          "unsure_text_as_handwriting": len(unsure)}
     return out
 
 

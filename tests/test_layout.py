@@ -411,3 +411,21 @@ def test_ink_split_off_a_false_ring_inside_a_rectangular_stamp_is_not_taken_for_
     cands = layout.candidates(page, [], None, 20.0, [])
     assert any(c.features[layout.FEATURES.index("source")] == 2 for c in cands)  # the rectangle was found
     assert all(c.split_of is None or cover(c.box, (900, 500, 1500, 900)) < 0.5 for c in cands)
+
+
+def test_noise_on_a_line_tesseract_rejected_but_read_with_letters_is_handwriting():
+    class Model:  # gives every candidate the probabilities of its first feature's row
+        classes = ["noise", "handwritten", "stamp"]
+
+        def predict_proba(self, x):
+            return np.array([[1 - x[0], x[0], 0.0]])
+
+    def cand(box, p_hand):
+        return layout.Candidate(box, np.array([p_hand], np.float32), "noise", 1 - p_hand)
+
+    rejected = [_ln((370, 2220, 590, 2260), "чсполиейо"), _ln((370, 2400, 590, 2440), "ч.с")]
+    on_word, weak, on_short, elsewhere = (cand((378, 2228, 588, 2256), 0.25), cand((378, 2228, 588, 2256), 0.08),
+                                          cand((378, 2405, 588, 2436), 0.4), cand((900, 900, 1100, 950), 0.4))
+    found = routing.unsure_text([on_word, weak, on_short, elsewhere], rejected, Model())
+    assert found == [on_word] and on_word.kind == "handwritten" and on_word.prob == pytest.approx(0.25)
+    assert weak.kind == on_short.kind == elsewhere.kind == "noise"

@@ -79,6 +79,7 @@ def line_bands(ink: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
         while y < len(on) and on[y]:
             y += 1
         runs.extend(_split_run(sm, y0, y, min_h))
+    runs = _merge_fragments(sm, runs, min_h)
     boxes = []
     for y0, y1 in runs:
         if y1 - y0 >= min_h * 0.5:
@@ -91,6 +92,31 @@ def line_bands(ink: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
 
 SPLIT_MIN_H = 5  # a band this many x-heights tall ...
 SPLIT_VALLEY = 0.35  # ... is cut where its profile falls below this share of the lower peak on either side
+
+
+FRAGMENT = 0.3  # a band lower than an x-height whose profile peaks below this share of the region's peak ...
+
+
+def _merge_fragments(sm: np.ndarray, runs: list[tuple[int, int]], min_h: int) -> list[tuple[int, int]]:
+    """Bands of a few strokes only (a comma, a descender's tail between two signatures: lower than an
+    x-height and faint in the profile) joined to the nearer band beside them: alone they read as nothing
+    and break a stack of lines apart."""
+    top = float(sm.max())
+    runs = list(runs)
+    i = 0
+    while len(runs) > 1 and i < len(runs):
+        y0, y1 = runs[i]
+        if y1 - y0 >= min_h or float(sm[y0:y1].max()) >= FRAGMENT * top:
+            i += 1
+            continue
+        gap_up = y0 - runs[i - 1][1] if i > 0 else None
+        gap_down = runs[i + 1][0] - y1 if i + 1 < len(runs) else None
+        if gap_down is None or (gap_up is not None and gap_up <= gap_down):
+            runs[i - 1] = (runs[i - 1][0], y1)
+        else:
+            runs[i + 1] = (y0, runs[i + 1][1])
+        del runs[i]
+    return runs
 
 
 def _split_run(sm: np.ndarray, y0: int, y1: int, min_h: int) -> list[tuple[int, int]]:

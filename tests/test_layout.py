@@ -379,6 +379,17 @@ def test_a_band_too_tall_for_one_line_is_cut_at_a_deep_valley_only():
     assert len(routing.line_bands(short, min_h=10)) == 1
 
 
+def test_a_few_strokes_between_two_lines_join_the_nearer_line_and_a_short_word_line_stays():
+    ink = np.zeros((220, 300), np.uint8)
+    ink[10:60, 20:280] = 1  # a signature
+    ink[72:86, 100:160] = 1  # a flourish's tail between the two, nearer the lower one
+    ink[96:156, 30:270] = 1
+    bands = routing.line_bands(ink, min_h=20)
+    assert len(bands) == 2 and bands[1][1] <= 72  # the mark went with the lower line
+    ink[180:210, 30:90] = 1  # a short word on a line of its own: over an x-height tall, so a line
+    assert len(routing.line_bands(ink, min_h=20)) == 3
+
+
 def test_a_signature_inked_with_a_stamp_into_one_group_keeps_its_own_region():
     page = np.full((1400, 2480), 255, np.uint8)
     cv2.circle(page, (1200, 800), 130, 0, 8)

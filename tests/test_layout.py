@@ -68,6 +68,15 @@ def test_upright_angle_undoes_a_rotation(angle):
     assert min(abs(diff), abs(abs(diff) - 180)) <= 2.5
 
 
+def test_ink_wider_than_tall_of_strongly_slanted_strokes_is_read_across():
+    m = np.zeros((130, 420), np.uint8)
+    for row, y in enumerate((10, 70)):  # two rows of long, strongly slanted strokes (a bold slanted hand)
+        for x in range(20 + 10 * row, 380, 22):
+            cv2.line(m, (x, y + 50), (x + 14, y), 1, 4)
+    assert abs(routing.upright_angle(m)) < 45  # the profile turned upright is sharper, but it is two lines
+    # (text up a margin, taller than wide, is still turned upright: test_upright_angle_undoes_a_rotation)
+
+
 def test_line_bands_split_lines():
     bands = routing.line_bands(_text_mask(lines=3), min_h=10)
     assert len(bands) == 3

@@ -328,6 +328,37 @@ def typed_boxes(lines: list[Line]) -> tuple[list[tuple[int, int, int, int]], lis
             [bbox(ln.polygon) for ln in lines])
 
 
+SIGNATURE_COLUMN = (0.45, 0.72)  # signatures stand centred in this band of the page's width
+NOTE_GAP = 0.8  # lines of one note lie at most this many (of the lower line's or the upper's) heights apart ...
+NOTE_OVERLAP = 0.3  # ... and overlap by at least this share of the narrower one
+
+
+def _in_signature_column(box: tuple[int, int, int, int], page_w: int) -> bool:
+    return SIGNATURE_COLUMN[0] * page_w <= (box[0] + box[2]) / 2 <= SIGNATURE_COLUMN[1] * page_w
+
+
+def join_note_lines(cands: list, page_w: int) -> list:
+    """Handwriting candidates one under the other, close and overlapping, joined into one: the lines of a
+    note written wider apart than the ink grouping bridges. Not in the signature column, where signatures
+    of several signatories stand as close one under another (``signature_stack``). Order is kept."""
+    heads: dict = {}  # id of the candidate a group is named by -> the joined candidate
+    absorbed = set()
+    for c in sorted((c for c in cands if c.kind == "handwritten"), key=lambda c: c.box[1]):
+        for key, o in heads.items():
+            a, b = o.box, c.box
+            h = min(a[3] - a[1], b[3] - b[1])
+            overlap = min(a[2], b[2]) - max(a[0], b[0])
+            if (b[1] - a[3] <= NOTE_GAP * h and b[3] > a[3] and overlap >= NOTE_OVERLAP * min(a[2] - a[0], b[2] - b[0])
+                    and not (_in_signature_column(a, page_w) and _in_signature_column(b, page_w))):
+                box = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                heads[key] = dataclasses.replace(o, box=box, prob=min(o.prob, c.prob))
+                absorbed.add(id(c))
+                break
+        else:
+            heads[id(c)] = c
+    return [heads.get(id(c), c) for c in cands if id(c) not in absorbed]
+
+
 STACK_OVERLAP = 0.35  # how much (of the lower line's or upper line's height) stacked signatures may overlap
 
 
@@ -338,11 +369,10 @@ def signature_stack(lines: list[Line], line_boxes: list[tuple[int, int, int, int
     column (45-72 % of the page width, between the typed titles and the typed names; a note in the right
     margin lies beyond it), and at least one of them level with a typed line. Returns one group per
     signature, or [] when the region is not such a stack (a note of several lines stays one region)."""
-    w_page = page_size[0]
     if len(lines) < 2 or abs(angle) >= 45:
         return []
     boxes = [bbox(ln.polygon) for ln in lines]
-    if not all(0.45 * w_page <= (b[0] + b[2]) / 2 <= 0.72 * w_page for b in boxes):
+    if not all(_in_signature_column(b, page_size[0]) for b in boxes):
         return []
     # one under the next: slanted signatures' descenders and flourishes overlap the next by up to a third
     if not all(b2[1] >= b1[3] - STACK_OVERLAP * min(b1[3] - b1[1], b2[3] - b2[1])
@@ -462,6 +492,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     if rescued:
         keep = [c for c in keep if id(c) not in rescued]
         out.typed.extend(r for r in rescued.values() if r is not None)
+    keep = join_note_lines(keep, image.shape[1])
     stamps = [c.box for c in keep if c.kind == "stamp"]
     hands = [c.box for c in keep if c.kind == "handwritten"]
     stamp_lines = []

@@ -449,3 +449,18 @@ def test_noise_on_a_line_tesseract_rejected_but_read_with_letters_is_handwriting
     found = routing.unsure_text([on_word, weak, on_short, elsewhere], rejected, Model())
     assert found == [on_word] and on_word.kind == "handwritten" and on_word.prob == pytest.approx(0.25)
     assert weak.kind == on_short.kind == elsewhere.kind == "noise"
+
+
+def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_another_are_not():
+    def hand(box, p=0.9):
+        return layout.Candidate(box, np.zeros(1, np.float32), "handwritten", p)
+
+    stamp = layout.Candidate((300, 200, 700, 600), np.zeros(1, np.float32), "stamp", 0.99)
+    line1, line2 = hand((1986, 222, 2328, 296)), hand((1970, 328, 2220, 380), 0.8)  # a note at the top right
+    far = hand((1970, 600, 2220, 660))  # another note further down
+    sig1, sig2 = hand((1300, 1500, 1700, 1600)), hand((1320, 1620, 1720, 1720))  # two signatories' signatures
+    out = routing.join_note_lines([stamp, line1, sig1, line2, far, sig2], 2480)
+    assert [c.box for c in out] == [stamp.box, (1970, 222, 2328, 380), sig1.box, far.box, sig2.box]
+    assert out[1].prob == 0.8 and line1.box == (1986, 222, 2328, 296)  # the less sure one's; inputs untouched
+    # lines side by side more than one above the other stay apart
+    assert len(routing.join_note_lines([hand((1800, 320, 2040, 400)), hand((2000, 420, 2240, 480))], 2480)) == 2

@@ -41,17 +41,31 @@ def _line(pp: Preprocessed, raw: RawLine, lid: str) -> Line:
     return Line(lid, raw.text, _quad(pp, raw.box), tuple((int(x), int(y)) for x, y in base), raw.conf, words)
 
 
+SPECK_GAP = 4.0  # unsure words this many word heights apart from the rest of their line are specks
+
+
 def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
-    """Drop unsure specks at the ends of a line: short or letterless words below ``edge_conf``."""
+    """Drop unsure specks at the ends of a line: short or letterless words below ``edge_conf``, and a run
+    of unsure words at either end set off from the rest by a gap wider than ``SPECK_GAP`` word heights
+    (dots and dirt far right of a paragraph's last line read as "! poe ;")."""
     words = list(raw.words)
 
     def speck(w) -> bool:
         return w.conf < edge_conf and (len(w.text) <= 2 or not any(c.isalnum() for c in w.text))
 
-    while words and speck(words[0]):
-        words.pop(0)
-    while words and speck(words[-1]):
-        words.pop()
+    wide = SPECK_GAP * float(np.median([w.box[3] - w.box[1] for w in words])) if words else 0.0
+    n = -1
+    while words and len(words) != n:
+        n = len(words)
+        while words and speck(words[0]):
+            words.pop(0)
+        while words and speck(words[-1]):
+            words.pop()
+        gaps = [i for i in range(1, len(words)) if words[i].box[0] - words[i - 1].box[2] > wide]
+        if gaps and all(w.conf < edge_conf for w in words[gaps[-1]:]) and gaps[-1] > len(words) - gaps[-1]:
+            words = words[:gaps[-1]]
+        elif gaps and all(w.conf < edge_conf for w in words[:gaps[0]]) and gaps[0] < len(words) - gaps[0]:
+            words = words[gaps[0]:]
     if not words:
         return None
     if len(words) == len(raw.words):

@@ -60,3 +60,30 @@ def test_an_unsure_line_that_continues_its_block_is_typed_text():
                              for w in number.words), (400, 545, 800, 575))
     assert decided(date, indented) == [True, False]  # not where the block's lines start
     assert decided(line(500, ["x"], [30], 0.2), number) == [False, False]  # the line above is not typed text
+
+
+def test_unsure_words_far_from_the_rest_of_the_line_are_trimmed_and_close_ones_are_not():
+    from ocr.pipeline import trim_line
+
+    def w(t, conf, x0, x1, y0=1604, y1=1634):
+        return RawWord(t, conf, (x0, y0, x1, y1))
+
+    text = [w("able", 0.94, 71, 147), w("to", 0.96, 171, 213), w("read", 0.97, 234, 312), w("or", 0.96, 339, 374),
+            w("write.", 0.95, 392, 512)]
+    dirt = [w("!", 0.0, 937, 940, 1615, 1618), w("poe", 0.0, 1064, 1126, 1606, 1616), w(";", 0.16, 1473, 1475)]
+    raw = RawLine(tuple(text + dirt), (71, 1604, 1475, 1635))
+    trimmed = trim_line(raw, 0.7)
+    assert trimmed.text == "able to read or write." and trimmed.box == (71, 1604, 512, 1634)
+    # dirt far right of an unsure last word goes too; so does a run at the start
+    far = [w("lps", 0.24, 993, 995), w("is", 0.3, 1068, 1071), w("PR", 0.38, 1109, 1133), w("eer", 0.22, 1144, 1190)]
+    assert trim_line(RawLine(tuple(text[:4] + [w("engineer.", 0.47, 392, 560)] + far), raw.box), 0.7).text == \
+        "able to read or engineer."
+    assert trim_line(RawLine(tuple([w("mee", 0.2, 0, 40), w("xx", 0.1, 50, 60)] + [
+        RawWord(x.text, x.conf, (x.box[0] + 400, *x.box[1:2], x.box[2] + 400, x.box[3])) for x in text]), raw.box),
+        0.7).text == "able to read or write."
+    # an unsure word at a normal word space stays (the dots that stand for a blanked name)
+    close = RawLine((w("..e..", 0.11, 10, 60),) + tuple(text), raw.box)
+    assert trim_line(close, 0.7).text == "..e.. able to read or write."
+    # only the smaller side of a gap goes: two unsure words far apart both stay
+    two = RawLine((w("Resolution", 0.3, 71, 300), w("approved", 0.3, 900, 1100)), raw.box)
+    assert trim_line(two, 0.7).text == "Resolution approved"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -16,7 +17,7 @@ import numpy as np
 from . import __version__
 from .config import Config
 from .engines import Engine, get_engine
-from .engines.base import RawLine
+from .engines.base import RawLine, RawWord
 from .errors import MemoOcrError
 from .formats import atomic
 from .formats.alto import to_alto
@@ -90,7 +91,36 @@ def _type_height(raw: RawLine) -> float:
     return float(np.percentile(heights, 25 if len(heights) >= 5 else 50))
 
 
-def classify_lines(blocks: list[list[RawLine]], cfg: Config) -> list[list[tuple[RawLine, bool]]]:
+PAGE_NUMBER = re.compile(r"^([-–—~_.,:;'\"‘’“”«»()<>|\s]{0,4})(\d{1,3})([-–—~_.,:;'\"‘’“”«»()<>|\s]{0,4})$")
+PAGE_NUMBER_BAND = 0.1  # a page number stands in the top or bottom tenth of the page ...
+PAGE_NUMBER_CENTRE = (0.3, 0.7)  # ... centred between these shares of its width
+
+
+def page_number(ln: RawLine, size: tuple[int, int] | None) -> RawLine | None:
+    """The line as a page number ("- 3 -", "7") when it is one: a number of one to three digits with only
+    dashes and punctuation about it, centred in the top or bottom tenth of the page (``size`` = width,
+    height). Typists number pages "- 3 -"; Tesseract reads the short line unsurely ("~ 2)", "-— 4 -",
+    "- 3.") and the line decision would reject it for too few letters or too little confidence. The
+    text is written "- N -" when a dash stands on either side, else "N"."""
+    m = PAGE_NUMBER.match(ln.text.strip())
+    if m is None or size is None:
+        return None
+    w, h = size
+    x0, y0, x1, y1 = ln.box
+    cx = (x0 + x1) / 2 / max(w, 1)
+    if not PAGE_NUMBER_CENTRE[0] <= cx <= PAGE_NUMBER_CENTRE[1] or PAGE_NUMBER_BAND * h < y0 < (1 - PAGE_NUMBER_BAND) * h:
+        return None
+    conf = ln.conf
+    if not any(c in "-–—~" for c in m.group(1) + m.group(3)):
+        return RawLine((RawWord(m.group(2), conf, ln.box),), ln.box)
+    third = max(1, (x1 - x0) // 3)
+    return RawLine((RawWord("-", conf, (x0, y0, x0 + third, y1)),
+                    RawWord(m.group(2), conf, (x0 + third, y0, x1 - third, y1)),
+                    RawWord("-", conf, (x1 - third, y0, x1, y1))), ln.box)
+
+
+def classify_lines(blocks: list[list[RawLine]], cfg: Config,
+                   size: tuple[int, int] | None = None) -> list[list[tuple[RawLine, bool]]]:
     """Typed text or noise (stamps, handwriting, specks read as garbage)? Per line, in block order.
 
     A line is typed text when its confidence reaches ``min_line_conf``, it has
@@ -113,6 +143,9 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config) -> list[list[tuple[
                 ok = abs(_type_height(ln) / median_h - 1) <= t.max_height_deviation
             if not ok and median_h and letters >= t.min_line_letters and ln.conf >= FAINT_MIN_CONF:
                 ok = _continues_block(raw, row, median_h, t.max_height_deviation)
+            number = None if ok else page_number(raw, size)
+            if number is not None:
+                ln, ok = number, True
             row.append((ln, True) if ok else (raw, False))
         out.append(row)
     return out
@@ -140,7 +173,8 @@ def build_regions(pp: Preprocessed, blocks: list[list[RawLine]], cfg: Config) ->
     blocks = order_blocks(blocks, cfg.tesseract.reading_order)
     regions: list[Region] = []
     rejected: list[Region] = []
-    for b, block in enumerate(classify_lines(blocks, cfg), start=1):
+    size = (pp.image.shape[1], pp.image.shape[0])
+    for b, block in enumerate(classify_lines(blocks, cfg, size), start=1):
         kept = [ln for ln, ok in block if ok]
         dropped = [ln for ln, ok in block if not ok]
         for group, out, prefix in ((kept, regions, "r"), (dropped, rejected, "x")):

@@ -87,3 +87,24 @@ def test_unsure_words_far_from_the_rest_of_the_line_are_trimmed_and_close_ones_a
     # only the smaller side of a gap goes: two unsure words far apart both stay
     two = RawLine((w("Resolution", 0.3, 71, 300), w("approved", 0.3, 900, 1100)), raw.box)
     assert trim_line(two, 0.7).text == "Resolution approved"
+
+
+def test_a_page_number_read_unsurely_is_kept_as_one_and_other_short_lines_are_not():
+    size = (1800, 3000)
+
+    def short(text, x0, y0, conf=0.1):
+        return RawLine((RawWord(text, conf, (x0, y0, x0 + 80, y0 + 30)),), (x0, y0, x0 + 80, y0 + 30))
+
+    def decide(extra):
+        [rows] = classify_lines([[extra] + BODY], Config(), size)
+        return rows[0]
+
+    ln, ok = decide(short("~ 2)", 860, 60))  # top centre, as typists number pages
+    assert ok and ln.text == "- 2 -" and [w.text for w in ln.words] == ["-", "2", "-"]
+    ln, ok = decide(short("7", 900, 2900))  # bottom centre, no dashes
+    assert ok and ln.text == "7"
+    assert not decide(short("~ 2)", 860, 1500))[1]  # mid-page: a speck and a digit, not a page number
+    assert not decide(short("-3-", 60, 60))[1]  # in the corner: a file mark, not centred
+    assert not decide(short("B. 3", 860, 60))[1]  # letters: not a bare number
+    [rows] = classify_lines([[short("~ 2)", 860, 60)] + BODY], Config())  # no page size: no rule
+    assert not rows[0][1]

@@ -80,7 +80,8 @@ def _height(raw: RawLine) -> float:
     return float(np.median([w.box[3] - w.box[1] for w in raw.words]))
 
 
-FAINT_MIN_CONF = 0.1  # an unsure line is still typed text when it continues its block (``_continues_block``)
+FAINT_MIN_CONF = 0.1
+INDENT = 8.0  # a paragraph's first line is indented at most this many type heights  # an unsure line is still typed text when it continues its block (``_continues_block``)
 
 
 def _type_height(raw: RawLine) -> float:
@@ -157,7 +158,11 @@ def _continues_block(ln: RawLine, row: list[tuple[RawLine, bool]], median_h: flo
     if not row or not row[-1][1] or (dev and abs(_type_height(ln) / median_h - 1) > dev):
         return False
     prev = row[-1][0]
-    return abs(ln.box[0] - prev.box[0]) <= median_h and 0 <= ln.box[1] - prev.box[3] <= 1.5 * median_h
+    # where it starts: as the previous line does, or (with a word's worth of letters, not a speck)
+    # left of it by a paragraph's indent: the line above is the paragraph's indented first line
+    dx = ln.box[0] - prev.box[0]
+    indented = -INDENT * median_h <= dx < -median_h and sum(c.isalnum() for c in ln.text) >= 4
+    return (abs(dx) <= median_h or indented) and 0 <= ln.box[1] - prev.box[3] <= 1.5 * median_h
 
 
 def order_blocks(blocks: list[list[RawLine]], mode: str) -> list[list[RawLine]]:

@@ -60,6 +60,11 @@ def test_an_unsure_line_that_continues_its_block_is_typed_text():
                              for w in number.words), (400, 545, 800, 575))
     assert decided(date, indented) == [True, False]  # not where the block's lines start
     assert decided(line(500, ["x"], [30], 0.2), number) == [False, False]  # the line above is not typed text
+    # under a paragraph's indented first line, a line starting at the margin continues it ...
+    first = RawLine(tuple(RawWord(w.text, w.conf, (w.box[0] + 160, w.box[1], w.box[2] + 160, w.box[3]))
+                          for w in date.words), (260, 500, 700, 530))
+    assert decided(first, line(545, ['"Blaok"', "4.e.", "illegully."], [30] * 3, 0.3)) == [True, True]
+    assert decided(first, line(545, ["rs"], [30], 0.3)) == [True, False]  # ... a speck there does not
 
 
 def test_unsure_words_far_from_the_rest_of_the_line_are_trimmed_and_close_ones_are_not():

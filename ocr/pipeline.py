@@ -80,8 +80,8 @@ def _height(raw: RawLine) -> float:
     return float(np.median([w.box[3] - w.box[1] for w in raw.words]))
 
 
-FAINT_MIN_CONF = 0.1
-INDENT = 8.0  # a paragraph's first line is indented at most this many type heights  # an unsure line is still typed text when it continues its block (``_continues_block``)
+FAINT_MIN_CONF = 0.1  # an unsure line is still typed text when it continues its block (``_continues_block``)
+INDENT = 8.0  # a paragraph's first line is indented at most this many type heights
 
 
 def _type_height(raw: RawLine) -> float:

@@ -101,6 +101,20 @@ SPLIT_MIN_H = 5  # a band this many x-heights tall ...
 SPLIT_VALLEY = 0.35  # ... is cut where its profile falls below this share of the lower peak on either side
 
 
+def _split_run(sm: np.ndarray, y0: int, y1: int, min_h: int) -> list[tuple[int, int]]:
+    """One band of the row profile ``sm``, cut at a deep valley when it is too tall for one line: slanted
+    signatures written one under the other overlap in rows, so the profile never falls to the band
+    threshold between them (each part must be at least two x-heights)."""
+    if y1 - y0 < SPLIT_MIN_H * min_h:
+        return [(y0, y1)]
+    seg = sm[y0:y1]
+    lo, hi = 2 * min_h, len(seg) - 2 * min_h
+    i = lo + int(np.argmin(seg[lo:hi]))
+    if seg[i] > SPLIT_VALLEY * min(float(seg[:i].max()), float(seg[i:].max())):
+        return [(y0, y1)]
+    return _split_run(sm, y0, y0 + i, min_h) + _split_run(sm, y0 + i, y1, min_h)
+
+
 FRAGMENT = 0.3  # a band lower than an x-height whose profile peaks below this share of the region's peak ...
 
 
@@ -124,20 +138,6 @@ def _merge_fragments(sm: np.ndarray, runs: list[tuple[int, int]], min_h: int) ->
             runs[i + 1] = (y0, runs[i + 1][1])
         del runs[i]
     return runs
-
-
-def _split_run(sm: np.ndarray, y0: int, y1: int, min_h: int) -> list[tuple[int, int]]:
-    """One band of the row profile ``sm``, cut at a deep valley when it is too tall for one line: slanted
-    signatures written one under the other overlap in rows, so the profile never falls to the band
-    threshold between them (each part must be at least two x-heights)."""
-    if y1 - y0 < SPLIT_MIN_H * min_h:
-        return [(y0, y1)]
-    seg = sm[y0:y1]
-    lo, hi = 2 * min_h, len(seg) - 2 * min_h
-    i = lo + int(np.argmin(seg[lo:hi]))
-    if seg[i] > SPLIT_VALLEY * min(float(seg[:i].max()), float(seg[i:].max())):
-        return [(y0, y1)]
-    return _split_run(sm, y0, y0 + i, min_h) + _split_run(sm, y0 + i, y1, min_h)
 
 
 def _map(inv: np.ndarray, pts: np.ndarray, off: tuple[int, int], size: tuple[int, int]) -> tuple[tuple[int, int], ...]:
@@ -329,7 +329,7 @@ def typed_boxes(lines: list[Line]) -> tuple[list[tuple[int, int, int, int]], lis
 
 
 SIGNATURE_COLUMN = (0.45, 0.72)  # signatures stand centred in this band of the page's width
-NOTE_GAP = 0.8  # lines of one note lie at most this many (of the lower line's or the upper's) heights apart ...
+NOTE_GAP = 0.8  # lines of one note lie at most this many (of the smaller one's) heights apart ...
 NOTE_OVERLAP = 0.3  # ... and overlap by at least this share of the narrower one
 
 

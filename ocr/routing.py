@@ -487,7 +487,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     model = layout.load_model(lc.model or None)
     layout.classify(cands, model)
     unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines], model)
-    keep = suppress([c for c in cands if c.kind != "noise" and c.prob >= lc.min_prob] + unsure)
+    unsure_ids = {id(c) for c in unsure}  # kept below min_prob (not compared by value: features are arrays)
+    keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= lc.min_prob or id(c) in unsure_ids)])
     rescued = typed_rescue(image, keep, cfg, line_boxes)
     if rescued:
         keep = [c for c in keep if id(c) not in rescued]

@@ -42,19 +42,27 @@ def _line(pp: Preprocessed, raw: RawLine, lid: str) -> Line:
     return Line(lid, raw.text, _quad(pp, raw.box), tuple((int(x), int(y)) for x, y in base), raw.conf, words)
 
 
-SPECK_GAP = 4.0  # unsure words this many word heights apart from the rest of their line are specks
+SPECK_GAP = 4.0  # unsure words this many word heights apart from the rest of their line ...
+SPECK_LOW = 0.6  # ... and lower than this share of its words' height are specks
 
 
 def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
     """Drop unsure specks at the ends of a line: short or letterless words below ``edge_conf``, and a run
-    of unsure words at either end set off from the rest by a gap wider than ``SPECK_GAP`` word heights
-    (dots and dirt far right of a paragraph's last line read as "! poe ;")."""
+    of unsure, low words at either end set off from the rest by a gap wider than ``SPECK_GAP`` word
+    heights (dots and dirt far right of a paragraph's last line read as "! poe ;"; a typed name right of
+    a signature's gap, read unsurely, is as tall as the rest and stays)."""
     words = list(raw.words)
 
     def speck(w) -> bool:
         return w.conf < edge_conf and (len(w.text) <= 2 or not any(c.isalnum() for c in w.text))
 
-    wide = SPECK_GAP * float(np.median([w.box[3] - w.box[1] for w in words])) if words else 0.0
+    def height(ws) -> float:
+        return float(np.median([w.box[3] - w.box[1] for w in ws]))
+
+    def dirt(run, rest) -> bool:  # unsure and low: specks, not a typed name right of a signature's gap
+        return all(w.conf < edge_conf for w in run) and height(run) < SPECK_LOW * height(rest)
+
+    wide = SPECK_GAP * height(words) if words else 0.0
     n = -1
     while words and len(words) != n:
         n = len(words)
@@ -63,9 +71,9 @@ def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
         while words and speck(words[-1]):
             words.pop()
         gaps = [i for i in range(1, len(words)) if words[i].box[0] - words[i - 1].box[2] > wide]
-        if gaps and all(w.conf < edge_conf for w in words[gaps[-1]:]) and gaps[-1] > len(words) - gaps[-1]:
+        if gaps and gaps[-1] > len(words) - gaps[-1] and dirt(words[gaps[-1]:], words[:gaps[-1]]):
             words = words[:gaps[-1]]
-        elif gaps and all(w.conf < edge_conf for w in words[:gaps[0]]) and gaps[0] < len(words) - gaps[0]:
+        elif gaps and gaps[0] < len(words) - gaps[0] and dirt(words[:gaps[0]], words[gaps[0]:]):
             words = words[gaps[0]:]
     if not words:
         return None

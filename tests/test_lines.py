@@ -80,12 +80,16 @@ def test_unsure_words_far_from_the_rest_of_the_line_are_trimmed_and_close_ones_a
     trimmed = trim_line(raw, 0.7)
     assert trimmed.text == "able to read or write." and trimmed.box == (71, 1604, 512, 1634)
     # dirt far right of an unsure last word goes too; so does a run at the start
-    far = [w("lps", 0.24, 993, 995), w("is", 0.3, 1068, 1071), w("PR", 0.38, 1109, 1133), w("eer", 0.22, 1144, 1190)]
+    far = [w("lps", 0.24, 993, 995, 1604, 1607), w("is", 0.3, 1068, 1071, 1620, 1624), w("PR", 0.38, 1109, 1133, 1590, 1638),
+           w("eer", 0.22, 1144, 1190, 1620, 1624)]
     assert trim_line(RawLine(tuple(text[:4] + [w("engineer.", 0.47, 392, 560)] + far), raw.box), 0.7).text == \
         "able to read or engineer."
-    assert trim_line(RawLine(tuple([w("mee", 0.2, 0, 40), w("xx", 0.1, 50, 60)] + [
+    assert trim_line(RawLine(tuple([w("mee", 0.2, 0, 40, 1610, 1620), w("xx", 0.1, 50, 60, 1612, 1620)] + [
         RawWord(x.text, x.conf, (x.box[0] + 400, *x.box[1:2], x.box[2] + 400, x.box[3])) for x in text]), raw.box),
         0.7).text == "able to read or write."
+    # a typed name right of a signature's gap, read unsurely, is as tall as the line: it stays
+    name = [w("(Я.", 0.5, 1900, 1960), w("5Атов)", 0.4, 1990, 2150)]
+    assert trim_line(RawLine(tuple(text + name), raw.box), 0.7).text == "able to read or write. (Я. 5Атов)"
     # an unsure word at a normal word space stays (the dots that stand for a blanked name)
     close = RawLine((w("..e..", 0.11, 10, 60),) + tuple(text), raw.box)
     assert trim_line(close, 0.7).text == "..e.. able to read or write."

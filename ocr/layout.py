@@ -47,6 +47,7 @@ class Candidate:
     # ink split off a group that holds a stamp outline: (the group's box, the outline's box), both in the
     # original image (``routing.suppress`` gives the stamp the outline's box when this part is handwriting)
     split_of: tuple[tuple[int, int, int, int], tuple[int, int, int, int]] | None = None
+    probs: dict[str, float] | None = None  # every class's probability (``classify``)
 
 
 def _ink(grey: np.ndarray) -> np.ndarray:
@@ -109,7 +110,7 @@ def candidates(image: np.ndarray, typed_boxes: list[tuple[int, int, int, int]],
     ctx = dict(rest=rest, dist=dist, typed=typed, on_lines=on_lines, chroma_ink=chroma_ink, lab_a=lab_a, lab_b=lab_b, grey=grey, colour=colour, xh=xh)
     out = []
     min_area = max(60, int((xh * 2) ** 2))
-    groups = []  # (mask of the group's ink, its box) of each ink candidate
+    groups = []  # (mask of the group's ink, its box, its candidate) of each ink candidate
 
     def add_groups(mask: np.ndarray, off: tuple[int, int]) -> list[Candidate]:
         """Candidates of the ink groups of ``mask`` (a grouped-ink mask whose top left is at ``off``)."""
@@ -165,6 +166,7 @@ def _split_at_outlines(groups: list, outlines: list, k: int, add_groups) -> None
     a stamp outline (ring or rectangle) and reaches well beyond it, the ink outside the outline is grouped
     again and added as candidates of its own; the whole group stays a candidate too (the classifier and
     ``routing.suppress`` choose)."""
+    rects = [o for c, o in outlines if c is None]
     for inkm, (gx0, gy0, gx1, gy1), group in list(groups):
         g_area = (gx1 - gx0) * (gy1 - gy0)
         for circle, (ox0, oy0, ox1, oy1) in outlines:
@@ -182,10 +184,10 @@ def _split_at_outlines(groups: list, outlines: list, k: int, add_groups) -> None
             if left.sum() < 40:
                 continue
             regrouped = cv2.morphologyEx(left, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-            rects = [_full(o) for c, o in outlines if c is None and o != (ox0, oy0, ox1, oy1)]
+            others = [_full(o) for o in rects if o != (ox0, oy0, ox1, oy1)]
             for part in add_groups(cv2.dilate(regrouped, np.ones((3, 3), np.uint8)), (gx0, gy0)):
                 # not a part lying in a rectangular outline (a false ring found inside a rectangular stamp)
-                if all(cover(part.box, o) < 0.5 for o in rects):
+                if all(cover(part.box, o) < 0.5 for o in others):
                     part.split_of = (group.box, _full((ox0, oy0, ox1, oy1)))
 
 
@@ -363,6 +365,7 @@ def classify(cands: list[Candidate], model: TreeEnsemble) -> list[Candidate]:
     for c, p in zip(cands, probs, strict=True):
         j = int(np.argmax(p))
         c.kind, c.prob = model.classes[j], float(p[j])
+        c.probs = {k: float(v) for k, v in zip(model.classes, p, strict=True)}
         if c.features[src] == 1.0 and c.features[perim] < MIN_RING_PERIMETER:
             c.kind = "noise"  # a "circle" in dense text: too little of its outline is inked
     return cands

@@ -56,13 +56,10 @@ def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
     def speck(w) -> bool:
         return w.conf < edge_conf and (len(w.text) <= 2 or not any(c.isalnum() for c in w.text))
 
-    def height(ws) -> float:
-        return float(np.median([w.box[3] - w.box[1] for w in ws]))
-
     def dirt(run, rest) -> bool:  # unsure and low: specks, not a typed name right of a signature's gap
-        return all(w.conf < edge_conf for w in run) and height(run) < SPECK_LOW * height(rest)
+        return all(w.conf < edge_conf for w in run) and _height(run) < SPECK_LOW * _height(rest)
 
-    wide = SPECK_GAP * height(words) if words else 0.0
+    wide = SPECK_GAP * _height(words) if words else 0.0
     n = -1
     while words and len(words) != n:
         n = len(words)
@@ -84,8 +81,9 @@ def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
     return RawLine(tuple(words), box)
 
 
-def _height(raw: RawLine) -> float:
-    return float(np.median([w.box[3] - w.box[1] for w in raw.words]))
+def _height(words) -> float:
+    """The median height of words (``RawWord``)."""
+    return float(np.median([w.box[3] - w.box[1] for w in words]))
 
 
 FAINT_MIN_CONF = 0.1  # an unsure line is still typed text when it continues its block (``_continues_block``)
@@ -141,7 +139,7 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config,
     trimmed = [[(trim_line(ln, t.trim_edge_word_conf) if t.trim_edge_word_conf else ln) or ln for ln in b]
                for b in blocks]
     confident = [ln for b in trimmed for ln in b if ln.conf >= 0.85 and len(ln.text) > 10]
-    median_h = float(np.median([_height(ln) for ln in confident])) if confident else None
+    median_h = float(np.median([_height(ln.words) for ln in confident])) if confident else None
     out = []
     for b, tb in zip(blocks, trimmed, strict=True):
         row = []

@@ -392,17 +392,17 @@ UNSURE_LETTERS = 4  # a line Tesseract rejected but read with this many letters 
 UNSURE_HAND = 0.2  # ... makes a candidate on it handwriting when the classifier gives it at least this
 
 
-def unsure_text(cands: list, rejected: list[Line], model) -> list:
+def unsure_text(cands: list, rejected: list[Line]) -> list:
     """Candidates the classifier called noise that lie on a line Tesseract found but rejected as type, read
     with a few letters, and that the classifier gives some chance of being handwriting: text that is not
     type is handwriting (a one-word note in a small neat hand looks like a speck to the classifier).
-    Returns them, made handwritten with their probability of it (below ``min_prob``, which they skip)."""
+    Returns them, made handwritten with their probability of it (below ``min_prob``, which they skip);
+    the probabilities are those ``layout.classify`` gave."""
     lines = [bbox(ln.polygon) for ln in rejected if sum(ch.isalpha() for ch in ln.text) >= UNSURE_LETTERS]
-    hand = list(model.classes).index("handwritten")
     out = []
     for c in cands:
         if c.kind == "noise" and any(iou(c.box, b) >= 0.5 for b in lines):
-            p = float(model.predict_proba(c.features)[0][hand])
+            p = (c.probs or {}).get("handwritten", 0.0)
             if p >= UNSURE_HAND:
                 c.kind, c.prob = "handwritten", p
                 out.append(c)
@@ -486,7 +486,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     cands = layout.candidates(image, words, border, xheight, shown_boxes)
     model = layout.load_model(lc.model or None)
     layout.classify(cands, model)
-    unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines], model)
+    unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines])
     unsure_ids = {id(c) for c in unsure}  # kept below min_prob (not compared by value: features are arrays)
     keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= lc.min_prob or id(c) in unsure_ids)])
     rescued = typed_rescue(image, keep, cfg, line_boxes)

@@ -438,15 +438,18 @@ def test_noise_on_a_line_tesseract_rejected_but_read_with_letters_is_handwriting
         classes = ["noise", "handwritten", "stamp"]
 
         def predict_proba(self, x):
-            return np.array([[1 - x[0], x[0], 0.0]])
+            return np.array([[1 - r[0], r[0], 0.0] for r in x])
 
     def cand(box, p_hand):
-        return layout.Candidate(box, np.array([p_hand], np.float32), "noise", 1 - p_hand)
+        features = np.zeros(len(layout.FEATURES), np.float32)
+        features[0] = p_hand
+        return layout.Candidate(box, features)
 
     rejected = [_ln((370, 2220, 590, 2260), "чсполиейо"), _ln((370, 2400, 590, 2440), "ч.с")]
     on_word, weak, on_short, elsewhere = (cand((378, 2228, 588, 2256), 0.25), cand((378, 2228, 588, 2256), 0.08),
                                           cand((378, 2405, 588, 2436), 0.4), cand((900, 900, 1100, 950), 0.4))
-    found = routing.unsure_text([on_word, weak, on_short, elsewhere], rejected, Model())
+    layout.classify([on_word, weak, on_short, elsewhere], Model())  # all noise, with their probabilities
+    found = routing.unsure_text([on_word, weak, on_short, elsewhere], rejected)
     assert found == [on_word] and on_word.kind == "handwritten" and on_word.prob == pytest.approx(0.25)
     assert weak.kind == on_short.kind == elsewhere.kind == "noise"
 

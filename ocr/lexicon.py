@@ -3,11 +3,14 @@ language, becomes the frequent word it differs from by one or two typical typewr
 
 On the EHRI typescripts the fast English model reads a worn "c" as "o" ("oamp", "olerk"), "a" as
 "o" ("ond"), "l" as "i" ("hospitai"), and a full stop after a word as "e" ("knowne"). These
-confusions, read from the benchmark's edit operations (``CONFUSED``), generate the candidates; word
-frequencies come from ``wordfreq`` (Zipf scale: 3 = once per million words). A word is changed only
-when it is read below ``MAX_CONF``, is written in small letters (not a name or a heading), is no
-half of a word hyphenated at a line end, is not itself a word of the language (Zipf < ``UNKNOWN``),
-and the best candidate is common (Zipf >= ``COMMON``); names and rare words stay as read.
+confusions, read from the benchmark's edit operations (``CONFUSED``; the German pages add "s" for
+"e" in "visle", "sinem", "ä" for "d" in "äurch"), generate the candidates; word frequencies come from
+``wordfreq`` (Zipf scale: 3 = once per million words). A word is changed only when it is read below
+``MAX_CONF``, is written in small letters or is a capitalised word of ``TITLE_MIN`` letters or more
+(a German noun, a sentence's first word: "Seourity", "Gensral"; its capital letter is kept as read,
+so a name does not become another name), is no half of a word hyphenated at a line end, is not
+itself a word of the language (Zipf < ``UNKNOWN``), and the best candidate is common
+(Zipf >= ``COMMON``); short names, headings and rare words stay as read.
 
 Only for Latin-script languages: the confusion table is not measured for Cyrillic type.
 """
@@ -23,12 +26,13 @@ from .engines.base import RawLine, RawWord
 LANGS = {"eng": "en", "deu": "de", "fra": "fr", "ita": "it", "spa": "es", "nld": "nl", "pol": "pl", "ces": "cs",
          "por": "pt", "swe": "sv", "dan": "da", "nor": "nb", "fin": "fi", "hun": "hu"}
 # a character as read -> the characters it is often read for (typewritten text, EHRI pages)
-CONFUSED = {"o": "cae", "e": "aco", "a": "os", "c": "eo", "i": "l", "l": "it", "n": "hu", "w": "m", "u": "n",
-            "h": "b", "b": "h", "r": "n", "t": "f", "f": "t", "s": "a"}
+CONFUSED = {"o": "cae", "e": "aco", "a": "ose", "c": "eo", "i": "ld", "l": "it", "n": "hum", "m": "n", "w": "m",
+            "u": "no", "h": "bn", "b": "h", "r": "n", "t": "f", "f": "t", "s": "ae", "ä": "d", "é": "e"}
 MAX_CONF = 0.97
 UNKNOWN = 2.5
 COMMON = 3.0
 MARGIN = 2.0
+TITLE_MIN = 6
 _WORD = re.compile(r"^([^\w]*)([^\W\d_]{3,})([^\w]*)$")
 
 
@@ -57,13 +61,18 @@ def correct_word(text: str, conf: float, langs: tuple[str, ...]) -> str:
     if not langs or conf >= MAX_CONF or not m:
         return text
     pre, core, post = m.groups()
-    if not core.islower() or post.startswith("-"):
-        return text  # names, headings and halves of words hyphenated at the line end stay as read
+    # a capitalised word (a sentence's first, a German noun) only when long: short names are too
+    # often a misreading away from a common word ("Raad" -> "Road")
+    title = len(core) >= TITLE_MIN and core[0].isupper() and core[1:].islower()
+    if not (core.islower() or title) or post.startswith("-"):
+        return text  # headings and halves of words hyphenated at the line end stay as read
+    core = core.lower()
     z0 = _zipf(core, langs)
     if z0 >= UNKNOWN:
         return text
     best, best_z = None, COMMON
-    slots = [i for i, ch in enumerate(core) if ch in CONFUSED]
+    # a capital is read well; changing it turns names into other names ("Buberl" -> "Hubert")
+    slots = [i for i, ch in enumerate(core) if ch in CONFUSED and not (title and i == 0)]
     for k in (1, 2) if len(core) >= 6 else (1,):  # two changes in a short word can make any word
         for pos in itertools.combinations(slots, k):
             for subs in itertools.product(*(CONFUSED[core[i]] for i in pos)):
@@ -77,11 +86,11 @@ def correct_word(text: str, conf: float, langs: tuple[str, ...]) -> str:
         if best is not None:
             break  # one change is preferred to two
     # a full stop read as "e" at the end of a word ("knowne" -> "known.")
-    if best is None and core.endswith("e") and not post and _zipf(core[:-1], langs) >= COMMON + 0.5:
+    if best is None and not title and core.endswith("e") and not post and _zipf(core[:-1], langs) >= COMMON + 0.5:
         best, best_z, post = core[:-1], _zipf(core[:-1], langs), "."
     if best is None or best_z - z0 < MARGIN:
         return text
-    return pre + best + post
+    return pre + (best.capitalize() if title else best) + post
 
 
 def correct_lines(blocks: list[list[RawLine]], lang: str) -> tuple[list[list[RawLine]], int]:

@@ -28,6 +28,24 @@ def test_what_stays_as_read(read):
     assert correct_word(read, 0.8, EN) == read
 
 
+@pytest.mark.parametrize("read,fixed,lang", [
+    ("visle", "viele", "de"), ("sinem", "einem", "de"), ("äurch", "durch", "de"),  # German misreadings
+    ("Gensral", "General", "de"), ("Seourity", "Security", "en"),  # capitalised long words, capital kept
+    ("Ausohwitz", "Auschwitz", "en"),
+])
+def test_capitalised_and_german_misreadings(read, fixed, lang):
+    assert correct_word(read, 0.8, (lang,)) == fixed
+
+
+@pytest.mark.parametrize("read,lang", [
+    ("Buberl", "de"),  # only the capital would make it common ("Hubert"): a name stays
+    ("Schlusse", "de"), ("Gegensatze", "de"),  # a capitalised word's final "e" is not a full stop
+    ("Raad", "en"),  # a short capitalised word is too often a name
+])
+def test_capitalised_words_that_stay(read, lang):
+    assert correct_word(read, 0.8, (lang,)) == read
+
+
 def test_confident_words_and_unsupported_languages_stay():
     assert correct_word("oamp", 0.98, EN) == "oamp"
     assert languages("rus") == () and languages("eng+deu") == ("en", "de")

@@ -69,6 +69,7 @@ class TesseractConfig:
     max_height_deviation: float = _opt(0.4, lo=0.0, hi=10.0)
     lexicon: bool = _opt(True)
     repair_stops: bool = _opt(True)
+    space_after_marks: bool = _opt(True)
 
 
 @dataclass(frozen=True)

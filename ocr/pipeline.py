@@ -240,6 +240,11 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         from .punctuation import repair_stops
 
         blocks, stops = repair_stops(pp.image, blocks, pp.xheight)
+    spaced = None
+    if cfg.tesseract.space_after_marks:
+        from .punctuation import split_joined
+
+        blocks, spaced = split_joined(blocks)
     corrected = None
     if cfg.tesseract.lexicon:
         from .lexicon import correct_lines, languages
@@ -278,6 +283,9 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     if stops is not None:
         info["repaired_stops"] = stops
         steps.append(f"stop-repair({stops} words)")
+    if spaced is not None:
+        info["spaced_after_marks"] = spaced
+        steps.append(f"space-after-marks({spaced} words)")
     if corrected is not None:
         info["lexicon_corrected_words"] = corrected
         steps.append(f"lexicon-correction({cfg.run.lang}: {corrected} words)")

@@ -15,6 +15,8 @@ not hang (a face that does not tell them apart) or whose small letters are short
 """
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 
@@ -86,3 +88,36 @@ def repair_stops(grey: np.ndarray, blocks: list[list[RawLine]], xh: float | None
         return blocks, 0
     return [[RawLine(tuple(words), ln.box) for words, ln in zip(wb, block, strict=True)]
             for wb, block in zip(out, blocks, strict=True)], changed
+
+
+# "Dr.Minz", "20.November", "assen.Bevor", "waren,Ein", "Gold,Schmuck": the fast models often take
+# a typed space after a full stop or comma for none (the mark's ink is narrow, the gap after it looks
+# like the gap between letters). A "." before a capitalised word and a "," between letters always
+# have a space in typed prose; abbreviations ("z.B.", "S.A.", "1.XI.") and numbers ("1,5") do not
+# match, nor does a single letter before a comma (a misread word: "F,enoh").
+_JOINED = re.compile(r"(?<=[^\W_])\.(?=[A-ZÄÖÜА-ЯЁ][a-zäöüßа-яё]+\b)"
+                     r"|(?<=[^\W\d_]{2}),(?=[^\W\d_]{2,})")
+
+
+def split_joined(blocks: list[list[RawLine]]) -> tuple[list[list[RawLine]], int]:
+    """Blocks with words joined at a full stop or comma ("Dr.Minz") split after the mark, each part
+    given its share of the word's box by characters; and how many words were split."""
+    changed = 0
+    out = []
+    for block in blocks:
+        new_block = []
+        for ln in block:
+            words: list[RawWord] = []
+            for w in ln.words:
+                cuts = [m.end() for m in _JOINED.finditer(w.text)]
+                if not cuts:
+                    words.append(w)
+                    continue
+                changed += 1
+                x0, y0, x1, y1 = w.box
+                per = (x1 - x0) / len(w.text)
+                for a, b in zip([0, *cuts], [*cuts, len(w.text)], strict=True):
+                    words.append(RawWord(w.text[a:b], w.conf, (x0 + round(a * per), y0, x0 + round(b * per), y1)))
+            new_block.append(RawLine(tuple(words), ln.box))
+        out.append(new_block)
+    return (out, changed) if changed else (blocks, 0)

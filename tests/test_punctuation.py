@@ -1,10 +1,13 @@
-"""Full stops misread at word ends (",", "e", "s"), told apart by the glyph's shape (synthetic glyphs)."""
+"""Full stops misread at word ends (",", "e", "s"), told apart by the glyph's shape (synthetic glyphs);
+spaces after a full stop or comma put back."""
 from __future__ import annotations
 
 import numpy as np
 
 from ocr.engines.base import RawLine, RawWord
-from ocr.punctuation import final_glyph, repair_stops
+import pytest
+
+from ocr.punctuation import final_glyph, repair_stops, split_joined
 
 XH = 20  # x-height of the drawn type, pixels
 
@@ -85,3 +88,22 @@ def test_numbers_and_unmeasurable_pages_stay():
     assert texts(repair_stops(img, blocks, XH)[0])[8] == "24,"  # dates: "May 24, 1942"
     assert repair_stops(img, blocks, None) == (blocks, 0)
     assert repair_stops(img, blocks, 4.0) == (blocks, 0)
+
+
+@pytest.mark.parametrize("read,split", [
+    ("Dr.Minz", ["Dr.", "Minz"]), ("20.November", ["20.", "November"]), ("waren,Ein", ["waren,", "Ein"]),
+    ("alles,was", ["alles,", "was"]), ("S.A.Mann", ["S.A.", "Mann"]), ("г.Москва", ["г.", "Москва"]),
+    ("z.B.", ["z.B."]), ("S.A.", ["S.A."]), ("1.XI.", ["1.XI."]), ("1,5", ["1,5"]), ("No.1", ["No.1"]),
+    ("F,enoh", ["F,enoh"]),  # one letter before the comma: a misread word, not two
+])
+def test_a_missed_space_after_a_stop_or_comma_is_put_back(read, split):
+    w = RawWord(read, 0.9, (100, 10, 100 + 10 * len(read), 30))
+    blocks = [[RawLine((RawWord("Am", 0.9, (40, 10, 60, 30)), w), (40, 10, 100 + 10 * len(read), 30))]]
+    out, n = split_joined(blocks)
+    words = out[0][0].words
+    assert [x.text for x in words[1:]] == split and n == (len(split) > 1)
+    assert words[0].text == "Am" and out[0][0].box == blocks[0][0].box
+    # the parts share the word's box by characters, edge to edge
+    assert words[1].box[0] == 100 and words[-1].box[2] == 100 + 10 * len(read)
+    assert all(a.box[2] == b.box[0] for a, b in zip(words[1:], words[2:]))
+    assert all(x.conf == 0.9 and x.box[1::2] == (10, 30) for x in words[1:])

@@ -368,6 +368,40 @@ def test_the_outer_ring_of_a_double_ring_stamp_gives_its_size():
     assert abs(layout._outer_ring(ink, 200.0, 200.0, 60.0) - 90) <= 4
 
 
+def test_a_ring_found_off_centre_through_the_lettering_is_put_on_the_stamp_outer_ring():
+    ink = np.zeros((500, 500), np.uint8)
+    cv2.circle(ink, (240, 250), 80, 1, 3)  # a double ring with lettering between the rings
+    cv2.circle(ink, (240, 250), 115, 1, 3)
+    for a in range(0, 360, 24):  # letters round the band between them
+        x, y = 240 + 97 * np.cos(np.radians(a)), 250 + 97 * np.sin(np.radians(a))
+        cv2.rectangle(ink, (int(x) - 5, int(y) - 7), (int(x) + 5, int(y) + 7), 1, -1)
+    # the Hough search's coarse circle: off the centre, between the rings
+    cx, cy, r, sharp = layout._refine_ring(ink, 262.0, 256.0, 98.0)
+    assert sharp and abs(cx - 240) <= 4 and abs(cy - 250) <= 4 and abs(r - 115) <= 4
+    # no ring near a circle in dense type: left as found (and its outer ring measured as before)
+    text = np.zeros((500, 500), np.uint8)
+    for i in range(14):
+        cv2.putText(text, "ooooo oooo ooooo", (10, 30 + 32 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 1, 2)
+    assert layout._refine_ring(text, 250.0, 250.0, 90.0) == (250.0, 250.0, layout._outer_ring(text, 250.0, 250.0, 90.0),
+                                                             False)
+
+
+def test_a_signature_over_a_double_ring_stamp_keeps_the_part_just_outside_the_ring():
+    page = np.full((1400, 2480), 255, np.uint8)
+    for rad in (120, 170):
+        cv2.circle(page, (1200, 800), rad, 0, 8)
+    for a in range(0, 360, 20):  # lettering between the rings
+        x, y = 1200 + 145 * np.cos(np.radians(a)), 800 + 145 * np.sin(np.radians(a))
+        cv2.putText(page, "K", (int(x) - 10, int(y) + 10), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 3)
+    cv2.putText(page, "I. Ivanovich", (1290, 670), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 2.4, 0, 5)  # across the ring
+    sig = (1291, 623, 1635, 670)
+    cands = layout.candidates(page, [], None, 20.0, [])
+    rings = [c for c in cands if c.features[layout.FEATURES.index("source")] == 1.0]
+    assert any(iou(c.box, (1026, 626, 1374, 974)) >= 0.85 for c in rings), [c.box for c in rings]  # the outer ring
+    # the ink outside the ring (only the ring's width cut away, not 1.2 radii) is the signature
+    assert any(iou(c.box, sig) >= 0.8 for c in cands), [c.box for c in cands]
+
+
 def test_a_band_too_tall_for_one_line_is_cut_at_a_deep_valley_only():
     # two slanted signatures one under the other: their rows overlap (a flourish joins them), so the
     # profile never falls to the band threshold between them, but it falls deep

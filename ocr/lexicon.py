@@ -36,6 +36,20 @@ TITLE_MIN = 6
 _WORD = re.compile(r"^([^\w]*)([^\W\d_]{3,})([^\w]*)$")
 
 
+# word lists for telling a word from a misreading in any script (not for correcting: ``LANGS``)
+WORD_LISTS = {**LANGS, "rus": "ru", "ukr": "uk", "bul": "bg", "srp": "sr", "mkd": "mk"}
+
+
+def known_word(text: str, lang: str, min_letters: int) -> bool:
+    """Whether ``text`` (punctuation about it aside) is a word of ``lang`` ("rus", "eng+deu") of at least
+    ``min_letters`` letters that is not rare (Zipf >= ``COMMON``)."""
+    langs = tuple(WORD_LISTS[c] for c in lang.split("+") if c in WORD_LISTS)
+    m = _WORD.match(text)
+    if not langs or not m or len(m.group(2)) < min_letters:
+        return False
+    return _zipf(m.group(2).lower(), langs) >= COMMON
+
+
 def languages(lang: str) -> tuple[str, ...]:
     """The wordfreq languages of a Tesseract language string ("eng+deu"), or () where not supported."""
     return tuple(LANGS[c] for c in lang.split("+") if c in LANGS)

@@ -233,6 +233,8 @@ def _quad(b) -> tuple[tuple[int, int], ...]:
 # regions found and written, unread, rather than read as Cyrillic
 CYRILLIC_LANGS = {"rus", "ukr", "bel", "bul", "srp", "mkd", "kaz", "kir", "tgk", "uzb_cyrl", "mon"}
 CONFIDENT_WORD = 0.6  # typed words read at least this surely hide their ink from the layout stage
+KNOWN_WORD_LETTERS = 7  # ... and so do words of the language this long read with at least KNOWN_WORD_CONF
+KNOWN_WORD_CONF = 0.2  # (a signature read as a word, "Виноград" for "Р. Виноградов", comes at 0.0)
 
 
 SPLIT_HAND_PROB = 0.8  # how sure the classifier must be of the handwriting split off a stamp's group
@@ -322,9 +324,15 @@ def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) 
     return out
 
 
-def typed_boxes(lines: list[Line]) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]:
-    """(confidently read word boxes, line boxes) of typed lines: what the layout stage leaves out."""
-    return ([bbox(w.polygon) for ln in lines for w in ln.words if w.conf >= CONFIDENT_WORD],
+def typed_boxes(lines: list[Line], lang: str = "") -> tuple[list[tuple[int, int, int, int]],
+                                                            list[tuple[int, int, int, int]]]:
+    """(confidently read word boxes, line boxes) of typed lines: what the layout stage leaves out. A long
+    word read unsurely but spelt as a word of the page's language (a signature written across it lowers
+    Tesseract's confidence, not its reading) is typed too: left in, its ink joins the signature's group."""
+    from .lexicon import known_word
+
+    return ([bbox(w.polygon) for ln in lines for w in ln.words
+             if w.conf >= CONFIDENT_WORD or (w.conf >= KNOWN_WORD_CONF and known_word(w.text, lang, KNOWN_WORD_LETTERS))],
             [bbox(ln.polygon) for ln in lines])
 
 
@@ -482,7 +490,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     line_boxes = [bbox(ln.polygon) for ln in kept_lines]
     # lone lines' ink is shown to the classifier: a short note Tesseract read as type may be handwriting
     lone = lone_lines(kept_lines)
-    words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone])
+    words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone], cfg.run.lang)
     cands = layout.candidates(image, words, border, xheight, shown_boxes)
     model = layout.load_model(lc.model or None)
     layout.classify(cands, model)

@@ -45,6 +45,23 @@ def test_bundled_layout_model_loads():
     assert set(model.classes) == set(layout.KINDS) and len(model.trees) > 0
 
 
+def test_a_long_word_of_the_language_read_unsurely_still_hides_its_ink():
+    pytest.importorskip("wordfreq")
+
+    def word(text, conf, x):
+        return routing.Word(text, conf, ((x, 100), (x + 300, 100), (x + 300, 140), (x, 140)))
+
+    words = (word("исследовательской", 0.34, 100),  # a signature written across it: a real word, unsure
+             word("Виноград", 0.0, 500),  # a signature read as a word at 0.0: its ink is the signature's
+             word("монете.", 0.3, 900),  # a word of the language, but short
+             word("Аурмецей", 0.4, 1300),  # no word
+             word("Отдела", 0.9, 1700))  # read surely
+    line = Line("l1", "", ((100, 100), (2000, 100), (2000, 140), (100, 140)), (), 0.7, words)
+    boxes, lines = routing.typed_boxes([line], "rus")
+    assert boxes == [(100, 100, 400, 140), (1700, 100, 2000, 140)] and lines == [(100, 100, 2000, 140)]
+    assert routing.typed_boxes([line], "") == ([(1700, 100, 2000, 140)], lines)  # no word list: by confidence
+
+
 def test_box_overlap_measures():
     assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
     assert iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(50 / 150)

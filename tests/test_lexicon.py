@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ocr.engines.base import RawLine, RawWord
-from ocr.lexicon import correct_lines, correct_word, languages
+from ocr.lexicon import correct_lines, correct_word, known_word, languages
 
 pytest.importorskip("wordfreq")
 EN = ("en",)
@@ -62,3 +62,10 @@ def test_lines_keep_boxes_and_the_end_of_a_hyphenated_word():
     assert [[[x.text for x in ln.words] for ln in b] for b in out] == [
         [["the", "and", "transpor-"], ["tetion", "camp"]]]
     assert out[0][1].words[1].box == (60, 0, 110, 20) and out[0][1].box == (0, 30, 110, 50)
+
+
+def test_known_words_in_any_script():
+    assert known_word("исследовательской,", "rus", 7) and known_word("Departments", "eng+deu", 7)
+    assert not known_word("Аурмецей", "rus", 7)  # no word
+    assert not known_word("монете", "rus", 7)  # too short to count
+    assert not known_word("исследовательской", "chi_sim", 7)  # no word list for the language

@@ -337,8 +337,8 @@ def typed_boxes(lines: list[Line], lang: str = "") -> tuple[list[tuple[int, int,
 
 
 SIGNATURE_COLUMN = (0.45, 0.72)  # signatures stand centred in this band of the page's width
-NOTE_GAP = 0.8  # lines of one note lie at most this many (of the smaller one's) heights apart ...
-NOTE_OVERLAP = 0.3  # ... and overlap by at least this share of the narrower one
+NOTE_GAP = 2.0  # lines of one note lie at most this many (of the smaller one's) heights apart ...
+NOTE_OVERLAP = 0.05  # ... and overlap by at least this share of the narrower one
 
 
 def _in_signature_column(box: tuple[int, int, int, int], page_w: int) -> bool:
@@ -347,8 +347,10 @@ def _in_signature_column(box: tuple[int, int, int, int], page_w: int) -> bool:
 
 def join_note_lines(cands: list, page_w: int) -> list:
     """Handwriting candidates one under the other, close and overlapping, joined into one: the lines of a
-    note written wider apart than the ink grouping bridges. Not in the signature column, where signatures
-    of several signatories stand as close one under another (``signature_stack``). Order is kept."""
+    note written wider apart than the ink grouping bridges, a slanted note's staggered lines (they overlap
+    little), a note whose middle line Tesseract took into a typed line (the others stand two line heights
+    apart). Not in the signature column, where signatures of several signatories stand as close one under
+    another (``signature_stack``). Order is kept."""
     heads: dict = {}  # id of the candidate a group is named by -> the joined candidate
     absorbed = set()
     for c in sorted((c for c in cands if c.kind == "handwritten"), key=lambda c: c.box[1]):

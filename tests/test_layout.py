@@ -516,5 +516,11 @@ def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_ano
     out = routing.join_note_lines([stamp, line1, sig1, line2, far, sig2], 2480)
     assert [c.box for c in out] == [stamp.box, (1970, 222, 2328, 380), sig1.box, far.box, sig2.box]
     assert out[1].prob == 0.8 and line1.box == (1986, 222, 2328, 296)  # the less sure one's; inputs untouched
-    # lines side by side more than one above the other stay apart
-    assert len(routing.join_note_lines([hand((1800, 320, 2040, 400)), hand((2000, 420, 2240, 480))], 2480)) == 2
+    # lines side by side, not one above the other, stay apart
+    assert len(routing.join_note_lines([hand((1800, 320, 2000, 400)), hand((2010, 420, 2240, 480))], 2480)) == 2
+    # a slanted note's lines overlap little (here a tenth of the narrower line), and where a typed line
+    # took its middle line in, its other lines stand two line heights apart: still one note
+    staggered = routing.join_note_lines([hand((1810, 324, 2046, 396)), hand((2024, 420, 2236, 478))], 2480)
+    assert [c.box for c in staggered] == [(1810, 324, 2236, 478)]
+    apart = routing.join_note_lines([hand((2080, 188, 2288, 260)), hand((1980, 364, 2152, 420))], 2480)
+    assert [c.box for c in apart] == [(1980, 188, 2288, 420)]

@@ -484,6 +484,19 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config,
     return out
 
 
+def hidden_by_handwriting(ln: Line, hands: list[tuple[int, int, int, int]], page_size: tuple[int, int]) -> bool:
+    """Whether a kept typed line lies in a handwriting region (its ink is the region's, read with it), so
+    that it leaves the typed text. A page number ("- 3 -" where the pipeline keeps one) stays typed text
+    though a note written about it makes a handwriting region over it."""
+    from .engines.base import RawLine, RawWord
+    from .pipeline import page_number
+
+    box = bbox(ln.polygon)
+    if not any(cover(box, b) >= 0.8 for b in hands):
+        return False
+    return page_number(RawLine((RawWord(ln.text, ln.conf, box),), box), page_size) is None
+
+
 def route(image: np.ndarray, typed: list[Region], border, xheight: float | None, cfg: Config) -> Routed:
     """Find, classify and read the non-typed regions of a page (original image, BGR or grey)."""
     lc = cfg.layout
@@ -506,13 +519,13 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     keep = join_note_lines(keep, image.shape[1])
     stamps = [c.box for c in keep if c.kind == "stamp"]
     hands = [c.box for c in keep if c.kind == "handwritten"]
+    page_size = (image.shape[1], image.shape[0])
     stamp_lines = []
     for r in typed:
         # typed lines that lie on a stamp are the stamp's text; ones inside handwriting were handwriting
         # read as type (the kraken model reads them again with their region)
         inside = [ln for ln in r.lines if r.kept and any(cover(bbox(ln.polygon), b) >= 0.6 for b in stamps)]
-        in_hand = [ln for ln in r.lines if r.kept and ln not in inside
-                   and any(cover(bbox(ln.polygon), b) >= 0.8 for b in hands)]
+        in_hand = [ln for ln in r.lines if r.kept and ln not in inside and hidden_by_handwriting(ln, hands, page_size)]
         stamp_lines += inside
         rest = tuple(ln for ln in r.lines if ln not in inside and ln not in in_hand)
         if rest:

@@ -62,6 +62,19 @@ def test_a_long_word_of_the_language_read_unsurely_still_hides_its_ink():
     assert routing.typed_boxes([line], "") == ([(1700, 100, 2000, 140)], lines)  # no word list: by confidence
 
 
+def test_a_page_number_in_a_handwriting_region_stays_typed_text():
+    def line(text, x0, y0, x1, y1):
+        return Line("l1", text, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), (), 0.3, ())
+
+    size = (2000, 3000)
+    hand = [(800, 50, 1300, 260)]  # a note written about the page number
+    assert not routing.hidden_by_handwriting(line("- 3 -", 950, 100, 1050, 140), hand, size)
+    assert routing.hidden_by_handwriting(line("tho", 950, 100, 1050, 140), hand, size)  # other text goes
+    # a number in the middle of the page is no page number
+    assert routing.hidden_by_handwriting(line("- 3 -", 950, 1500, 1050, 1540), [(800, 1450, 1300, 1600)], size)
+    assert not routing.hidden_by_handwriting(line("text", 100, 1500, 700, 1540), hand, size)  # outside it
+
+
 def test_box_overlap_measures():
     assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
     assert iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(50 / 150)

@@ -395,7 +395,7 @@ def train_layout(work, out, pages, seed, lang):
             page = recognize_page(ref, cfg, engine)
             xh = page.info.get("xheight_px")
             click.echo(f"train-layout: {img_path.stem}", err=True)
-            words, line_boxes = typed_boxes(page.kept_lines())
+            words, line_boxes = typed_boxes(page.kept_lines(), cfg.run.lang)
             return layout.candidates(load_image(ref), words, page.border, xh, line_boxes, split=False)
 
         z = np.load(cache) if cache.exists() else None

@@ -43,16 +43,21 @@ WORD_LISTS = {**LANGS, "rus": "ru", "ukr": "uk", "bul": "bg", "srp": "sr", "mkd"
 def known_word(text: str, lang: str, min_letters: int) -> bool:
     """Whether ``text`` (punctuation about it aside) is a word of ``lang`` ("rus", "eng+deu") of at least
     ``min_letters`` letters that is not rare (Zipf >= ``COMMON``)."""
-    langs = tuple(WORD_LISTS[c] for c in lang.split("+") if c in WORD_LISTS)
+    langs = _wordfreq_langs(lang, WORD_LISTS)
     m = _WORD.match(text)
     if not langs or not m or len(m.group(2)) < min_letters:
         return False
     return _zipf(m.group(2).lower(), langs) >= COMMON
 
 
+def _wordfreq_langs(lang: str, table: dict[str, str]) -> tuple[str, ...]:
+    return tuple(table[c] for c in lang.split("+") if c in table)
+
+
 def languages(lang: str) -> tuple[str, ...]:
-    """The wordfreq languages of a Tesseract language string ("eng+deu"), or () where not supported."""
-    return tuple(LANGS[c] for c in lang.split("+") if c in LANGS)
+    """The wordfreq languages of a Tesseract language string ("eng+deu") that lexicon correction
+    supports, or () where none is."""
+    return _wordfreq_langs(lang, LANGS)
 
 
 @lru_cache(maxsize=200_000)

@@ -103,20 +103,30 @@ PAGE_NUMBER_BAND = 0.1  # a page number stands in the top or bottom tenth of the
 PAGE_NUMBER_CENTRE = (0.3, 0.7)  # ... centred between these shares of its width
 
 
-def page_number(ln: RawLine, size: tuple[int, int] | None) -> RawLine | None:
-    """The line as a page number ("- 3 -", "7") when it is one: a number of one to three digits with only
-    dashes and punctuation about it, centred in the top or bottom tenth of the page (``size`` = width,
-    height). Typists number pages "- 3 -"; Tesseract reads the short line unsurely ("~ 2)", "-— 4 -",
-    "- 3.") and the line decision would reject it for too few letters or too little confidence. The
-    text is written "- N -" when a dash stands on either side, else "N"."""
-    m = PAGE_NUMBER.match(ln.text.strip())
+def page_number_match(text: str, box: tuple[int, int, int, int], size: tuple[int, int] | None) -> re.Match | None:
+    """The match of ``PAGE_NUMBER`` when a line of ``text`` at ``box`` is a page number: a number of one to
+    three digits with only dashes and punctuation about it, centred in the top or bottom tenth of the
+    page (``size`` = width, height, in the box's pixels)."""
+    m = PAGE_NUMBER.match(text.strip())
     if m is None or size is None:
         return None
     w, h = size
-    x0, y0, x1, y1 = ln.box
+    x0, y0, x1, _ = box
     cx = (x0 + x1) / 2 / max(w, 1)
     if not PAGE_NUMBER_CENTRE[0] <= cx <= PAGE_NUMBER_CENTRE[1] or PAGE_NUMBER_BAND * h < y0 < (1 - PAGE_NUMBER_BAND) * h:
         return None
+    return m
+
+
+def page_number(ln: RawLine, size: tuple[int, int] | None) -> RawLine | None:
+    """The line as a page number ("- 3 -", "7") when it is one (``page_number_match``). Typists number
+    pages "- 3 -"; Tesseract reads the short line unsurely ("~ 2)", "-— 4 -", "- 3.") and the line
+    decision would reject it for too few letters or too little confidence. The text is written
+    "- N -" when a dash stands on either side, else "N"."""
+    m = page_number_match(ln.text, ln.box, size)
+    if m is None:
+        return None
+    x0, y0, x1, y1 = ln.box
     conf = ln.conf
     if not any(c in "-–—~" for c in m.group(1) + m.group(3)):
         return RawLine((RawWord(m.group(2), conf, ln.box),), ln.box)

@@ -488,13 +488,10 @@ def hidden_by_handwriting(ln: Line, hands: list[tuple[int, int, int, int]], page
     """Whether a kept typed line lies in a handwriting region (its ink is the region's, read with it), so
     that it leaves the typed text. A page number ("- 3 -" where the pipeline keeps one) stays typed text
     though a note written about it makes a handwriting region over it."""
-    from .engines.base import RawLine, RawWord
-    from .pipeline import page_number
+    from .pipeline import page_number_match
 
     box = bbox(ln.polygon)
-    if not any(cover(box, b) >= 0.8 for b in hands):
-        return False
-    return page_number(RawLine((RawWord(ln.text, ln.conf, box),), box), page_size) is None
+    return any(cover(box, b) >= 0.8 for b in hands) and page_number_match(ln.text, box, page_size) is None
 
 
 def route(image: np.ndarray, typed: list[Region], border, xheight: float | None, cfg: Config) -> Routed:
@@ -507,8 +504,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     lone = lone_lines(kept_lines)
     words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone], cfg.run.lang)
     cands = layout.candidates(image, words, border, xheight, shown_boxes)
-    model = layout.load_model(lc.model or None)
-    layout.classify(cands, model)
+    layout.classify(cands, layout.load_model(lc.model or None))
     unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines])
     unsure_ids = {id(c) for c in unsure}  # kept below min_prob (not compared by value: features are arrays)
     keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= lc.min_prob or id(c) in unsure_ids)])

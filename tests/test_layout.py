@@ -314,15 +314,46 @@ def test_a_typed_line_weakly_taken_for_handwriting_is_read_as_type_and_handwriti
     hand_box = (150, 600, 150 + hw, 600 + hh)
     cands = [SimpleNamespace(kind="handwritten", prob=0.6, box=typed_box),
              SimpleNamespace(kind="handwritten", prob=0.6, box=hand_box),
-             SimpleNamespace(kind="handwritten", prob=0.9, box=typed_box)]  # sure: not tried
+             SimpleNamespace(kind="handwritten", prob=0.95, box=typed_box),  # sure: not tried
+             SimpleNamespace(kind="handwritten", prob=0.85, box=typed_box)]  # a typed date block in uneven type
     out = typed_rescue(page, cands, Config())
-    assert list(out) == [id(cands[0])]
+    assert list(out) == [id(cands[0]), id(cands[3])]
     region = out[id(cands[0])]
     assert region.production == "typewritten" and "секретарь" in region.lines[0].text
     assert all(w.conf >= 0 for w in region.lines[0].words) and region.lines[0].words
     # a line the page-level Tesseract call already read is not read twice: the candidate is type, nothing new
     again = typed_rescue(page, cands[:1], Config(), [(150, 145, 1600, 195)])
     assert again == {id(cands[0]): None}
+
+
+@needs_tesseract
+def test_a_weak_stamp_without_outline_that_does_not_read_as_print_is_handwriting():
+    from ocr.htr import lines as hl
+    from ocr.routing import unprinted_stamps
+    from ocr.synth import fonts
+
+    from .conftest import RUSSIAN_LINES, render_page
+
+    page = render_page(RUSSIAN_LINES[:3], size=(1700, 1300), margin=150)  # printed lines: a frameless stamp
+    y = 700
+    for seed in (900_301, 900_302, 900_303):  # a squat three-line note
+        hand, _ = hl.make_sample(seed, fonts.handwriting(), None)
+        hand = cv2.resize(hand, None, fx=60 / hand.shape[0], fy=60 / hand.shape[0])[:, :700]
+        page[y:y + hand.shape[0], 150:150 + hand.shape[1]] = np.minimum(page[y:y + hand.shape[0], 150:150 + hand.shape[1]], hand)
+        y += 80
+    printed_box, note_box = (140, 140, 1650, 260), (140, 690, 860, y + 10)
+
+    def cand(box, prob, **feats):
+        f = dict.fromkeys(layout.FEATURES, 0.0) | feats
+        return layout.Candidate(box, np.array([f[k] for k in layout.FEATURES], np.float32), "stamp", prob,
+                                probs={"stamp": prob, "handwritten": 0.3, "noise": 0.05})
+
+    note, printed = cand(note_box, 0.65), cand(printed_box, 0.65)
+    ringed, sure = cand(note_box, 0.65, perimeter=0.5), cand(note_box, 0.9)  # an outline found; classifier sure
+    out = unprinted_stamps(page, [note, printed, ringed, sure], Config())
+    assert out == [note]
+    assert note.kind == "handwritten" and note.prob == pytest.approx(0.95)
+    assert printed.kind == ringed.kind == sure.kind == "stamp"
 
 
 @needs_tesseract

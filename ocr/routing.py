@@ -473,6 +473,33 @@ def lone_lines(lines: list[Line]) -> set[str]:
     return out
 
 
+PITCH_OFF = 0.15  # a typed line whose words' character pitch is this far off the page's may be a neat hand
+PITCH_MIN_WORDS = 10  # ... measured when this many words of three characters and more are read surely
+
+
+def _pitches(ln: Line) -> list[float]:
+    """Width per character of each of a line's words of three characters and more."""
+    return [(bbox(w.polygon)[2] - bbox(w.polygon)[0]) / len(w.text) for w in ln.words if len(w.text) >= 3]
+
+
+def off_pitch_lines(lines: list[Line]) -> set[str]:
+    """Ids of typed lines each of whose words is much wider or narrower per character than the page's
+    surely read type: typewriter type has one pitch, so a note in a neat script that Tesseract read as
+    type, even surely ("т. Соколов / Снять с контроля", 0.81-0.96), stands out (1.18-1.23 of the page's
+    pitch). Every word: a typed line with a signature's stroke read as one more word is still type."""
+    sure = [(bbox(w.polygon)[2] - bbox(w.polygon)[0]) / len(w.text)
+            for ln in lines for w in ln.words if len(w.text) >= 3 and w.conf is not None and w.conf >= 0.9]
+    if len(sure) < PITCH_MIN_WORDS:
+        return set()
+    page = float(np.median(sure))
+    out = set()
+    for ln in lines:
+        rel = [p / page - 1 for p in _pitches(ln)]
+        if rel and (all(r > PITCH_OFF for r in rel) or all(r < -PITCH_OFF for r in rel)):
+            out.add(ln.id)
+    return out
+
+
 RESCUE_BELOW = 0.9  # a "handwritten" candidate less sure than this is first read as type (0.75 left typed
 # blocks in uneven type, p 0.8-0.9, as handwriting: on six reels 0.9 made 3 false handwriting regions typed
 # text again, 2 of them typed regions found, and lost none)
@@ -536,7 +563,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     kept_lines = [ln for r in typed if r.kept for ln in r.lines]
     line_boxes = [bbox(ln.polygon) for ln in kept_lines]
     # lone lines' ink is shown to the classifier: a short note Tesseract read as type may be handwriting
-    lone = lone_lines(kept_lines)
+    lone = lone_lines(kept_lines) | off_pitch_lines(kept_lines)
     words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone], cfg.run.lang)
     cands = layout.candidates(image, words, border, xheight, shown_boxes)
     layout.classify(cands, layout.load_model(lc.model or None))

@@ -419,6 +419,25 @@ def test_a_short_unsure_line_alone_is_shown_to_the_classifier():
     assert routing.lone_lines([*block, ln(10, 1900, 2100, ["a", "long", "note"], 0.9)]) == set()  # 3 words
 
 
+def test_a_line_whose_every_word_is_off_the_typewriter_pitch_is_shown_to_the_classifier():
+    def ln(i, words, conf, pitch=20.0, y=400):
+        ws, x = [], 300
+        for w in words:
+            p = pitch[w] if isinstance(pitch, dict) and w in pitch else (pitch if not isinstance(pitch, dict) else 20.0)
+            x1 = x + int(p * len(w))
+            ws.append(routing.Word(w, conf, ((x, y), (x1, y), (x1, y + 40), (x, y + 40))))
+            x = x1 + 20
+        return Line(f"l{i}", " ".join(words), ((300, y), (x, y), (x, y + 40), (300, y + 40)), (), conf, tuple(ws))
+
+    block = [ln(i, ["typed", "memo", "text", "of", "one", "pitch"], 0.95, y=400 + 60 * i) for i in range(3)]
+    script = ln(10, ["Снять", "с", "контроля"], 0.96, pitch=24.0, y=900)  # read surely, but 1.2 of the pitch
+    narrow = ln(11, ["71277"], 0.97, pitch=14.0, y=1000)  # a stamp's number in a narrower face
+    signed = ln(12, ["typed", "name", "Серый"], 0.7, pitch={"Серый": 36.0}, y=1100)  # a signature read as a word
+    near = ln(13, ["almost", "same"], 0.9, pitch=22.0, y=1200)  # 1.1: within 15 %
+    assert routing.off_pitch_lines([*block, script, narrow, signed, near]) == {"l10", "l11"}
+    assert routing.off_pitch_lines([block[0], script]) == set()  # too few surely read words to know the pitch
+
+
 def test_the_outer_ring_of_a_double_ring_stamp_gives_its_size():
     ink = np.zeros((400, 400), np.uint8)
     cv2.circle(ink, (200, 200), 60, 1, 3)  # the inner ring, which the Hough search may find

@@ -452,6 +452,35 @@ def unprinted_stamps(image: np.ndarray, cands: list, cfg: Config) -> list:
     return out
 
 
+WRITTEN_HAND = 0.2  # a candidate called noise that the classifier gives at least this chance of handwriting ...
+WRITTEN_CONF = 0.85  # ... is handwriting when the handwriting model reads it this surely ...
+WRITTEN_LETTERS = 4  # ... with this many letters
+
+
+def written_noise(grey: np.ndarray, cands: list, reader, xheight: float) -> list:
+    """Candidates the classifier called noise but gives some chance of handwriting, that the handwriting
+    model reads surely: what reads as writing is writing (a large blue resolution note across a typed
+    heading, p 0.32, read at 0.89; on six reels the other such candidates, specks, stamp numbers and
+    typed fragments, read at 0.81 and below). ``reader``: a callable giving the kraken reader, called
+    only when a candidate qualifies (the model is loaded only then); returns them, made handwritten with
+    their probability of it (below ``min_prob``, which they skip)."""
+    out = []
+    for c in cands:
+        p = (c.probs or {}).get("handwritten", 0.0)
+        if c.kind != "noise" or p < WRITTEN_HAND:
+            continue
+        model = reader()
+        if model is None:
+            break
+        lines, _ = read_handwriting(grey, c.box, "w", model, xheight)
+        chars = sum(len(ln.text) for ln in lines)
+        letters = sum(ch.isalpha() for ln in lines for ch in ln.text)
+        if letters >= WRITTEN_LETTERS and sum((ln.conf or 0.0) * len(ln.text) for ln in lines) / chars >= WRITTEN_CONF:
+            c.kind, c.prob = "handwritten", p
+            out.append(c)
+    return out
+
+
 LONE_MAX_WORDS = 2  # a typed line of at most this many words ...
 LONE_BELOW = 0.95  # ... read less surely than this, with no typed line near it, may be a handwritten note
 
@@ -569,7 +598,25 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     layout.classify(cands, layout.load_model(lc.model or None))
     unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines])
     unprinted = unprinted_stamps(image, [c for c in cands if c.prob >= lc.min_prob], cfg)
-    unsure_ids = {id(c) for c in unsure}  # kept below min_prob (not compared by value: features are arrays)
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    cyrillic = bool(set(cfg.run.lang.split("+")) & CYRILLIC_LANGS)
+    kraken: dict = {}
+
+    def reader():
+        """The handwriting model, loaded on first use (None, with the reason recorded, when it does not load)."""
+        if "reader" not in kraken:
+            from .engines.kraken_lines import load as load_kraken
+
+            try:
+                kraken["reader"] = load_kraken(lc.handwriting_model or None)
+                out.info["kraken"] = kraken["reader"].version
+            except EngineError as e:  # the run checked the file, but it does not load: the lines say why
+                kraken["reader"], kraken["error"] = None, str(e)
+                out.info["handwriting_error"] = str(e)
+        return kraken["reader"]
+
+    written = written_noise(grey, cands, reader, xheight or 20.0) if lc.handwriting and cyrillic else []
+    unsure_ids = {id(c) for c in unsure + written}  # kept below min_prob (not compared by value: features are arrays)
     keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= lc.min_prob or id(c) in unsure_ids)])
     rescued = typed_rescue(image, keep, cfg, line_boxes)
     if rescued:
@@ -591,26 +638,15 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             out.typed.append(r if len(rest) == len(r.lines) else
                              Region(r.id, _quad(bbox([p for ln in rest for p in ln.polygon])), rest, r.production,
                                     r.type, r.kept, r.note))
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    reader = None
-    load_error = ""
-    cyrillic = bool(set(cfg.run.lang.split("+")) & CYRILLIC_LANGS)
     if lc.handwriting and not cyrillic:
         out.info["handwriting_note"] = f"handwriting regions not read: the model reads Cyrillic, lang is {cfg.run.lang}"
-    if lc.handwriting and cyrillic and any(c.kind == "handwritten" for c in keep):
-        from .engines.kraken_lines import load as load_kraken
-
-        try:
-            reader = load_kraken(lc.handwriting_model or None)
-            out.info["kraken"] = reader.version
-        except EngineError as e:  # the run checked the file, but it does not load: the lines say why, the page goes on
-            load_error = str(e)
-            out.info["handwriting_error"] = load_error
+    model = reader() if lc.handwriting and cyrillic and any(c.kind == "handwritten" for c in keep) else None
+    load_error = kraken.get("error", "")
     h_page = image.shape[0]
     n_h = n_s = 0
     for c in sorted(keep, key=lambda c: (c.kind != "handwritten", c.box[1], c.box[0])):
         if c.kind == "handwritten":
-            lines, angle = read_handwriting(grey, c.box, f"h{n_h + 1:03d}", reader, xheight or 20.0)
+            lines, angle = read_handwriting(grey, c.box, f"h{n_h + 1:03d}", model, xheight or 20.0)
             if load_error:
                 lines = [dataclasses.replace(ln, note=load_error) for ln in lines]
             note = f"memo-ocr {{layout-prob:{c.prob:.2f}; upright-angle:{angle:.1f};}}"
@@ -644,7 +680,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                     out.regions.append(Region(f"{sid}_t", _quad(c.box), lines, production="printed", type="other",
                                               kept=True, note="structure {type:stamp-text;}"))
     out.info["layout"] = {"candidates": len(cands), "handwritten": n_h, "stamps": n_s, "typed_rescued": len(rescued),
-                          "unsure_text_as_handwriting": len(unsure), "unprinted_stamps_as_handwriting": len(unprinted)}
+                          "unsure_text_as_handwriting": len(unsure), "read_as_handwriting": len(written), "unprinted_stamps_as_handwriting": len(unprinted)}
     return out
 
 

@@ -587,3 +587,35 @@ def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_ano
     assert [c.box for c in staggered] == [(1810, 324, 2236, 478)]
     apart = routing.join_note_lines([hand((2080, 188, 2288, 260)), hand((1980, 364, 2152, 420))], 2480)
     assert [c.box for c in apart] == [(1980, 188, 2288, 420)]
+
+
+def test_noise_the_handwriting_model_reads_surely_is_handwriting_and_the_model_loads_only_when_needed():
+    from ocr.engines.kraken_lines import LineText
+
+    class Reader:  # reads every line box of a crop as one word, as surely as the page says
+        def __init__(self, conf):
+            self.conf, self.calls = conf, 0
+
+        def recognize(self, image, boxes):
+            self.calls += 1
+            return [LineText("исполнено", self.conf, [self.conf] * 9, [(b[0], b[1], b[2], b[3])] * 9) for b in boxes]
+
+    page = np.full((600, 900), 255, np.uint8)
+    cv2.putText(page, "ispolneno", (100, 300), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 2.0, 0, 4)
+    box = (90, 240, 520, 320)
+
+    def cand(p_hand, kind="noise"):
+        return layout.Candidate(box, np.zeros(len(layout.FEATURES), np.float32), kind, 0.6,
+                                probs={"noise": 0.6, "handwritten": p_hand, "stamp": 0.4 - p_hand})
+
+    sure = Reader(0.9)
+    note, unlikely, stamp = cand(0.3), cand(0.1), cand(0.3, "stamp")
+    assert routing.written_noise(page, [note, unlikely, stamp], lambda: sure, 20.0) == [note]
+    assert note.kind == "handwritten" and note.prob == pytest.approx(0.3) and unlikely.kind == "noise"
+    assert sure.calls >= 1
+    unsure = cand(0.3)
+    assert routing.written_noise(page, [unsure], lambda: Reader(0.8), 20.0) == [] and unsure.kind == "noise"
+    # no candidate asks for the model: it is not loaded; a model that does not load leaves the noise as it is
+    asked = []
+    assert routing.written_noise(page, [cand(0.1)], lambda: asked.append(1), 20.0) == [] and asked == []
+    assert routing.written_noise(page, [cand(0.3)], lambda: None, 20.0) == []

@@ -457,17 +457,17 @@ WRITTEN_CONF = 0.85  # ... is handwriting when the handwriting model reads it th
 WRITTEN_LETTERS = 4  # ... with this many letters
 
 
-def written_noise(grey: np.ndarray, cands: list, reader, xheight: float) -> list:
-    """Candidates the classifier called noise but gives some chance of handwriting, that the handwriting
-    model reads surely: what reads as writing is writing (a large blue resolution note across a typed
-    heading, p 0.32, read at 0.89; on six reels the other such candidates, specks, stamp numbers and
-    typed fragments, read at 0.81 and below). ``reader``: a callable giving the kraken reader, called
-    only when a candidate qualifies (the model is loaded only then); returns them, made handwritten with
-    their probability of it (below ``min_prob``, which they skip)."""
+def written_noise(grey: np.ndarray, cands: list, reader, xheight: float, min_prob: float = 0.5) -> list:
+    """Candidates the classifier called noise, or handwriting below ``min_prob``, but gives some chance of
+    handwriting, that the handwriting model reads surely: what reads as writing is writing (a large blue
+    resolution note across a typed heading, p 0.32, read at 0.89; on six reels the other noise candidates
+    of p >= 0.2, specks, stamp numbers and typed fragments, read at 0.81 and below). ``reader``: a
+    callable giving the kraken reader, called only when a candidate qualifies (the model is loaded only
+    then); returns them, made handwritten with their probability of it (they skip ``min_prob``)."""
     out = []
     for c in cands:
         p = (c.probs or {}).get("handwritten", 0.0)
-        if c.kind != "noise" or p < WRITTEN_HAND:
+        if not (c.kind == "noise" or (c.kind == "handwritten" and c.prob < min_prob)) or p < WRITTEN_HAND:
             continue
         model = reader()
         if model is None:
@@ -615,7 +615,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                 out.info["handwriting_error"] = str(e)
         return kraken["reader"]
 
-    written = written_noise(grey, cands, reader, xheight or 20.0) if lc.handwriting and cyrillic else []
+    written = written_noise(grey, cands, reader, xheight or 20.0, lc.min_prob) if lc.handwriting and cyrillic else []
     unsure_ids = {id(c) for c in unsure + written}  # kept below min_prob (not compared by value: features are arrays)
     keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= lc.min_prob or id(c) in unsure_ids)])
     rescued = typed_rescue(image, keep, cfg, line_boxes)

@@ -423,22 +423,19 @@ PRINT_BELOW = 0.7  # a stamp candidate classified less surely than this, in whic
 PRINT_CONF = 0.4  # ... is a stamp only if Tesseract reads it as print with at least this mean word confidence
 
 
-def unprinted_stamps(image: np.ndarray, cands: list, cfg: Config) -> list:
+def unprinted_stamps(grey: np.ndarray, cands: list, cfg: Config) -> list:
     """Candidates the classifier weakly called stamps, with no ring or frame found in them, whose ink
     Tesseract cannot read as print: a stamp is printed type (a frameless date stamp reads as print), a
     squat three-line resolution note ("т. Морозов / исполнено / 6.VIII.55") is not, and the classifier,
     seeing its size and place, took it for a stamp. Returns them, made handwritten with the probability
-    that they are not noise."""
+    that they are not noise (``grey``: the page)."""
     from .engines.tesseract import read_region
 
     out = []
-    grey = None
     for c in cands:
         f = dict(zip(layout.FEATURES, c.features, strict=True))
         if c.kind != "stamp" or c.prob >= PRINT_BELOW or f["perimeter"] > 0 or f["source"] > 0:
             continue
-        if grey is None:
-            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
         try:
             raw = read_region(grey, c.box, cfg.run.lang, timeout=cfg.tesseract.timeout, backend=cfg.tesseract.backend)
         except EngineError:
@@ -517,7 +514,7 @@ def off_pitch_lines(lines: list[Line]) -> set[str]:
     type, even surely ("т. Соколов / Снять с контроля", 0.81-0.96), stands out (1.18-1.23 of the page's
     pitch). Every word: a typed line with a signature's stroke read as one more word is still type."""
     sure = [(bbox(w.polygon)[2] - bbox(w.polygon)[0]) / len(w.text)
-            for ln in lines for w in ln.words if len(w.text) >= 3 and w.conf is not None and w.conf >= 0.9]
+            for ln in lines for w in ln.words if len(w.text) >= 3 and w.conf >= 0.9]
     if len(sure) < PITCH_MIN_WORDS:
         return set()
     page = float(np.median(sure))
@@ -597,8 +594,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     cands = layout.candidates(image, words, border, xheight, shown_boxes)
     layout.classify(cands, layout.load_model(lc.model or None))
     unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines])
-    unprinted = unprinted_stamps(image, [c for c in cands if c.prob >= lc.min_prob], cfg)
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    unprinted = unprinted_stamps(grey, [c for c in cands if c.prob >= lc.min_prob], cfg)
     cyrillic = bool(set(cfg.run.lang.split("+")) & CYRILLIC_LANGS)
     kraken: dict = {}
 
@@ -680,7 +677,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                     out.regions.append(Region(f"{sid}_t", _quad(c.box), lines, production="printed", type="other",
                                               kept=True, note="structure {type:stamp-text;}"))
     out.info["layout"] = {"candidates": len(cands), "handwritten": n_h, "stamps": n_s, "typed_rescued": len(rescued),
-                          "unsure_text_as_handwriting": len(unsure), "read_as_handwriting": len(written), "unprinted_stamps_as_handwriting": len(unprinted)}
+                          "unsure_text_as_handwriting": len(unsure), "read_as_handwriting": len(written),
+                          "unprinted_stamps_as_handwriting": len(unprinted)}
     return out
 
 

@@ -420,11 +420,10 @@ def test_a_short_unsure_line_alone_is_shown_to_the_classifier():
 
 
 def test_a_line_whose_every_word_is_off_the_typewriter_pitch_is_shown_to_the_classifier():
-    def ln(i, words, conf, pitch=20.0, y=400):
+    def ln(i, words, conf, pitch=20.0, y=400, wide=None):  # wide: words of another pitch
         ws, x = [], 300
         for w in words:
-            p = pitch[w] if isinstance(pitch, dict) and w in pitch else (pitch if not isinstance(pitch, dict) else 20.0)
-            x1 = x + int(p * len(w))
+            x1 = x + int((wide or {}).get(w, pitch) * len(w))
             ws.append(routing.Word(w, conf, ((x, y), (x1, y), (x1, y + 40), (x, y + 40))))
             x = x1 + 20
         return Line(f"l{i}", " ".join(words), ((300, y), (x, y), (x, y + 40), (300, y + 40)), (), conf, tuple(ws))
@@ -432,7 +431,7 @@ def test_a_line_whose_every_word_is_off_the_typewriter_pitch_is_shown_to_the_cla
     block = [ln(i, ["typed", "memo", "text", "of", "one", "pitch"], 0.95, y=400 + 60 * i) for i in range(3)]
     script = ln(10, ["Снять", "с", "контроля"], 0.96, pitch=24.0, y=900)  # read surely, but 1.2 of the pitch
     narrow = ln(11, ["71277"], 0.97, pitch=14.0, y=1000)  # a stamp's number in a narrower face
-    signed = ln(12, ["typed", "name", "Серый"], 0.7, pitch={"Серый": 36.0}, y=1100)  # a signature read as a word
+    signed = ln(12, ["typed", "name", "Серый"], 0.7, y=1100, wide={"Серый": 36.0})  # a signature read as a word
     near = ln(13, ["almost", "same"], 0.9, pitch=22.0, y=1200)  # 1.1: within 15 %
     assert routing.off_pitch_lines([*block, script, narrow, signed, near]) == {"l10", "l11"}
     assert routing.off_pitch_lines([block[0], script]) == set()  # too few surely read words to know the pitch

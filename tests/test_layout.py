@@ -287,8 +287,10 @@ def test_stacked_signatures_are_split_and_a_note_of_several_lines_is_not():
     assert signature_stack(margin, [(60, 1490, 400, 1580)], 0.0, page) == []  # a note in the margin
     slanted = [_ln((1450, 1380, 1780, 1500)), _ln((1420, 1480, 1770, 1590))]  # overlapping by 20 px of 110
     assert [len(g) for g in signature_stack(slanted, typed, 0.0, page)] == [1, 1]
+    deep = [_ln((1500, 1680, 1845, 1838)), _ln((1300, 1786, 1770, 1925))]  # 52 px of 139: seed 7000's pair
+    assert [len(g) for g in signature_stack(deep, [(330, 1820, 2230, 1900)], 0.0, page)] == [1, 1]
     touching = [_ln((1450, 1380, 1780, 1520)), _ln((1420, 1470, 1770, 1590))]
-    assert signature_stack(touching, typed, 0.0, page) == []  # lines of one note overlap by more than a third
+    assert signature_stack(touching, typed, 0.0, page) == []  # lines of one note overlap by more than 40 %
     right = [_ln((1800, 1380, 2130, 1460)), _ln((1780, 1480, 2120, 1590))]
     assert signature_stack(right, typed, 0.0, page) == []  # a note in the right margin (centre at 79 %)
     assert signature_stack(sigs, typed, 90.0, page) == []  # written up the margin

@@ -455,13 +455,15 @@ WRITTEN_CONF = 0.85  # ... is handwriting when the handwriting model reads it th
 WRITTEN_LETTERS = 4  # ... with this many letters
 
 
-def written_noise(grey: np.ndarray, cands: list, reader, xheight: float, min_prob: float = 0.5) -> list:
+def written_noise(grey: np.ndarray, cands: list, reader, xheight: float, min_prob: float = 0.5,
+                  reads: dict | None = None) -> list:
     """Candidates the classifier called noise, or handwriting below ``min_prob``, but gives some chance of
     handwriting, that the handwriting model reads surely: what reads as writing is writing (a large blue
     resolution note across a typed heading, p 0.32, read at 0.89; on six reels the other noise candidates
     of p >= 0.2, specks, stamp numbers and typed fragments, read at 0.81 and below). ``reader``: a
     callable giving the kraken reader, called only when a candidate qualifies (the model is loaded only
-    then); returns them, made handwritten with their probability of it (they skip ``min_prob``)."""
+    then); returns them, made handwritten with their probability of it (they skip ``min_prob``). ``reads``,
+    when given, keeps each one's reading (box -> (lines, upright angle)), so ``route`` does not read it again."""
     out = []
     for c in cands:
         p = (c.probs or {}).get("handwritten", 0.0)
@@ -470,12 +472,14 @@ def written_noise(grey: np.ndarray, cands: list, reader, xheight: float, min_pro
         model = reader()
         if model is None:
             break
-        lines, _ = read_handwriting(grey, c.box, "w", model, xheight)
+        lines, angle = read_handwriting(grey, c.box, "h", model, xheight)
         chars = sum(len(ln.text) for ln in lines)
         letters = sum(ch.isalpha() for ln in lines for ch in ln.text)
         if letters >= WRITTEN_LETTERS and sum((ln.conf or 0.0) * len(ln.text) for ln in lines) / chars >= WRITTEN_CONF:
             c.kind, c.prob = "handwritten", p
             out.append(c)
+            if reads is not None:
+                reads[c.box] = (lines, angle)
     return out
 
 
@@ -613,7 +617,9 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                 out.info["handwriting_error"] = str(e)
         return kraken["reader"]
 
-    written = written_noise(grey, cands, reader, xheight or 20.0, lc.min_prob) if lc.handwriting and cyrillic else []
+    reads: dict = {}  # handwriting regions already read (written_noise), by box
+    written = (written_noise(grey, cands, reader, xheight or 20.0, lc.min_prob, reads)
+               if lc.handwriting and cyrillic else [])
     unsure_ids = {id(c) for c in unsure + written}  # kept below min_prob (not compared by value: features are arrays)
     keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= lc.min_prob or id(c) in unsure_ids)])
     rescued = typed_rescue(image, keep, cfg, line_boxes)
@@ -644,7 +650,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     n_h = n_s = 0
     for c in sorted(keep, key=lambda c: (c.kind != "handwritten", c.box[1], c.box[0])):
         if c.kind == "handwritten":
-            lines, angle = read_handwriting(grey, c.box, f"h{n_h + 1:03d}", model, xheight or 20.0)
+            lines, angle = reads.get(c.box) or read_handwriting(grey, c.box, f"h{n_h + 1:03d}", model, xheight or 20.0)
             if load_error:
                 lines = [dataclasses.replace(ln, note=load_error) for ln in lines]
             note = f"memo-ocr {{layout-prob:{c.prob:.2f}; upright-angle:{angle:.1f};}}"

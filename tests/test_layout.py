@@ -613,7 +613,9 @@ def test_noise_the_handwriting_model_reads_surely_is_handwriting_and_the_model_l
     note, unlikely, stamp = cand(0.3), cand(0.1), cand(0.3, "stamp")
     weak, kept = cand(0.45, "handwritten"), cand(0.45, "handwritten")
     weak.prob, kept.prob = 0.45, 0.55  # below min_prob (dropped unless confirmed), and kept anyway
-    assert routing.written_noise(page, [note, unlikely, stamp, weak, kept], lambda: sure, 20.0, 0.5) == [note, weak]
+    reads = {}
+    assert routing.written_noise(page, [note, unlikely, stamp, weak, kept], lambda: sure, 20.0, 0.5, reads) == [note, weak]
+    assert list(reads) == [box] and reads[box][0][0].text == "исполнено"  # route does not read them again
     assert note.kind == "handwritten" and note.prob == pytest.approx(0.3) and unlikely.kind == "noise"
     assert sure.calls >= 1
     unsure = cand(0.3)

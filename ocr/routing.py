@@ -18,6 +18,7 @@ import numpy as np
 from . import layout
 from .config import Config
 from .errors import EngineError
+from .engines.base import mean_conf
 from .model import Glyph, Graphic, Line, Region, Word, bbox, cover, iou
 
 ANGLES = [a for a in range(-14, 15, 2)] + [a for a in range(76, 105, 2)] + [a for a in range(-104, -75, 2)]
@@ -441,9 +442,7 @@ def unprinted_stamps(grey: np.ndarray, cands: list, cfg: Config) -> list:
             raw = read_region(grey, c.box, cfg.run.lang, timeout=cfg.tesseract.timeout, backend=cfg.tesseract.backend)
         except EngineError:
             continue  # stays a stamp
-        words = [w for ln in raw for w in ln.words]
-        chars = sum(len(w.text) for w in words)
-        if chars and sum(w.conf * len(w.text) for w in words) / chars >= PRINT_CONF:
+        if mean_conf([w for ln in raw for w in ln.words]) >= PRINT_CONF:
             continue
         c.kind, c.prob = "handwritten", 1.0 - (c.probs or {}).get("noise", 0.0)
         out.append(c)
@@ -508,9 +507,10 @@ PITCH_OFF = 0.15  # a typed line whose words' character pitch is this far off th
 PITCH_MIN_WORDS = 10  # ... measured when this many words of three characters and more are read surely
 
 
-def _pitches(ln: Line) -> list[float]:
-    """Width per character of each of a line's words of three characters and more."""
-    return [(bbox(w.polygon)[2] - bbox(w.polygon)[0]) / len(w.text) for w in ln.words if len(w.text) >= 3]
+def _pitches(ln: Line, min_conf: float = 0.0) -> list[float]:
+    """Width per character of each of a line's words of three characters and more read at least this surely."""
+    return [(bbox(w.polygon)[2] - bbox(w.polygon)[0]) / len(w.text) for w in ln.words
+            if len(w.text) >= 3 and w.conf >= min_conf]
 
 
 def off_pitch_lines(lines: list[Line]) -> set[str]:
@@ -518,8 +518,7 @@ def off_pitch_lines(lines: list[Line]) -> set[str]:
     surely read type: typewriter type has one pitch, so a note in a neat script that Tesseract read as
     type, even surely ("т. Соколов / Снять с контроля", 0.81-0.96), stands out (1.18-1.23 of the page's
     pitch). Every word: a typed line with a signature's stroke read as one more word is still type."""
-    sure = [(bbox(w.polygon)[2] - bbox(w.polygon)[0]) / len(w.text)
-            for ln in lines for w in ln.words if len(w.text) >= 3 and w.conf >= 0.9]
+    sure = [p for ln in lines for p in _pitches(ln, 0.9)]
     if len(sure) < PITCH_MIN_WORDS:
         return set()
     page = float(np.median(sure))
@@ -560,7 +559,7 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config,
         chars = sum(len(w.text) for w in words)
         if chars < 3:
             continue
-        mean = sum(w.conf * len(w.text) for w in words) / chars
+        mean = mean_conf(words)
         sure = sum(w.conf >= CONFIDENT_WORD for w in words) / len(words)
         if mean < RESCUE_CONF or sure < 0.7:
             continue
@@ -570,7 +569,7 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config,
             continue
         rid = f"t{k:03d}"
         lines = tuple(Line(f"{rid}_l{i:03d}", ln.text, _quad(ln.box), ((ln.box[0], ln.box[3]), (ln.box[2], ln.box[3])),
-                           sum(w.conf * len(w.text) for w in ln.words) / max(1, sum(len(w.text) for w in ln.words)),
+                           mean_conf(ln.words),
                            tuple(Word(w.text, w.conf, _quad(w.box)) for w in ln.words))
                       for i, ln in enumerate(raw, start=1))
         out[id(c)] = Region(rid, _quad(c.box), lines, production="typewritten", type="paragraph")

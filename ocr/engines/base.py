@@ -24,10 +24,15 @@ class RawLine:
 
     @property
     def conf(self) -> float:
-        if not self.words:
-            return 0.0
-        n = sum(len(w.text) for w in self.words)
-        return sum(w.conf * len(w.text) for w in self.words) / max(n, 1)
+        return mean_conf(self.words)
+
+
+def mean_conf(words) -> float:
+    """Mean confidence of words (anything with ``text`` and ``conf``), weighted by their length; 0 for none."""
+    if not words:
+        return 0.0
+    n = sum(len(w.text) for w in words)
+    return sum(w.conf * len(w.text) for w in words) / max(n, 1)
 
 
 class NullEngine:

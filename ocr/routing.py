@@ -270,8 +270,13 @@ def _level_boxes(lines: list[Line], angle: float) -> list[tuple[float, float, fl
     return out
 
 
+CENTRED_INSET = 2.5  # a heading's line stands in from both margins by this many paragraph indents ...
+CENTRED_SKEW = 0.1  # ... the two insets differing by at most this share of the text column's width
+
+
 def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) -> list[Region]:
-    """Typed lines regrouped into paragraphs: top-down, a new one at a wide gap or an indented first line.
+    """Typed lines regrouped into paragraphs: top-down, a new one at a wide gap, an indented first line, or
+    the first line under a centred heading that is not centred and starts well left of its last line.
 
     Line boxes are first turned level by the page's ``skew`` (whichever sign makes them flattest), so that
     rows of a skewed page do not overlap.
@@ -303,7 +308,13 @@ def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) 
     pitches = [b[1] - a[1] for a, b in zip(boxes, boxes[1:], strict=False) if b[1] - a[1] > h * 0.6]
     pitch = float(np.median(pitches)) if pitches else h * 2
     left = float(np.percentile([b[0] for b in boxes], 20))
+    right = float(np.percentile([b[2] for b in boxes], 80))
     indent = 3.0 * (xheight or h / 2)
+
+    def centred(b) -> bool:
+        """A heading's line: inset on both sides, by much more than a paragraph's indent, and about equally."""
+        li, ri = b[0] - left, right - b[2]
+        return min(li, ri) > CENTRED_INSET * indent and abs(li - ri) < CENTRED_SKEW * (right - left)
     groups: list[list[int]] = [[0]]
     for i in range(1, len(lines)):
         prev = max((boxes[j] for j in groups[-1]), key=lambda b: b[1])
@@ -311,7 +322,9 @@ def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) 
         same_row = boxes[i][1] < prev[3] - 0.3 * (prev[3] - prev[1])
         # a paragraph's indented first line after a line at the left margin (not a centred heading's 2nd line)
         indented = boxes[i][0] - left > indent and prev[0] - left < indent
-        if same_row or (gap <= pitch * 1.2 and not indented):
+        # a centred heading's last line, then a line that is not centred and starts well left of it
+        heading_end = centred(prev) and not centred(boxes[i]) and boxes[i][0] < prev[0] - indent
+        if same_row or (gap <= pitch * 1.2 and not indented and not heading_end):
             groups[-1].append(i)
         else:
             groups.append([i])

@@ -128,6 +128,18 @@ def test_paragraphs_split_at_indents_and_gaps_not_at_centred_headings():
     assert all(r.production == "typewritten" for r in out)
 
 
+def test_paragraphs_end_a_centred_heading_at_the_text_under_it_at_line_pitch():
+    def span(i, x0, x1, y0):
+        return Line(f"l{i}", "слово", ((x0, y0), (x1, y0), (x1, y0 + 30), (x0, y0 + 30)), (), 0.9)
+
+    # the heading's first line is wide (inset less than a heading's), its second centred; the paragraph
+    # under it comes at the line pitch, with no wider gap, and is indented
+    lines = [span(0, 300, 1000, 100), span(1, 500, 800, 150),
+             span(2, 330, 1100, 200), span(3, 200, 1100, 250), span(4, 200, 1100, 300), span(5, 200, 700, 350)]
+    out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=20)
+    assert [[ln.polygon[0][0] for ln in r.lines] for r in out] == [[300, 500], [330, 200, 200, 200]]
+
+
 def test_paragraphs_read_the_pieces_of_one_row_left_to_right():
     def piece(i, x0, y0, text):
         return Line(f"l{i}", text, ((x0, y0), (x0 + 400, y0), (x0 + 400, y0 + 30), (x0, y0 + 30)), (), 0.9)

@@ -272,6 +272,7 @@ def _level_boxes(lines: list[Line], angle: float) -> list[tuple[float, float, fl
 
 CENTRED_INSET = 2.5  # a heading's line stands in from both margins by this many paragraph indents ...
 CENTRED_SKEW = 0.1  # ... the two insets differing by at most this share of the text column's width
+SHORT_LINE = 0.5  # an indented line is no new paragraph when it and the line above end in this share of the column
 
 
 def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) -> list[Region]:
@@ -303,6 +304,8 @@ def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) 
                 continue
         rows.append([i])
     order = [i for row in rows for i in sorted(row, key=lambda j: boxes[j][0])]
+    ends = {i: max(boxes[j][2] for j in row) for row in rows for i in row}  # where each line's row ends
+    ends = [ends[i] for i in order]
     lines, boxes = [lines[i] for i in order], [boxes[i] for i in order]
     h = float(np.median([b[3] - b[1] for b in boxes]))
     pitches = [b[1] - a[1] for a, b in zip(boxes, boxes[1:], strict=False) if b[1] - a[1] > h * 0.6]
@@ -317,11 +320,15 @@ def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) 
         return min(li, ri) > CENTRED_INSET * indent and abs(li - ri) < CENTRED_SKEW * (right - left)
     groups: list[list[int]] = [[0]]
     for i in range(1, len(lines)):
-        prev = max((boxes[j] for j in groups[-1]), key=lambda b: b[1])
+        pj = max(groups[-1], key=lambda j: boxes[j][1])
+        prev = boxes[pj]
         gap = boxes[i][1] - prev[1]
         same_row = boxes[i][1] < prev[3] - 0.3 * (prev[3] - prev[1])
         # a paragraph's indented first line after a line at the left margin (not a centred heading's 2nd line)
         indented = boxes[i][0] - left > indent and prev[0] - left < indent
+        # ... but not a short line under a short one (a document number under its date, its "№" unread)
+        short = max(ends[i], ends[pj]) - left < SHORT_LINE * (right - left)
+        indented = indented and not short
         # a centred heading's last line, then a line that is not centred and starts well left of it
         heading_end = centred(prev) and not centred(boxes[i]) and boxes[i][0] < prev[0] - indent
         if same_row or (gap <= pitch * 1.2 and not indented and not heading_end):

@@ -140,6 +140,21 @@ def test_paragraphs_end_a_centred_heading_at_the_text_under_it_at_line_pitch():
     assert [[ln.polygon[0][0] for ln in r.lines] for r in out] == [[300, 500], [330, 200, 200, 200]]
 
 
+def test_paragraphs_keep_a_short_indented_line_under_a_short_line():
+    def span(i, x0, x1, y0):
+        return Line(f"l{i}", "слово", ((x0, y0), (x1, y0), (x1, y0 + 30), (x0, y0 + 30)), (), 0.9)
+
+    body = [span(i, 200, 1100, 100 + 50 * i) for i in range(4)]
+    # a paragraph's short last line, then the next one's indented first line, cut in two pieces by
+    # Tesseract (its row reaches the margin: a new paragraph); then a date and its document number,
+    # whose "№" Tesseract did not read, so that it starts right of the date (one block)
+    lines = body + [span(4, 200, 600, 300), span(5, 330, 520, 350), span(6, 540, 1100, 350),
+                    span(7, 200, 1100, 400), span(8, 200, 560, 600), span(9, 400, 530, 650)]
+    out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=20)
+    assert [[ln.polygon[0][1] for ln in r.lines] for r in out] == [[100, 150, 200, 250, 300], [350, 350, 400],
+                                                                   [600, 650]]
+
+
 def test_paragraphs_read_the_pieces_of_one_row_left_to_right():
     def piece(i, x0, y0, text):
         return Line(f"l{i}", text, ((x0, y0), (x0 + 400, y0), (x0 + 400, y0 + 30), (x0, y0 + 30)), (), 0.9)

@@ -396,7 +396,7 @@ def train_layout(work, out, pages, seed, lang):
             xh = page.info.get("xheight_px")
             click.echo(f"train-layout: {img_path.stem}", err=True)
             words, line_boxes = typed_boxes(page.kept_lines(), cfg.run.lang)
-            return layout.candidates(load_image(ref), words, page.border, xh, line_boxes, split=False)
+            return layout.candidates(load_image(ref), words, page.border, xh, line_boxes, split=False, finer=False)
 
         z = np.load(cache) if cache.exists() else None
         if z is not None and list(z.get("features", [])) == list(layout.FEATURES):

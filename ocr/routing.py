@@ -241,6 +241,24 @@ KNOWN_WORD_CONF = 0.2  # (a signature read as a word, "Виноград" for "Р
 SPLIT_HAND_PROB = 0.8  # how sure the classifier must be of the handwriting split off a stamp's group
 
 
+FINER_UNCLEAR = 0.5  # a group the classifier gives no kind this surely ...
+FINER_HAND = 0.8  # ... is replaced by its tighter parts it calls handwriting at least this surely
+
+
+def resolve_finer(cands: list) -> list:
+    """The candidates, with a group the classifier cannot name replaced by the parts of it that, regrouped
+    more tightly (``layout.Candidate.finer_of``), it calls handwriting surely, as one candidate: the group
+    less what is not handwriting (a typed heading's unsurely read word a note ran into). Several
+    signatures are split later by their lines (``signature_stack``). Other tighter parts are dropped."""
+    adopted: dict = {}  # id of the group -> its handwriting parts
+    for c in cands:
+        if c.finer_of is not None and c.kind == "handwritten" and c.prob >= FINER_HAND and c.finer_of.prob < FINER_UNCLEAR:
+            adopted.setdefault(id(c.finer_of), []).append(c)
+    joined = [dataclasses.replace(parts[0], box=bbox([q for p in parts for q in (p.box[:2], p.box[2:])]), prob=min(p.prob for p in parts))
+              for parts in adopted.values()]
+    return [c for c in cands if c.finer_of is None and id(c) not in adopted] + joined
+
+
 def suppress(cands: list) -> list:
     """One region per thing: stamps first (most probable first), then what they do not mostly cover.
 
@@ -617,6 +635,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone], cfg.run.lang)
     cands = layout.candidates(image, words, border, xheight, shown_boxes)
     layout.classify(cands, layout.load_model(lc.model or None))
+    cands = resolve_finer(cands)
     unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines])
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     unprinted = unprinted_stamps(grey, [c for c in cands if c.prob >= lc.min_prob], cfg)

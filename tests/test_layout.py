@@ -11,7 +11,8 @@ from ocr import layout, routing
 from ocr.config import Config
 from ocr.errors import EngineError
 from ocr.layout_train import cover, iou, match, read_gt_layout
-from ocr.model import Line, Region
+from ocr.model import Line, Region, bbox
+from ocr.routing import FINER_HAND
 
 from .conftest import needs_tesseract
 
@@ -431,7 +432,11 @@ def test_a_note_touching_a_stamp_ring_becomes_a_candidate_of_its_own():
     alone = np.full((1400, 2480), 255, np.uint8)
     for i, word in enumerate(("approved", "see me")):
         cv2.putText(alone, word, (1300, 640 + 60 * i), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, 0, 4)
-    assert len(layout.candidates(alone, [], None, 20.0, [])) == 1
+    assert len(layout.candidates(alone, [], None, 20.0, [], finer=False)) == 1
+    # regrouped more tightly, its two lines are parts of the group (what ``routing.resolve_finer`` uses)
+    group, *parts = layout.candidates(alone, [], None, 20.0, [])
+    assert len(parts) == 2 and all(p.finer_of is group and cover(p.box, group.box) == 1.0 for p in parts)
+    assert iou(bbox([q for p in parts for q in (p.box[:2], p.box[2:])]), group.box) >= 0.9
 
 
 def test_a_short_unsure_line_alone_is_shown_to_the_classifier():
@@ -594,6 +599,26 @@ def test_noise_on_a_line_tesseract_rejected_but_read_with_letters_is_handwriting
     found = routing.unsure_text([on_word, weak, on_short, elsewhere], rejected)
     assert found == [on_word] and on_word.kind == "handwritten" and on_word.prob == pytest.approx(0.25)
     assert weak.kind == on_short.kind == elsewhere.kind == "noise"
+
+
+def test_an_unclear_group_is_replaced_by_its_parts_that_are_surely_handwriting():
+    def cand(box, kind, p, of=None):
+        return layout.Candidate(box, np.zeros(1, np.float32), kind, p, finer_of=of)
+
+    # a note whose last line ran into an unsurely read typed heading: the group is no kind surely
+    group = cand((800, 200, 2300, 520), "stamp", 0.4)
+    lines = cand((1400, 240, 2260, 420), "handwritten", 0.9, group), cand((1300, 440, 1680, 516), "handwritten", 0.85, group)
+    heading = cand((800, 460, 1250, 520), "noise", 0.9, group)
+    # a group the classifier is sure of keeps its place, whatever its parts are called
+    sure = cand((300, 1500, 900, 1600), "handwritten", 0.95)
+    sure_part = cand((300, 1500, 500, 1600), "handwritten", 0.99, sure)
+    # an unclear group whose parts are not surely handwriting stays as it is (the rules after it decide)
+    unclear = cand((300, 2000, 900, 2200), "noise", 0.45)
+    weak = cand((300, 2000, 600, 2100), "handwritten", FINER_HAND - 0.01, unclear)
+    out = routing.resolve_finer([group, *lines, heading, sure, sure_part, unclear, weak])
+    assert [(c.box, c.kind, c.prob) for c in out] == [(sure.box, "handwritten", 0.95), (unclear.box, "noise", 0.45),
+                                                      ((1300, 240, 2260, 516), "handwritten", 0.85)]
+    assert out[-1].finer_of is group and lines[0].box == (1400, 240, 2260, 420)  # inputs untouched
 
 
 def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_another_are_not():

@@ -378,6 +378,9 @@ def typed_boxes(lines: list[Line], lang: str = "") -> tuple[list[tuple[int, int,
 SIGNATURE_COLUMN = (0.45, 0.72)  # signatures stand centred in this band of the page's width
 NOTE_GAP = 2.0  # lines of one note lie at most this many (of the smaller one's) heights apart ...
 NOTE_OVERLAP = 0.05  # ... and overlap by at least this share of the narrower one
+NOTE_LEVEL = 0.3  # words of one slanted line: side by side, level by this share of the smaller one's height ...
+NOTE_WORD_GAP = 1.5  # ... and this many of its heights apart at most, ...
+NOTE_WORD_HEIGHTS = 2.0  # ... the taller at most this many times as tall, both wider than the smaller's height
 
 
 def _in_signature_column(box: tuple[int, int, int, int], page_w: int) -> bool:
@@ -389,7 +392,8 @@ def join_note_lines(cands: list, page_w: int) -> list:
     note written wider apart than the ink grouping bridges, a slanted note's staggered lines (they overlap
     little), a note whose middle line Tesseract took into a typed line (the others stand two line heights
     apart). Not in the signature column, where signatures of several signatories stand as close one under
-    another (``signature_stack``). Order is kept."""
+    another (``signature_stack``). Also the words of one line found apart (a wide gap in a slanted line).
+    Order is kept."""
     heads: dict = {}  # id of the candidate a group is named by -> the joined candidate
     absorbed = set()
     for c in sorted((c for c in cands if c.kind == "handwritten"), key=lambda c: c.box[1]):
@@ -397,8 +401,13 @@ def join_note_lines(cands: list, page_w: int) -> list:
             a, b = o.box, c.box
             h = min(a[3] - a[1], b[3] - b[1])
             overlap = min(a[2], b[2]) - max(a[0], b[0])
-            if (b[1] - a[3] <= NOTE_GAP * h and b[3] > a[3] and overlap >= NOTE_OVERLAP * min(a[2] - a[0], b[2] - b[0])
-                    and not (_in_signature_column(a, page_w) and _in_signature_column(b, page_w))):
+            level = min(a[3], b[3]) - max(a[1], b[1])
+            side = max(a[0], b[0]) - min(a[2], b[2])  # the gap between them, side by side
+            if ((b[1] - a[3] <= NOTE_GAP * h and b[3] > a[3] and overlap >= NOTE_OVERLAP * min(a[2] - a[0], b[2] - b[0])
+                    and not (_in_signature_column(a, page_w) and _in_signature_column(b, page_w)))
+                    or (level >= NOTE_LEVEL * h and 0 <= side <= NOTE_WORD_GAP * h
+                        and max(a[3] - a[1], b[3] - b[1]) <= NOTE_WORD_HEIGHTS * h
+                        and min(a[2] - a[0], b[2] - b[0]) >= h)):
                 box = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
                 heads[key] = dataclasses.replace(o, box=box, prob=min(o.prob, c.prob))
                 absorbed.add(id(c))

@@ -640,6 +640,13 @@ def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_ano
     assert [c.box for c in staggered] == [(1810, 324, 2236, 478)]
     apart = routing.join_note_lines([hand((2080, 188, 2288, 260)), hand((1980, 364, 2152, 420))], 2480)
     assert [c.box for c in apart] == [(1980, 188, 2288, 420)]
+    # the words of one slanted line found apart are one line; a scan's dark edge beside a note is not
+    # joined to it (it would make one region of the page), nor are two notes a page's width apart
+    words = routing.join_note_lines([hand((402, 2856, 862, 2940)), hand((918, 2830, 1052, 2876))], 2480)
+    assert [c.box for c in words] == [(402, 2830, 1052, 2940)]
+    edge = routing.join_note_lines([hand((8, 48, 70, 1608)), hand((92, 588, 440, 662))], 2480)
+    assert len(edge) == 2
+    assert len(routing.join_note_lines([hand((300, 2500, 900, 2600)), hand((1700, 2520, 2300, 2620))], 2480)) == 2
 
 
 def test_noise_the_handwriting_model_reads_surely_is_handwriting_and_the_model_loads_only_when_needed():

@@ -470,14 +470,16 @@ def unsure_text(cands: list, rejected: list[Line]) -> list:
 
 PRINT_BELOW = 0.7  # a stamp candidate classified less surely than this, in which no outline was found ...
 PRINT_CONF = 0.4  # ... is a stamp only if Tesseract reads it as print with at least this mean word confidence
+PRINT_ASKEW = 4.0  # (read turned upright when its rows lie this many degrees off the horizontal or more)
 
 
 def unprinted_stamps(grey: np.ndarray, cands: list, cfg: Config) -> list:
     """Candidates the classifier weakly called stamps, with no ring or frame found in them, whose ink
     Tesseract cannot read as print: a stamp is printed type (a frameless date stamp reads as print), a
     squat three-line resolution note ("т. Морозов / исполнено / 6.VIII.55") is not, and the classifier,
-    seeing its size and place, took it for a stamp. Returns them, made handwritten with the probability
-    that they are not noise (``grey``: the page)."""
+    seeing its size and place, took it for a stamp. A candidate whose rows lie askew is read turned upright
+    (a rectangular stamp set down 15 degrees askew, its frame not found, read as a hand as it lay).
+    Returns them, made handwritten with the probability that they are not noise (``grey``: the page)."""
     from .engines.tesseract import read_region
 
     out = []
@@ -485,8 +487,17 @@ def unprinted_stamps(grey: np.ndarray, cands: list, cfg: Config) -> list:
         f = dict(zip(layout.FEATURES, c.features, strict=True))
         if c.kind != "stamp" or c.prob >= PRINT_BELOW or f["perimeter"] > 0 or f["source"] > 0:
             continue
+        x0, y0, x1, y1 = c.box
+        crop, box = grey, c.box
+        # a stamp set down askew is read turned upright (Tesseract reads type 15 degrees off as badly as a hand)
+        small = cv2.resize(grey[y0:y1, x0:x1], None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        ink = layout._ink(small) if small.size else small
+        angle = upright_angle(ink) if ink.sum() > 0 else 0.0
+        if PRINT_ASKEW <= abs(angle) < 45:
+            crop = _rotate(grey[y0:y1, x0:x1], angle, int(np.percentile(grey[y0:y1, x0:x1], 90)))[0]
+            box = (0, 0, crop.shape[1], crop.shape[0])
         try:
-            raw = read_region(grey, c.box, cfg.run.lang, timeout=cfg.tesseract.timeout, backend=cfg.tesseract.backend)
+            raw = read_region(crop, box, cfg.run.lang, timeout=cfg.tesseract.timeout, backend=cfg.tesseract.backend)
         except EngineError:
             continue  # stays a stamp
         if mean_conf([w for ln in raw for w in ln.words]) >= PRINT_CONF:

@@ -378,12 +378,19 @@ def test_a_weak_stamp_without_outline_that_does_not_read_as_print_is_handwriting
         return layout.Candidate(box, np.array([f[k] for k in layout.FEATURES], np.float32), "stamp", prob,
                                 probs={"stamp": prob, "handwritten": 0.3, "noise": 0.05})
 
-    note, printed = cand(note_box, 0.65), cand(printed_box, 0.65)
+    # the printed lines again, set down 15 degrees askew (a stamp whose frame was not found), below the note
+    block = page[printed_box[1]:printed_box[3], printed_box[0]:printed_box[2]]
+    turned = routing._rotate(block, 15, 255)[0]
+    page = np.vstack([page, np.full((turned.shape[0] + 40, page.shape[1]), 255, np.uint8)])
+    page[y + 40:y + 40 + turned.shape[0], 100:100 + turned.shape[1]] = turned
+    askew_box = (100, y + 40, 100 + turned.shape[1], y + 40 + turned.shape[0])
+
+    note, printed, askew = cand(note_box, 0.65), cand(printed_box, 0.65), cand(askew_box, 0.65)
     ringed, sure = cand(note_box, 0.65, perimeter=0.5), cand(note_box, 0.9)  # an outline found; classifier sure
-    out = unprinted_stamps(page, [note, printed, ringed, sure], Config())
+    out = unprinted_stamps(page, [note, printed, askew, ringed, sure], Config())
     assert out == [note]
     assert note.kind == "handwritten" and note.prob == pytest.approx(0.95)
-    assert printed.kind == ringed.kind == sure.kind == "stamp"
+    assert printed.kind == askew.kind == ringed.kind == sure.kind == "stamp"
 
 
 @needs_tesseract

@@ -249,10 +249,15 @@ def resolve_finer(cands: list) -> list:
     """The candidates, with a group the classifier cannot name replaced by the parts of it that, regrouped
     more tightly (``layout.Candidate.finer_of``), it calls handwriting surely, as one candidate: the group
     less what is not handwriting (a typed heading's unsurely read word a note ran into). Several
-    signatures are split later by their lines (``signature_stack``). Other tighter parts are dropped."""
+    signatures are split later by their lines (``signature_stack``). Parts lying in a stamp's ring or
+    frame are the stamp's lettering, never adopted. Other tighter parts are dropped."""
+    src = layout.FEATURES.index("source")
+    outlines = [c.box for c in cands if c.finer_of is None and c.kind == "stamp" and c.features.size > src
+                and c.features[src] > 0]
     adopted: dict = {}  # id of the group -> its handwriting parts
     for c in cands:
-        if c.finer_of is not None and c.kind == "handwritten" and c.prob >= FINER_HAND and c.finer_of.prob < FINER_UNCLEAR:
+        if (c.finer_of is not None and c.kind == "handwritten" and c.prob >= FINER_HAND and c.finer_of.prob < FINER_UNCLEAR
+                and all(cover(c.box, o) < 0.5 for o in outlines)):  # not a stamp's own lettering
             adopted.setdefault(id(c.finer_of), []).append(c)
     joined = [dataclasses.replace(parts[0], box=bbox([q for p in parts for q in (p.box[:2], p.box[2:])]), prob=min(p.prob for p in parts))
               for parts in adopted.values()]
@@ -289,7 +294,8 @@ def _level_boxes(lines: list[Line], angle: float) -> list[tuple[float, float, fl
 
 
 CENTRED_INSET = 2.5  # a heading's line stands in from both margins by this many paragraph indents ...
-CENTRED_SKEW = 0.1  # ... the two insets differing by at most this share of the text column's width
+CENTRED_SKEW = 0.1  # ... the two insets differing by at most this share of the text column's width ...
+CENTRED_RATIO = 0.3  # ... and by at most this share of the larger one (a line that lost its first word is not)
 SHORT_LINE = 0.5  # an indented line is no new paragraph when it and the line above end in this share of the column
 
 
@@ -335,7 +341,8 @@ def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) 
     def centred(b) -> bool:
         """A heading's line: inset on both sides, by much more than a paragraph's indent, and about equally."""
         li, ri = b[0] - left, right - b[2]
-        return min(li, ri) > CENTRED_INSET * indent and abs(li - ri) < CENTRED_SKEW * (right - left)
+        return (min(li, ri) > CENTRED_INSET * indent and abs(li - ri) < CENTRED_SKEW * (right - left)
+                and abs(li - ri) <= CENTRED_RATIO * max(li, ri))
     groups: list[list[int]] = [[0]]
     for i in range(1, len(lines)):
         pj = max(groups[-1], key=lambda j: boxes[j][1])

@@ -139,6 +139,11 @@ def test_paragraphs_end_a_centred_heading_at_the_text_under_it_at_line_pitch():
              span(2, 330, 1100, 200), span(3, 200, 1100, 250), span(4, 200, 1100, 300), span(5, 200, 700, 350)]
     out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=20)
     assert [[ln.polygon[0][0] for ln in r.lines] for r in out] == [[300, 500], [330, 200, 200, 200]]
+    # a body line whose first word Tesseract lost stands in from both margins too, but not equally
+    # (the row above it in two pieces, the right one lower: a skewed line Tesseract cut)
+    body = [span(0, 200, 2100, 100), span(1, 200, 1000, 150), span(2, 1050, 2100, 155), span(3, 380, 1780, 200),
+            span(4, 200, 600, 250)]
+    assert len(routing.paragraphs([Region("r1", (), tuple(body))], xheight=20)) == 1
 
 
 def test_paragraphs_keep_a_short_indented_line_under_a_short_line():
@@ -622,10 +627,19 @@ def test_an_unclear_group_is_replaced_by_its_parts_that_are_surely_handwriting()
     # an unclear group whose parts are not surely handwriting stays as it is (the rules after it decide)
     unclear = cand((300, 2000, 900, 2200), "noise", 0.45)
     weak = cand((300, 2000, 600, 2100), "handwritten", FINER_HAND - 0.01, unclear)
-    out = routing.resolve_finer([group, *lines, heading, sure, sure_part, unclear, weak])
+    # a signature beside a stamp, grouped with it: the stamp's lettering, inside its ring, is no part of it
+    f = np.zeros(len(layout.FEATURES), np.float32)
+    f[layout.FEATURES.index("source")] = 1.0
+    ring = layout.Candidate((1116, 2352, 1481, 2717), f, "stamp", 0.95)
+    with_stamp = cand((1116, 2352, 1804, 2717), "noise", 0.45)
+    signature = cand((1459, 2432, 1800, 2525), "handwritten", 0.9, with_stamp)
+    lettering = cand((1226, 2480, 1380, 2582), "handwritten", 0.85, with_stamp)
+    out = routing.resolve_finer([group, *lines, heading, sure, sure_part, unclear, weak, ring, with_stamp, signature,
+                                 lettering])
     assert [(c.box, c.kind, c.prob) for c in out] == [(sure.box, "handwritten", 0.95), (unclear.box, "noise", 0.45),
-                                                      ((1300, 240, 2260, 516), "handwritten", 0.85)]
-    assert out[-1].finer_of is group and lines[0].box == (1400, 240, 2260, 420)  # inputs untouched
+                                                      (ring.box, "stamp", 0.95), ((1300, 240, 2260, 516), "handwritten", 0.85),
+                                                      (signature.box, "handwritten", 0.9)]
+    assert out[-2].finer_of is group and lines[0].box == (1400, 240, 2260, 420)  # inputs untouched
 
 
 def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_another_are_not():

@@ -259,8 +259,8 @@ def resolve_finer(cands: list) -> list:
         if (c.finer_of is not None and c.kind == "handwritten" and c.prob >= FINER_HAND and c.finer_of.prob < FINER_UNCLEAR
                 and all(cover(c.box, o) < 0.5 for o in outlines)):  # not a stamp's own lettering
             adopted.setdefault(id(c.finer_of), []).append(c)
-    joined = [dataclasses.replace(parts[0], box=bbox([q for p in parts for q in (p.box[:2], p.box[2:])]), prob=min(p.prob for p in parts))
-              for parts in adopted.values()]
+    joined = [dataclasses.replace(parts[0], box=bbox([q for p in parts for q in (p.box[:2], p.box[2:])]),
+                                  prob=min(p.prob for p in parts)) for parts in adopted.values()]
     return [c for c in cands if c.finer_of is None and id(c) not in adopted] + joined
 
 
@@ -328,8 +328,8 @@ def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) 
                 continue
         rows.append([i])
     order = [i for row in rows for i in sorted(row, key=lambda j: boxes[j][0])]
-    ends = {i: max(boxes[j][2] for j in row) for row in rows for i in row}  # where each line's row ends
-    ends = [ends[i] for i in order]
+    row_end = {i: max(boxes[j][2] for j in row) for row in rows for i in row}
+    ends = [row_end[i] for i in order]  # where each line's row ends
     lines, boxes = [lines[i] for i in order], [boxes[i] for i in order]
     h = float(np.median([b[3] - b[1] for b in boxes]))
     pitches = [b[1] - a[1] for a, b in zip(boxes, boxes[1:], strict=False) if b[1] - a[1] > h * 0.6]
@@ -495,13 +495,14 @@ def unprinted_stamps(grey: np.ndarray, cands: list, cfg: Config) -> list:
         if c.kind != "stamp" or c.prob >= PRINT_BELOW or f["perimeter"] > 0 or f["source"] > 0:
             continue
         x0, y0, x1, y1 = c.box
+        region = grey[y0:y1, x0:x1]
         crop, box = grey, c.box
         # a stamp set down askew is read turned upright (Tesseract reads type 15 degrees off as badly as a hand)
-        small = cv2.resize(grey[y0:y1, x0:x1], None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        small = cv2.resize(region, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
         ink = layout._ink(small) if small.size else small
         angle = upright_angle(ink) if ink.sum() > 0 else 0.0
         if PRINT_ASKEW <= abs(angle) < 45:
-            crop = _rotate(grey[y0:y1, x0:x1], angle, int(np.percentile(grey[y0:y1, x0:x1], 90)))[0]
+            crop = _rotate(region, angle, int(np.percentile(region, 90)))[0]
             box = (0, 0, crop.shape[1], crop.shape[0])
         try:
             raw = read_region(crop, box, cfg.run.lang, timeout=cfg.tesseract.timeout, backend=cfg.tesseract.backend)

@@ -58,6 +58,13 @@ def upright_angle(mask: np.ndarray) -> float:
     return max(fine, key=lambda a: _profile_score(mask, a))
 
 
+def crop_angle(crop: np.ndarray) -> float:
+    """``upright_angle`` of a grey crop's ink, measured at half resolution (0 for a crop without ink)."""
+    small = cv2.resize(crop, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) if crop.size else crop
+    ink = layout._ink(small) if small.size else small
+    return upright_angle(ink) if ink.sum() > 0 else 0.0
+
+
 def _rotate(img: np.ndarray, angle: float, fill: int) -> tuple[np.ndarray, np.ndarray]:
     """Rotate keeping everything; returns the image and the 2x3 map from rotated to source coordinates."""
     h, w = img.shape[:2]
@@ -155,9 +162,7 @@ def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str,
     h, w = grey.shape
     x0, y0, x1, y1 = max(0, box[0] - 6), max(0, box[1] - 6), min(w, box[2] + 6), min(h, box[3] + 6)
     crop = grey[y0:y1, x0:x1]
-    small = cv2.resize(crop, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    ink_small = layout._ink(small) if small.size else small
-    angle = upright_angle(ink_small) if ink_small.sum() > 0 else 0.0
+    angle = crop_angle(crop)
     # written up or down a margin: read both ways up and keep the surer reading (only worth it with a reader)
     tries = [angle] if abs(angle) < 45 or reader is None else [angle, angle + 180 if angle < 0 else angle - 180]
     best: tuple[float, list[Line]] | None = None
@@ -498,9 +503,7 @@ def unprinted_stamps(grey: np.ndarray, cands: list, cfg: Config) -> list:
         region = grey[y0:y1, x0:x1]
         crop, box = grey, c.box
         # a stamp set down askew is read turned upright (Tesseract reads type 15 degrees off as badly as a hand)
-        small = cv2.resize(region, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-        ink = layout._ink(small) if small.size else small
-        angle = upright_angle(ink) if ink.sum() > 0 else 0.0
+        angle = crop_angle(region)
         if PRINT_ASKEW <= abs(angle) < 45:
             crop = _rotate(region, angle, int(np.percentile(region, 90)))[0]
             box = (0, 0, crop.shape[1], crop.shape[0])

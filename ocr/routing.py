@@ -541,9 +541,8 @@ def written_noise(grey: np.ndarray, cands: list, reader, xheight: float, min_pro
         if model is None:
             break
         lines, angle = read_handwriting(grey, c.box, "h", model, xheight)
-        chars = sum(len(ln.text) for ln in lines)
         letters = sum(ch.isalpha() for ln in lines for ch in ln.text)
-        if letters >= WRITTEN_LETTERS and sum((ln.conf or 0.0) * len(ln.text) for ln in lines) / chars >= WRITTEN_CONF:
+        if letters >= WRITTEN_LETTERS and mean_conf(lines) >= WRITTEN_CONF:
             c.kind, c.prob = "handwritten", p
             out.append(c)
             if reads is not None:

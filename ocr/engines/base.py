@@ -28,11 +28,12 @@ class RawLine:
 
 
 def mean_conf(words) -> float:
-    """Mean confidence of words (anything with ``text`` and ``conf``), weighted by their length; 0 for none."""
+    """Mean confidence of words (anything with ``text`` and ``conf``: words, lines), weighted by their length;
+    0 for none, and a missing confidence counts as 0."""
     if not words:
         return 0.0
     n = sum(len(w.text) for w in words)
-    return sum(w.conf * len(w.text) for w in words) / max(n, 1)
+    return sum((w.conf or 0.0) * len(w.text) for w in words) / max(n, 1)
 
 
 class NullEngine:

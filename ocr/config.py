@@ -79,6 +79,8 @@ class LayoutConfig:
     min_prob: float = _opt(0.5, lo=0.0, hi=1.0)
     handwriting: bool = _opt(True)
     handwriting_model: str = _opt("", doc="kraken model; empty = the bundled ocr/models/htr-ru.safetensors")
+    separate_ink: bool = _opt(True)
+    ink_model: str = _opt("", doc="ink separation network; empty = the bundled ocr/models/inksep.safetensors")
     stamp_text: bool = _opt(False)
     debug_image: bool = _opt(False)
 

@@ -564,6 +564,10 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
                 from .layout import load_model
 
                 load_model(cfg.layout.model or None)
+                if cfg.layout.separate_ink:
+                    from .inksep import check as check_inksep
+
+                    check_inksep(cfg.layout.ink_model or None)
                 from .routing import CYRILLIC_LANGS
 
                 if cfg.layout.handwriting and set(cfg.run.lang.split("+")) & CYRILLIC_LANGS:

@@ -269,21 +269,53 @@ def resolve_finer(cands: list) -> list:
     return [c for c in cands if c.finer_of is None and id(c) not in adopted] + joined
 
 
+def stamp_outlines(cands: list, min_prob: float) -> list[tuple[tuple[int, int, int, int], bool]]:
+    """(box, round?) of the ring and frame candidates classified stamp at least ``min_prob`` surely."""
+    src = layout.FEATURES.index("source")
+    return [(c.box, bool(c.features[src] == 1.0)) for c in cands if c.kind == "stamp" and c.prob >= min_prob
+            and c.inked is None and c.features.size > src and c.features[src] > 0]
+
+
+INKED_JOIN = 0.5  # a handwriting candidate lying this much in one found across a stamp is part of it
+
+
 def suppress(cands: list) -> list:
     """One region per thing: stamps first (most probable first), then what they do not mostly cover.
 
     A signature written across a stamp is inked into one group with it, which the classifier may call a
-    stamp; the ink outside the stamp's outline is a candidate of its own (``Candidate.split_of``): when
-    that part is handwriting, the stamp is given its outline's box and the handwriting is kept."""
+    stamp. Where the ink separation network found it (``Candidate.inked``), it is kept though the stamp
+    covers it, other handwriting candidates lying mostly in it or holding most of it join it (the region
+    grows to hold both), and a stamp that took it in is
+    given its outline's box. Else the ink outside the stamp's outline is a candidate of its own
+    (``Candidate.split_of``): when that part is handwriting, the stamp is given its outline's box and the
+    handwriting is kept."""
     out: list = []
-    for c in sorted(cands, key=lambda c: (c.kind != "stamp", -c.prob)):
+    inked: list = []
+    for c in sorted(cands, key=lambda c: (c.kind != "stamp", c.inked is None, -c.prob)):
+        if c.inked is not None:
+            outline = c.inked[1]
+            if any(cover(c.box, o.box) >= 0.8 for o in inked):
+                continue
+            out = [dataclasses.replace(o, box=outline) if o.kind == "stamp" and o.box != outline
+                   and cover(outline, o.box) >= 0.9 and cover(c.box, o.box) >= 0.5 else o for o in out]
+            inked.append(c)
+            out.append(c)
+            continue
         if c.kind == "handwritten" and c.split_of is not None and c.prob >= SPLIT_HAND_PROB:
             group, outline = c.split_of
             out = [dataclasses.replace(o, box=outline) if o.kind == "stamp" and o.box == group else o for o in out]
         if any(o.kind == "stamp" and (cover(c.box, o.box) >= 0.6 or iou(c.box, o.box) >= 0.3) for o in out):
             continue
-        if c.kind == "handwritten" and any(o.kind == "handwritten" and cover(c.box, o.box) >= 0.8 for o in out):
-            continue
+        if c.kind == "handwritten":
+            home = next((o for o in inked if cover(c.box, o.box) >= INKED_JOIN or cover(o.box, c.box) >= INKED_JOIN),
+                        None)
+            if home is not None:  # a part of a signature found across a stamp: the region grows to hold it
+                grown = dataclasses.replace(home, box=bbox([home.box[:2], home.box[2:], c.box[:2], c.box[2:]]))
+                out = [grown if o is home else o for o in out]
+                inked = [grown if o is home else o for o in inked]
+                continue
+            if any(o.kind == "handwritten" and cover(c.box, o.box) >= 0.8 for o in out):
+                continue
         out.append(c)
     return out
 
@@ -550,6 +582,25 @@ def written_noise(grey: np.ndarray, cands: list, reader, xheight: float, min_pro
     return out
 
 
+INKED_WORDS = 4  # a typed region of one line of at most this many words ...
+INKED_SHARE = 0.6  # ... each of whose words' ink the ink separation network calls handwriting this much
+
+
+def inked_lines(image: np.ndarray, typed: list[Region], separator) -> set[str]:
+    """Ids of the lines of one-line typed regions of a few words, each word of which the ink separation
+    network (``inksep``) mostly calls handwriting: a note in a neat hand Tesseract read as type, surely
+    enough for ``lone_lines`` to pass it ("Согласен", 0.96), or of three words. (Each word, not the line:
+    a typed name whose line took in the end of a signature beside it is type.)"""
+    lines = [r.lines[0] for r in typed if r.kept and len(r.lines) == 1 and 0 < len(r.lines[0].words) <= INKED_WORDS]
+    shares = layout.hand_share(image, [bbox(w.polygon) for ln in lines for w in ln.words], separator)
+    out, i = set(), 0
+    for ln in lines:
+        if min(shares[i:i + len(ln.words)]) >= INKED_SHARE:
+            out.add(ln.id)
+        i += len(ln.words)
+    return out
+
+
 LONE_MAX_WORDS = 2  # a typed line of at most this many words ...
 LONE_BELOW = 0.95  # ... read less surely than this, with no typed line near it, may be a handwritten note
 
@@ -613,7 +664,7 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config,
     load on typed pages."""
     from .engines.tesseract import read_region
 
-    weak = [c for c in cands if c.kind == "handwritten" and c.prob < RESCUE_BELOW]
+    weak = [c for c in cands if c.kind == "handwritten" and c.prob < RESCUE_BELOW and c.inked is None]
     if not weak:
         return {}
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
@@ -662,10 +713,18 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     line_boxes = [bbox(ln.polygon) for ln in kept_lines]
     # lone lines' ink is shown to the classifier: a short note Tesseract read as type may be handwriting
     lone = lone_lines(kept_lines) | off_pitch_lines(kept_lines)
+    separator = None
+    if lc.separate_ink:
+        from . import inksep
+
+        separator = inksep.load(lc.ink_model or None)
+        lone |= inked_lines(image, typed, separator)
     words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone], cfg.run.lang)
     cands = layout.candidates(image, words, border, xheight, shown_boxes)
     layout.classify(cands, layout.load_model(lc.model or None))
     cands = resolve_finer(cands)
+    if separator is not None:
+        cands += layout.hand_across(image, stamp_outlines(cands, lc.min_prob), xheight, border, separator)
     unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines])
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     unprinted = unprinted_stamps(grey, [c for c in cands if c.prob >= lc.min_prob], cfg)

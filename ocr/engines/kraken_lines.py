@@ -123,7 +123,8 @@ def check(path: str | None = None) -> str:
     process calls this; the workers load the model only when a page has handwriting."""
     import importlib.util
     import json
-    import struct
+
+    from ..weights import safetensors_metadata
 
     p = Path(path) if path else DEFAULT_MODEL
     if not p.is_file():
@@ -132,13 +133,10 @@ def check(path: str | None = None) -> str:
         raise EngineError("kraken is not installed; run bash scripts/setup.sh")
     why = "not a safetensors file"
     try:
-        with open(p, "rb") as f:
-            n = struct.unpack("<Q", f.read(8))[0]
-            if 2 <= n <= 100_000_000:
-                meta = json.loads(f.read(n)).get("__metadata__", {})
-                tasks = [t for m in json.loads(meta.get("kraken_meta", "{}")).values() for t in m.get("_tasks", [])]
-                why = "" if "recognition" in tasks else "no kraken recognition model in its metadata"
-    except (OSError, struct.error, ValueError, AttributeError, TypeError):
+        meta = safetensors_metadata(p)
+        tasks = [t for m in json.loads(meta.get("kraken_meta", "{}")).values() for t in m.get("_tasks", [])]
+        why = "" if "recognition" in tasks else "no kraken recognition model in its metadata"
+    except (OSError, ValueError, AttributeError, TypeError):
         pass
     if why:
         raise EngineError(f"{p}: not a usable kraken recognition model ({why})")

@@ -1,0 +1,120 @@
+"""Whose ink is it: a small fully convolutional network that labels each ink pixel typed, stamp or handwritten.
+
+A signature written across a round stamp is inked into one group with the stamp's ring and lettering; by
+grey level or colour the two inks are not separable on most scans (the layout benchmark's largest miss), by
+shape they are: a stamp's ink is rings, frames and small even print, a signature's is long cursive strokes.
+The network sees the page at the layout stage's half resolution: the ink's darkness relative to the local
+paper and, on colour scans, its Lab a*/b* (zero on grey scans), and gives four classes per pixel
+(background, typed, stamp, handwritten). It is trained by ``memo-ocr train-inksep`` on synthetic pages,
+whose ink layers are known per pixel (``ocr.inksep_train``); the weights are committed
+(``ocr/models/inksep.safetensors``).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import EngineError
+from .weights import safetensors_metadata
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "inksep.safetensors"
+CLASSES = ("background", "typed", "stamp", "handwritten")
+CHANNELS = 4  # darkness, a*, b*, colour scan
+WIDTHS = (16, 24, 24, 32, 32)  # the first layer at full (half-page) resolution, the others at half of it
+DILATIONS = (1, 1, 2, 4, 8)  # receptive field about 90 half-resolution pixels: a signature's letters and links
+NETWORK = f"inksep-c{CHANNELS}-w{'.'.join(map(str, WIDTHS))}-d{'.'.join(map(str, DILATIONS))}"  # in the file's metadata
+
+
+def build_net():
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            convs, c = [], CHANNELS
+            for i, (w, d) in enumerate(zip(WIDTHS, DILATIONS, strict=True)):
+                convs.append(nn.Conv2d(c, w, 3, padding=d, dilation=d, stride=2 if i == 1 else 1))
+                c = w
+            self.convs = nn.ModuleList(convs)
+            self.head = nn.Conv2d(c, len(CLASSES), 1)
+
+        def forward(self, x):
+            h = x
+            for conv in self.convs:
+                h = F.relu(conv(h))
+            return F.interpolate(self.head(h), size=x.shape[2:], mode="bilinear", align_corners=False)
+
+    return Net()
+
+
+def inputs(small: np.ndarray) -> np.ndarray:
+    """The network's input planes (CHANNELS x H x W float32) of a half-resolution page or crop (grey or BGR)."""
+    colour = small.ndim == 3 and small.shape[2] >= 3
+    grey = cv2.cvtColor(small[:, :, :3], cv2.COLOR_BGR2GRAY) if colour else small
+    k = max(15, int(min(grey.shape) / 40) | 1)
+    k = min(k, 31)
+    paper = cv2.dilate(grey, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    paper = cv2.blur(paper, (k, k)).astype(np.float32) + 1.0
+    dark = np.clip(1.0 - grey.astype(np.float32) / paper, 0.0, 1.0)
+    out = np.zeros((CHANNELS, *grey.shape), np.float32)
+    out[0] = dark * 2.0
+    if colour:
+        lab = cv2.cvtColor(small[:, :, :3], cv2.COLOR_BGR2Lab).astype(np.float32)
+        out[1] = (lab[:, :, 1] - 128.0) / 32.0
+        out[2] = (lab[:, :, 2] - 128.0) / 32.0
+        out[3] = 1.0
+    return out
+
+
+def check(path: str | Path | None = None) -> dict:
+    """Check, without importing PyTorch, that the file is an ink separation network of this version;
+    returns what its training recorded. A run's parent process calls this before the workers start."""
+    p = Path(path) if path else DEFAULT_MODEL
+    if not p.is_file():
+        raise EngineError(f"{p}: ink separation model file not found (train one with 'memo-ocr train-inksep')")
+    try:
+        meta = json.loads(safetensors_metadata(p).get("memo_ocr", "null"))
+    except (OSError, ValueError) as e:
+        raise EngineError(f"{p}: not an ink separation model ({e})") from e
+    if not isinstance(meta, dict) or meta.get("network") != NETWORK:
+        raise EngineError(f"{p}: not an ink separation model of this version (network {NETWORK} expected)")
+    return meta
+
+
+class InkSeparator:
+    """The trained network; ``probs`` gives each class's probability per pixel of a half-resolution crop."""
+
+    def __init__(self, path: str | Path | None = None):
+        import torch
+        from safetensors.torch import load_file
+
+        self.path = Path(path) if path else DEFAULT_MODEL
+        self.meta = check(self.path)
+        try:
+            self.net = build_net()
+            self.net.load_state_dict(load_file(str(self.path)))
+        except Exception as e:  # a truncated file, weights of another shape
+            raise EngineError(f"{self.path}: not an ink separation model of this version ({e})") from e
+        self.net.eval()
+        self._torch = torch
+
+    def probs(self, small: np.ndarray) -> np.ndarray:
+        """len(CLASSES) x H x W probabilities of a half-resolution crop (grey or BGR uint8)."""
+        torch = self._torch
+        x = torch.from_numpy(inputs(small))[None]
+        with torch.inference_mode():
+            return torch.softmax(self.net(x), dim=1)[0].numpy()
+
+
+_CACHE: dict[str, InkSeparator] = {}
+
+
+def load(path: str | Path | None = None) -> InkSeparator:
+    key = str(path or DEFAULT_MODEL)
+    if key not in _CACHE:
+        _CACHE[key] = InkSeparator(path)
+    return _CACHE[key]

@@ -1,0 +1,160 @@
+"""The ink separation network (ocr/inksep.py): its file checks, what the committed weights tell apart on an
+unseen synthetic page, and how the layout stage uses it (signatures across stamps, notes read as type)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from ocr import inksep, layout, routing
+from ocr.config import Config
+from ocr.errors import EngineError
+from ocr.layout_train import iou, read_gt_layout
+from ocr.model import Line, Region, Word
+
+from .conftest import needs_tesseract
+
+
+def test_the_ink_model_file_is_checked_without_pytorch_and_errors_name_the_file(tmp_path):
+    meta = inksep.check(None)
+    assert meta["network"] == inksep.NETWORK and "train-inksep" in meta["command"]
+    with pytest.raises(EngineError, match="nope.safetensors: ink separation model file not found"):
+        inksep.check(tmp_path / "nope.safetensors")
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\xff" * 64)
+    with pytest.raises(EngineError, match="junk.safetensors: not an ink separation model"):
+        inksep.check(junk)
+    other = tmp_path / "other.safetensors"  # a safetensors file of something else (a kraken model, say)
+    head = json.dumps({"__metadata__": {"format": "pt"}}).encode()
+    other.write_bytes(len(head).to_bytes(8, "little") + head)
+    with pytest.raises(EngineError, match="other.safetensors: not an ink separation model of this version"):
+        inksep.check(other)
+    with pytest.raises(EngineError, match="junk.safetensors"):
+        inksep.InkSeparator(junk)
+    code = "import sys; from ocr import inksep; inksep.check(None); print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+@needs_tesseract
+def test_a_run_with_a_missing_ink_model_fails_its_pages_with_the_reason(tmp_path, page_png):
+    from ocr.loader import expand_inputs
+    from ocr.pipeline import run_reel
+
+    cfg = Config().replace("layout", ink_model=str(tmp_path / "gone.safetensors"))
+    report = run_reel(expand_inputs([page_png]), tmp_path / "out", cfg, workers=1, progress=False)
+    rec = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert "gone.safetensors: ink separation model file not found" in rec["engine_error"]
+    assert [p.status for p in report.pages] == ["failed"] and "gone.safetensors" in report.pages[0].error
+    # switched off, the file is not needed
+    cfg = cfg.replace("layout", separate_ink=False)
+    assert [p.status for p in run_reel(expand_inputs([page_png]), tmp_path / "out2", cfg, workers=1,
+                                       progress=False).pages] == ["ok"]
+
+
+def test_the_committed_network_tells_handwriting_stamp_and_type_apart_on_an_unseen_page():
+    from ocr.inksep_train import page_samples
+
+    torch = pytest.importorskip("torch")
+    x, y = page_samples(4242, 3)  # seed 1000 made the training pages
+    net = inksep.load().net
+    with torch.inference_mode():
+        pred = net(torch.from_numpy(x)).argmax(1).numpy()
+    ink = y > 0
+    assert (pred[ink] == y[ink]).mean() >= 0.85
+    for cls in (2, 3):  # stamp, handwriting: recall and precision over the ink
+        assert (pred[y == cls] == cls).mean() >= 0.8, inksep.CLASSES[cls]
+        assert (y[(pred == cls) & ink] == cls).mean() >= 0.8, inksep.CLASSES[cls]
+
+
+def _page(seed: int, index: int, tmp_path):
+    from ocr.synth.reel import make_page
+    from ocr.synth.scan import ScanSettings
+
+    jpg, xml, _, _ = make_page("p", seed, index, ScanSettings(), False)
+    (tmp_path / "p.jpg").write_bytes(jpg)
+    (tmp_path / "gt.page.xml").write_bytes(xml)
+    return cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_UNCHANGED), read_gt_layout(tmp_path / "gt.page.xml")
+
+
+def test_a_signature_written_across_a_stamp_ring_is_found_by_its_ink(tmp_path):
+    # seed 13000's memo-0011: "Г. Яковлев" written over the top of a round stamp, on a grey scan
+    image, gt = _page(13000, 10, tmp_path)
+    stamp = next(s for s in gt.stamp if s[1] > 1500)
+    signature = next(h for h in gt.handwritten if iou(h, stamp) > 0.05)
+    ring = (stamp[0] - 3, stamp[1] - 3, stamp[2] + 4, stamp[3] + 4)
+    found = layout.hand_across(image, [(ring, True)], 23.0, None, inksep.load())  # the page's x-height
+    assert any(iou(c.box, signature) >= 0.5 and c.inked[1] == ring and c.kind == "handwritten" for c in found)
+    assert all(iou(c.box, stamp) < 0.5 for c in found)  # the stamp's own lettering is not handwriting
+
+
+@needs_tesseract
+def test_a_page_with_a_signature_across_a_stamp_gets_both_regions(tmp_path):
+    pytest.importorskip("pymorphy3")
+    from ocr.engines import get_engine
+    from ocr.loader import PageRef
+    from ocr.pipeline import recognize_page
+
+    _, gt = _page(13000, 10, tmp_path)
+    stamp = next(s for s in gt.stamp if s[1] > 1500)
+    signature = next(h for h in gt.handwritten if iou(h, stamp) > 0.05)
+    cfg = Config()
+    page = recognize_page(PageRef("p", tmp_path / "p.jpg"), cfg, get_engine("tesseract", cfg))
+    pred = read_gt_layout_from(page, tmp_path)
+    assert any(iou(h, signature) >= 0.5 for h in pred.handwritten)
+    assert any(iou(s, stamp) >= 0.5 for s in pred.stamp)
+
+
+def read_gt_layout_from(page, tmp_path):
+    from ocr.formats.pagexml import to_pagexml
+
+    (tmp_path / "hyp.page.xml").write_bytes(to_pagexml(page, "test"))
+    return read_gt_layout(tmp_path / "hyp.page.xml")
+
+
+def _line(i, x0, words, y0=300):
+    ws = tuple(Word(w, 0.9, ((x0 + 150 * k, y0), (x0 + 150 * k + 120, y0), (x0 + 150 * k + 120, y0 + 40),
+                             (x0 + 150 * k, y0 + 40))) for k, w in enumerate(words))
+    x1 = x0 + 150 * len(words)
+    return Line(f"l{i}", " ".join(words), ((x0, y0), (x1, y0), (x1, y0 + 40), (x0, y0 + 40)), (), 0.9, ws)
+
+
+def test_a_one_line_region_of_a_few_words_all_in_handwritten_ink_is_shown_to_the_classifier(monkeypatch):
+    page = np.full((1000, 2000), 255, np.uint8)
+    hand_x = 1000  # the fake network: ink left of this is handwriting
+    shares = []
+
+    def fake_share(image, boxes, separator, pad=16):
+        out = [1.0 if b[2] <= hand_x else 0.0 for b in boxes]
+        shares.append(len(boxes))
+        return out
+
+    monkeypatch.setattr(layout, "hand_share", fake_share)
+    note = Region("r1", (), (_line(1, 100, ["Прошу", "подготовить", "ответ"]),))
+    typed = Region("r2", (), (_line(2, 1200, ["Согласен"]),))
+    mixed = Region("r3", (), (_line(3, 700, ["Ф.", "(И.", "Петров)"]),))  # a typed name that took in a signature
+    block = Region("r4", (), (_line(4, 100, ["два"], 500), _line(5, 100, ["строки"], 560)))
+    long_ = Region("r5", (), (_line(6, 100, ["a", "b", "c", "d", "e"], 700),))
+    got = routing.inked_lines(page, [note, typed, mixed, block, long_], None)
+    assert got == {"l1"}
+    assert shares == [3 + 1 + 3]  # one call, for the words of the three one-line regions of at most 4 words
+
+
+def test_suppress_keeps_a_signature_found_across_a_stamp_and_gives_the_stamp_its_outline():
+    feats = np.zeros(len(layout.FEATURES), np.float32)
+    ring = (1000, 1000, 1400, 1400)
+    group = (1000, 950, 1700, 1400)  # the stamp's ink grouped with the signature's
+    stamp = layout.Candidate(group, feats, "stamp", 0.95)
+    inked = layout.Candidate((1100, 950, 1700, 1080), feats, "handwritten", 0.9, inked=(0.9, ring))
+    part = layout.Candidate((1420, 960, 1700, 1070), feats, "handwritten", 0.95)  # its part outside the ring
+    other = layout.Candidate((200, 200, 500, 300), feats, "handwritten", 0.97)
+    out = routing.suppress([part, stamp, other, inked])
+    assert sorted((c.kind, c.box) for c in out) == [("handwritten", (200, 200, 500, 300)),
+                                                   ("handwritten", (1100, 950, 1700, 1080)), ("stamp", ring)]
+    # a handwriting candidate holding most of the one found across the stamp: the region grows to both
+    wider = layout.Candidate((1050, 940, 1750, 1075), feats, "handwritten", 0.99)
+    out = routing.suppress([stamp, inked, wider])
+    assert sorted((c.kind, c.box) for c in out) == [("handwritten", (1050, 940, 1750, 1080)), ("stamp", ring)]

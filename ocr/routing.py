@@ -588,11 +588,14 @@ INKED_SHARE = 0.6  # ... each of whose words' ink the ink separation network cal
 
 def inked_lines(image: np.ndarray, typed: list[Region], separator) -> set[str]:
     """Ids of the lines of one-line typed regions of a few words, each word of which the ink separation
-    network (``inksep``) mostly calls handwriting: a note in a neat hand Tesseract read as type, surely
-    enough for ``lone_lines`` to pass it ("Согласен", 0.96), or of three words. (Each word, not the line:
-    a typed name whose line took in the end of a signature beside it is type.)"""
+    network (``inksep``; ``separator`` gives it, called only when there are such lines) mostly calls
+    handwriting: a note in a neat hand Tesseract read as type, surely enough for ``lone_lines`` to pass
+    it ("Согласен", 0.96), or of three words. (Each word, not the line: a typed name whose line took in
+    the end of a signature beside it is type.)"""
     lines = [r.lines[0] for r in typed if r.kept and len(r.lines) == 1 and 0 < len(r.lines[0].words) <= INKED_WORDS]
-    shares = layout.hand_share(image, [bbox(w.polygon) for ln in lines for w in ln.words], separator)
+    if not lines:
+        return set()
+    shares = layout.hand_share(image, [bbox(w.polygon) for ln in lines for w in ln.words], separator())
     out, i = set(), 0
     for ln in lines:
         if min(shares[i:i + len(ln.words)]) >= INKED_SHARE:
@@ -713,22 +716,26 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     line_boxes = [bbox(ln.polygon) for ln in kept_lines]
     # lone lines' ink is shown to the classifier: a short note Tesseract read as type may be handwriting
     lone = lone_lines(kept_lines) | off_pitch_lines(kept_lines)
-    separator = None
-    if lc.separate_ink:
+    cyrillic = bool(set(cfg.run.lang.split("+")) & CYRILLIC_LANGS)
+
+    def separator():
+        """The ink separation network, loaded (PyTorch imported) on first use."""
         from . import inksep
 
-        separator = inksep.load(lc.ink_model or None)
+        return inksep.load(lc.ink_model or None)
+
+    if lc.separate_ink and cyrillic:  # trained on Cyrillic typescripts, it takes some Latin type for a hand
         lone |= inked_lines(image, typed, separator)
     words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone], cfg.run.lang)
     cands = layout.candidates(image, words, border, xheight, shown_boxes)
     layout.classify(cands, layout.load_model(lc.model or None))
     cands = resolve_finer(cands)
-    if separator is not None:
-        cands += layout.hand_across(image, stamp_outlines(cands, lc.min_prob), xheight, border, separator)
+    outlines = stamp_outlines(cands, lc.min_prob) if lc.separate_ink else []
+    if outlines:
+        cands += layout.hand_across(image, outlines, xheight, border, separator())
     unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines])
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     unprinted = unprinted_stamps(grey, [c for c in cands if c.prob >= lc.min_prob], cfg)
-    cyrillic = bool(set(cfg.run.lang.split("+")) & CYRILLIC_LANGS)
     kraken: dict = {}
 
     def reader():

@@ -138,8 +138,9 @@ def test_a_one_line_region_of_a_few_words_all_in_handwritten_ink_is_shown_to_the
     mixed = Region("r3", (), (_line(3, 700, ["Ф.", "(И.", "Петров)"]),))  # a typed name that took in a signature
     block = Region("r4", (), (_line(4, 100, ["два"], 500), _line(5, 100, ["строки"], 560)))
     long_ = Region("r5", (), (_line(6, 100, ["a", "b", "c", "d", "e"], 700),))
-    got = routing.inked_lines(page, [note, typed, mixed, block, long_], None)
+    got = routing.inked_lines(page, [note, typed, mixed, block, long_], lambda: None)
     assert got == {"l1"}
+    assert routing.inked_lines(page, [block, long_], lambda: pytest.fail("no line: the network is not loaded")) == set()
     assert shares == [3 + 1 + 3]  # one call, for the words of the three one-line regions of at most 4 words
 
 

@@ -165,7 +165,27 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config,
                 ln, ok = number, True
             row.append((ln, True) if ok else (raw, False))
         out.append(row)
+    if median_h:
+        kept = [ln for row in out for ln, ok in row if ok]
+        out = [[(ln, True) if not ok and _document_number(ln, kept, median_h) else (ln, ok) for ln, ok in row]
+               for row in out]
     return out
+
+
+# "№ 61-К-215", "№ 4 с 38": the sign, then a number of at least two digits in a few words
+DOC_NUMBER = re.compile(r"№\s*(?=(?:\D*\d){2})\S[\w.,/ –—-]{0,24}")
+DOC_SIGN_CONF = 0.5  # ... whose sign Tesseract read at least this surely
+
+
+def _document_number(ln: RawLine, kept: list[RawLine], median_h: float) -> bool:
+    """A rejected line that is a document number standing right under a typed line (the memo's date),
+    starting where it starts. Tesseract reads such a number unsurely (a Cyrillic letter between digits,
+    "78-П-8483", comes at confidence 0) and often as a block of its own, so neither the line decision
+    nor ``_continues_block`` keeps it."""
+    if (not ln.words or not DOC_NUMBER.fullmatch(ln.text.strip()) or ln.words[0].conf < DOC_SIGN_CONF
+            or ln.box[3] - ln.box[1] > 2 * median_h):
+        return False
+    return any(abs(ln.box[0] - p.box[0]) <= median_h and 0 <= ln.box[1] - p.box[3] <= 1.5 * median_h for p in kept)
 
 
 def _continues_block(ln: RawLine, row: list[tuple[RawLine, bool]], median_h: float, dev: float) -> bool:

@@ -67,6 +67,28 @@ def test_an_unsure_line_that_continues_its_block_is_typed_text():
     assert decided(first, line(545, ["rs"], [30], 0.3)) == [True, False]  # ... a speck there does not
 
 
+def test_a_document_number_under_the_date_is_kept_though_read_as_a_block_of_its_own_at_confidence_0():
+    date = line(500, ["7", "февраля", "1957", "года"], [30] * 4, 0.96)
+
+    def number(texts, sign_conf=0.96, y=545, x=100):
+        words, x0 = [], x
+        for i, t in enumerate(texts):  # the sign read surely, the number ("78-П-8483") at confidence 0
+            words.append(RawWord(t, sign_conf if i == 0 else 0.0, (x0, y, x0 + 20 * len(t), y + 32)))
+            x0 += 20 * len(t) + 20
+        return RawLine(tuple(words), (x, y, x0, y + 32))
+
+    def decided(num):
+        rows = classify_lines([BODY + [date], [num]], Config())  # Tesseract's blocks: the number alone
+        return rows[1][0][1]
+
+    assert decided(number(["№", "78-1-8483"]))
+    assert decided(number(["№", "4", "с", "38"]))
+    assert not decided(number(["№", "78-1-8483"], sign_conf=0.3))  # the sign itself unsure
+    assert not decided(number(["№", "a", "b"]))  # no number
+    assert not decided(number(["№", "78-1-8483"], y=700))  # not right under a typed line
+    assert not decided(number(["№", "78-1-8483"], x=400))  # not where the date starts
+
+
 def test_unsure_words_far_from_the_rest_of_the_line_are_trimmed_and_close_ones_are_not():
     from ocr.pipeline import trim_line
 

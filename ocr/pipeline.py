@@ -310,6 +310,10 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         "removed": pp.removed, "layout": layout_info,
     }
     steps = list(pp.steps)
+    threshold = getattr(engine, "threshold_used", None)
+    if threshold and threshold != cfg.tesseract.threshold:
+        info["tesseract_threshold"] = threshold
+        steps.append(f"tesseract-threshold({threshold}: otsu would split the paper)")
     if stops is not None:
         info["repaired_stops"] = stops
         steps.append(f"stop-repair({stops} words)")

@@ -119,3 +119,26 @@ def test_library_messages_stay_off_the_terminal(capfd):
     os.write(2, b"after\n")
     err = capfd.readouterr().err
     assert "boxClipToRectangle" not in err and "after" in err
+
+
+@needs_tesseract
+def test_a_page_whose_paper_a_global_otsu_would_split_is_read_with_sauvola():
+    import numpy as np
+
+    img = render_page(RUSSIAN_LINES[:6], size=(1500, 900), seed=3).astype(np.float32)
+    faint = 235 - (255 - img) * (85 / 255)  # grey typewriter ink (150) on paper 235
+    light = np.ones_like(faint)
+    light[:, :750] = 0.74  # the left half in shadow: Otsu puts its threshold between the two papers
+    light[450:, :] *= 0.9
+    page = np.clip(faint * light, 0, 255).astype(np.uint8)
+    assert T.otsu_splits_paper(page) and not T.otsu_splits_paper(np.clip(faint, 0, 255).astype(np.uint8))
+    eng = T.TesseractEngine("rus", Config().tesseract)
+    words = [w.text for b in eng.recognize(page) for ln in b for w in ln.words]
+    assert eng.threshold_used == "sauvola" and len(words) >= 30
+    otsu = T.group_tsv(T.image_to_data(page, "rus", psm=3, dpi=300, variables=eng.variables))
+    assert sum(len(ln.words) for b in otsu for ln in b) < len(words) / 2  # what Tesseract's own Otsu read
+    eng.recognize(np.clip(faint, 0, 255).astype(np.uint8))
+    assert eng.threshold_used == "otsu"
+    fixed = T.TesseractEngine("rus", Config().replace("tesseract", threshold="adaptive-otsu").tesseract)
+    fixed.recognize(page)
+    assert fixed.threshold_used == "adaptive-otsu"  # only the default Otsu is replaced

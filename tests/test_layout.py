@@ -347,10 +347,12 @@ def test_a_typed_line_weakly_taken_for_handwriting_is_read_as_type_and_handwriti
     page[600:600 + hh, 150:150 + hw] = hand
     typed_box = (140, 140, 1650, 200)
     hand_box = (150, 600, 150 + hw, 600 + hh)
-    cands = [SimpleNamespace(kind="handwritten", prob=0.6, box=typed_box),
-             SimpleNamespace(kind="handwritten", prob=0.6, box=hand_box),
-             SimpleNamespace(kind="handwritten", prob=0.95, box=typed_box),  # sure: not tried
-             SimpleNamespace(kind="handwritten", prob=0.85, box=typed_box)]  # a typed date block in uneven type
+    cands = [SimpleNamespace(kind="handwritten", prob=0.6, box=typed_box, inked=None),
+             SimpleNamespace(kind="handwritten", prob=0.6, box=hand_box, inked=None),
+             SimpleNamespace(kind="handwritten", prob=0.95, box=typed_box, inked=None),  # sure: not tried
+             SimpleNamespace(kind="handwritten", prob=0.85, box=typed_box, inked=None),  # a typed date block in uneven type
+             # found by the ink separation network across a stamp: its ink is handwriting, not tried as type
+             SimpleNamespace(kind="handwritten", prob=0.6, box=typed_box, inked=(0.6, typed_box))]
     out = typed_rescue(page, cands, Config())
     assert list(out) == [id(cands[0]), id(cands[3])]
     region = out[id(cands[0])]

@@ -419,7 +419,7 @@ def train_layout(work, out, pages, seed, lang):
 
 @main.command("train-inksep", epilog="""
 \b
-Example (the bundled model; about 5 min of rendering and 12 min of training on 2 cores):
+Example (the bundled model; about 5 min of rendering and 4 min of training on 2 cores):
   memo-ocr train-inksep -w work/inksep --pages 150 --seed 1000 --steps 3000 -o ocr/models/inksep.safetensors
 """)
 @click.option("-w", "--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),

@@ -55,11 +55,9 @@ def inputs(small: np.ndarray) -> np.ndarray:
     """The network's input planes (CHANNELS x H x W float32) of a half-resolution page or crop (grey or BGR)."""
     colour = small.ndim == 3 and small.shape[2] >= 3
     grey = cv2.cvtColor(small[:, :, :3], cv2.COLOR_BGR2GRAY) if colour else small
-    k = max(15, int(min(grey.shape) / 40) | 1)
-    k = min(k, 31)
-    paper = cv2.dilate(grey, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    paper = cv2.blur(paper, (k, k)).astype(np.float32) + 1.0
-    dark = np.clip(1.0 - grey.astype(np.float32) / paper, 0.0, 1.0)
+    from .layout import relative_grey
+
+    dark = np.clip(1.0 - relative_grey(grey, max_k=31), 0.0, 1.0)
     out = np.zeros((CHANNELS, *grey.shape), np.float32)
     out[0] = dark * 2.0
     if colour:

@@ -57,13 +57,21 @@ class Candidate:
     inked: tuple[float, tuple[int, int, int, int]] | None = None
 
 
-def _ink(grey: np.ndarray) -> np.ndarray:
-    """Ink mask, robust to uneven light: grey relative to a local paper estimate."""
+def relative_grey(grey: np.ndarray, max_k: int | None = None) -> np.ndarray:
+    """Grey relative to a local paper estimate (the brightest nearby, smoothed): about 1 on paper, lower on
+    ink, whatever the light. The window is a 40th of the image's shorter side (15 px at least, ``max_k`` at
+    most)."""
     k = max(15, int(min(grey.shape) / 40) | 1)
+    if max_k is not None:
+        k = min(k, max_k)
     paper = cv2.dilate(grey, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     paper = cv2.blur(paper, (k, k)).astype(np.float32) + 1.0
-    rel = grey.astype(np.float32) / paper
-    return (rel < 0.78).astype(np.uint8)
+    return grey.astype(np.float32) / paper
+
+
+def _ink(grey: np.ndarray) -> np.ndarray:
+    """Ink mask, robust to uneven light: grey relative to a local paper estimate."""
+    return (relative_grey(grey) < 0.78).astype(np.uint8)
 
 
 def _chroma(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -293,9 +301,9 @@ def hand_share(image: np.ndarray, boxes: list[tuple[int, int, int, int]], separa
     """The share of each box's ink (boxes in the original image) that the ink separation network calls
     handwriting, seen with ``pad`` half-resolution pixels of the page around it."""
     out = []
+    h, w = image.shape[0] * SCALE, image.shape[1] * SCALE
     for box in boxes:
         x0, y0, x1, y1 = (int(v * SCALE) for v in box)
-        h, w = image.shape[0] * SCALE, image.shape[1] * SCALE
         cx0, cy0 = max(0, x0 - pad), max(0, y0 - pad)
         cx1, cy1 = min(int(w), x1 + pad), min(int(h), y1 + pad)
         if cx1 - cx0 < 8 or cy1 - cy0 < 8 or x1 <= x0 or y1 <= y0:

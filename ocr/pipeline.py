@@ -185,7 +185,7 @@ def _document_number(ln: RawLine, kept: list[RawLine], median_h: float) -> bool:
     if (not ln.words or not DOC_NUMBER.fullmatch(ln.text.strip()) or ln.words[0].conf < DOC_SIGN_CONF
             or ln.box[3] - ln.box[1] > 2 * median_h):
         return False
-    return any(abs(ln.box[0] - p.box[0]) <= median_h and 0 <= ln.box[1] - p.box[3] <= 1.5 * median_h for p in kept)
+    return any(abs(ln.box[0] - p.box[0]) <= median_h and _right_under(ln, p, median_h) for p in kept)
 
 
 def _continues_block(ln: RawLine, row: list[tuple[RawLine, bool]], median_h: float, dev: float) -> bool:
@@ -198,7 +198,12 @@ def _continues_block(ln: RawLine, row: list[tuple[RawLine, bool]], median_h: flo
     # left of it by a paragraph's indent: the line above is the paragraph's indented first line
     dx = ln.box[0] - prev.box[0]
     indented = -INDENT * median_h <= dx < -median_h and sum(c.isalnum() for c in ln.text) >= 4
-    return (abs(dx) <= median_h or indented) and 0 <= ln.box[1] - prev.box[3] <= 1.5 * median_h
+    return (abs(dx) <= median_h or indented) and _right_under(ln, prev, median_h)
+
+
+def _right_under(ln: RawLine, prev: RawLine, median_h: float) -> bool:
+    """Whether ``ln`` starts at most 1.5 type heights under ``prev``'s bottom (and not above it)."""
+    return 0 <= ln.box[1] - prev.box[3] <= 1.5 * median_h
 
 
 def order_blocks(blocks: list[list[RawLine]], mode: str) -> list[list[RawLine]]:

@@ -81,6 +81,30 @@ def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
     return RawLine(tuple(words), box)
 
 
+TALL_WORD = 2.0  # a word this many times as tall as its line's median word has other ink in its box ...
+TALL_INK = 3.0  # ... and one this many times as tall, read below TALL_WORD_CONF, is that ink (a stamp's ring,
+TALL_WORD_CONF = 0.5  # a hand's stroke), not type (typed words crossed by a stroke came at 2-3 times on EHRI)
+
+
+def tall_words(raw: RawLine) -> RawLine:
+    """The line less the other ink read into it. A stamp's ring or a signature's stroke crossing a typed line
+    is read as a word of its own ("==)", 380 px tall on a 45 px line) or into a word's box. A word much
+    taller than the line's others (``TALL_WORD``) is dropped when read unsurely (``TALL_WORD_CONF``; the
+    layout stage then sees its ink), else cut to the band the others fill: otherwise the line's box spans the
+    stamp, and the line decision, the paragraph grouping and the layout stage took the stamp for the line."""
+    if len(raw.words) < 3:
+        return raw
+    limit = TALL_WORD * _height(raw.words)
+    normal = [w for w in raw.words if w.box[3] - w.box[1] <= limit]
+    if len(normal) == len(raw.words):
+        return raw
+    top, bottom = min(w.box[1] for w in normal), max(w.box[3] for w in normal)
+    ink = TALL_INK / TALL_WORD * limit
+    words = tuple(w if w.box[3] - w.box[1] <= limit else RawWord(w.text, w.conf, (w.box[0], top, w.box[2], bottom))
+                  for w in raw.words if w.box[3] - w.box[1] <= ink or w.conf >= TALL_WORD_CONF)
+    return RawLine(words, (min(w.box[0] for w in words), top, max(w.box[2] for w in words), bottom))
+
+
 def _height(words) -> float:
     """The median height of words (``RawWord``)."""
     return float(np.median([w.box[3] - w.box[1] for w in words]))
@@ -146,7 +170,7 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config,
     lines (typewriter type has one size; stamps and hands do not).
     """
     t = cfg.tesseract
-    trimmed = [[(trim_line(ln, t.trim_edge_word_conf) if t.trim_edge_word_conf else ln) or ln for ln in b]
+    trimmed = [[tall_words((trim_line(ln, t.trim_edge_word_conf) if t.trim_edge_word_conf else ln) or ln) for ln in b]
                for b in blocks]
     confident = [ln for b in trimmed for ln in b if ln.conf >= 0.85 and len(ln.text) > 10]
     median_h = float(np.median([_height(ln.words) for ln in confident])) if confident else None

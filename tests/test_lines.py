@@ -120,6 +120,39 @@ def test_unsure_words_far_from_the_rest_of_the_line_are_trimmed_and_close_ones_a
     assert trim_line(two, 0.7).text == "Resolution approved"
 
 
+def test_other_ink_read_into_a_typed_line_leaves_it_and_a_tall_sure_word_is_cut_to_the_line():
+    from ocr.pipeline import tall_words
+
+    def w(t, conf, x0, x1, y0=1480, y1=1530):
+        return RawWord(t, conf, (x0, y0, x1, y1))
+
+    # "Референт Отдела ЦК ==) а (О. Григорьев)": a stamp's ring read as two words 380 and 170 px tall
+    typed = [w("Референт", 0.96, 305, 542), w("Отдела", 0.94, 576, 753), w("ЦК", 0.96, 784, 841)]
+    ring = [w("==)", 0.29, 875, 1229, 1471, 1852), w("а", 0.29, 1240, 1300, 1472, 1641)]
+    name = [w("(О.", 0.9, 1813, 1882, 1494, 1540), w("Григорьев)", 0.93, 1927, 2214, 1494, 1551)]
+    raw = RawLine(tuple(typed + ring + name), (305, 1471, 2214, 1852))
+    out = tall_words(raw)
+    assert out.text == "Референт Отдела ЦК (О. Григорьев)" and out.box == (305, 1480, 2214, 1551)
+    # read surely, a word whose box took in a stroke keeps its text, its box cut to the line's band
+    stroke = RawLine(tuple(typed + [w("КПСС", 0.9, 875, 1000, 1400, 1600)] + name), raw.box)
+    out = tall_words(stroke)
+    assert out.text == "Референт Отдела ЦК КПСС (О. Григорьев)"
+    assert out.words[3].box == (875, 1480, 1000, 1551) and out.box == (305, 1480, 2214, 1551)
+    # unsure and 2-3 times the line's height, it is a typed word a stroke crossed (EHRI: "Regierung"): cut, kept
+    crossed = RawLine(tuple(typed + [w("Regierung", 0.16, 875, 1100, 1440, 1560)] + name), raw.box)
+    out = tall_words(crossed)
+    assert out.text == "Референт Отдела ЦК Regierung (О. Григорьев)" and out.words[3].box == (875, 1480, 1100, 1551)
+    # a line of ordinary words, and one of fewer than three words, stay as they are
+    assert tall_words(RawLine(tuple(typed + name), raw.box)) == RawLine(tuple(typed + name), raw.box)
+    short = RawLine((typed[0], ring[0]), raw.box)
+    assert tall_words(short) is short
+    # the line decision judges the line without the ring's words: an unsure ring read as a long word no
+    # longer sinks the line's confidence below the bar
+    low = [RawWord(x.text, 0.62, (x.box[0], 600, x.box[2], 630)) for x in typed + name]
+    assert kept(RawLine(tuple(low[:3] + [RawWord("==)==)==)==)==)==)==", 0.0, (875, 480, 1229, 900))] + low[3:]),
+                        (305, 480, 2214, 900)))
+
+
 def test_a_page_number_read_unsurely_is_kept_as_one_and_other_short_lines_are_not():
     size = (1800, 3000)
 

@@ -321,18 +321,29 @@ def suppress(cands: list) -> list:
 
 
 def _level_boxes(lines: list[Line], angle: float) -> list[tuple[float, float, float, float]]:
+    """Each line's box turned level by ``angle``: of its words' outlines where it has words (a line read from
+    a crop of the unrotated page, ``typed_rescue``, has an upright box around its slanted row, which
+    turned level is much taller than the row), else of its own. A line of three words or more spans
+    its words' median top and bottom: a signature's stroke or a margin note's digit read into it, a
+    word twice the others' height, had moved its top by a line's pitch."""
     a = math.radians(angle)
     rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
     out = []
     for ln in lines:
-        p = np.asarray(ln.polygon, float) @ rot.T
-        out.append((p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()))
+        p = np.asarray([q for w in ln.words for q in w.polygon] if ln.words else ln.polygon, float) @ rot.T
+        box = (p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max())
+        if len(ln.words) >= 3:
+            ws = p.reshape(len(ln.words), -1, 2)
+            box = (box[0], float(np.median(ws[:, :, 1].min(axis=1))), box[2], float(np.median(ws[:, :, 1].max(axis=1))))
+        out.append(box)
     return out
 
 
 CENTRED_INSET = 2.5  # a heading's line stands in from both margins by this many paragraph indents ...
 CENTRED_SKEW = 0.1  # ... the two insets differing by at most this share of the text column's width ...
 CENTRED_RATIO = 0.3  # ... and by at most this share of the larger one (a line that lost its first word is not)
+PITCH_PERCENTILE = 25  # the line pitch: this percentile of the distances between lines (the median was a
+# paragraph gap on pages of many short paragraphs, and merged them)
 SHORT_LINE = 0.5  # an indented line is no new paragraph when it and the line above end in this share of the column
 
 
@@ -370,7 +381,7 @@ def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) 
     lines, boxes = [lines[i] for i in order], [boxes[i] for i in order]
     h = float(np.median([b[3] - b[1] for b in boxes]))
     pitches = [b[1] - a[1] for a, b in zip(boxes, boxes[1:], strict=False) if b[1] - a[1] > h * 0.6]
-    pitch = float(np.median(pitches)) if pitches else h * 2
+    pitch = float(np.percentile(pitches, PITCH_PERCENTILE)) if pitches else h * 2
     left = float(np.percentile([b[0] for b in boxes], 20))
     right = float(np.percentile([b[2] for b in boxes], 80))
     indent = 3.0 * (xheight or h / 2)

@@ -1,6 +1,7 @@
 """Layout: candidate regions, the tree-ensemble classifier, routing, paragraphs, and a synthetic page end to end."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import cv2
@@ -11,7 +12,7 @@ from ocr import layout, routing
 from ocr.config import Config
 from ocr.errors import EngineError
 from ocr.layout_train import cover, iou, match, read_gt_layout
-from ocr.model import Line, Region, bbox
+from ocr.model import Line, Region, Word, bbox
 from ocr.routing import FINER_HAND
 
 from .conftest import needs_tesseract
@@ -171,6 +172,43 @@ def test_paragraphs_read_the_pieces_of_one_row_left_to_right():
     out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=15)
     assert [ln.text for r in out for ln in r.lines] == ["В ходе беседы были за", "вопросы о национальной",
                                                          "последовательности"]
+
+
+def test_paragraphs_measure_the_line_pitch_where_most_gaps_are_paragraph_gaps():
+    def span(y0):
+        return Line(f"l{y0}", "слово", ((200, y0), (1100, y0), (1100, y0 + 30), (200, y0 + 30)), (), 0.9)
+
+    # a signature block: a two-line paragraph, then lines a blank line apart (title, name, date), then a
+    # date and its number: more of the distances are paragraph gaps than line pitches
+    lines = [span(y) for y in (100, 150, 230, 310, 390, 440)]
+    out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=15)
+    assert [[ln.polygon[0][1] for ln in r.lines] for r in out] == [[100, 150], [230], [310], [390, 440]]
+
+
+def test_paragraphs_place_a_line_by_its_words_not_by_an_upright_box_around_a_slanted_row():
+    def span(y0, words=()):
+        return Line(f"l{y0}", "слово", ((200, y0), (1100, y0), (1100, y0 + 30), (200, y0 + 30)), (), 0.9, words)
+
+    # a line read from a crop of the unrotated page (typed_rescue): its box reaches 40 px above and below
+    # its words; by the box it joined the paragraph above and left the one it begins
+    words = tuple(Word("слово", 0.9, ((x, 270), (x + 150, 270), (x + 150, 300), (x, 300))) for x in range(200, 1100, 200))
+    rescued = Line("rescued", "слово", ((200, 230), (1100, 230), (1100, 340), (200, 340)), (), 0.9, words)
+    lines = [span(100), span(150), span(200), rescued, span(320), span(370)]
+    out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=15)
+    assert [len(r.lines) for r in out] == [3, 3] and out[1].lines[0].words == words
+
+
+def test_paragraphs_place_a_line_by_its_words_middle_not_by_a_tall_word_in_it():
+    def words(y0, tall=False):
+        out = [Word("слово", 0.9, ((x, y0), (x + 150, y0), (x + 150, y0 + 30), (x, y0 + 30))) for x in range(300, 1100, 200)]
+        if tall:  # a signature's stroke read as a word, 2.5 lines tall, reaching up into the line above
+            out.append(Word("Я", 0.8, ((1100, y0 - 45), (1140, y0 - 45), (1140, y0 + 30), (1100, y0 + 30))))
+        return tuple(out)
+
+    lines = [Line(f"l{i}", "слово", (), (), 0.9, words(y, tall=i == 2)) for i, y in enumerate((100, 150, 200, 250))]
+    lines = [dataclasses.replace(ln, polygon=tuple(p for w in ln.words for p in w.polygon)) for ln in lines]
+    out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=15)
+    assert [[ln.words[0].polygon[0][1] for ln in r.lines] for r in out] == [[100, 150, 200, 250]]
 
 
 @needs_tesseract

@@ -472,6 +472,8 @@ def join_note_lines(cands: list, page_w: int) -> list:
     return [heads.get(id(c), c) for c in cands if id(c) not in absorbed]
 
 
+STACK_LEVEL = 0.5  # a signature is level with a typed line when its middle is at most this many of the
+# line's heights above or below it (signatures written between the title lines: 0.3 missed by 2 px)
 STACK_OVERLAP = 0.4  # how much (of the lower line's or upper line's height) stacked signatures may overlap
 
 
@@ -480,7 +482,7 @@ def signature_stack(lines: list[Line], line_boxes: list[tuple[int, int, int, int
     """Signatures of several signatories found as one region. A stack when: level lines, each under the
     one before (overlapping it by at most ``STACK_OVERLAP`` of a line's height), centred in the signature
     column (45-72 % of the page width, between the typed titles and the typed names; a note in the right
-    margin lies beyond it), and at least one of them level with a typed line. Returns one group per
+    margin lies beyond it), and at least one of them level with a typed line (``STACK_LEVEL``). Returns one group per
     signature, or [] when the region is not such a stack (a note of several lines stays one region)."""
     if len(lines) < 2 or abs(angle) >= 45:
         return []
@@ -495,7 +497,7 @@ def signature_stack(lines: list[Line], line_boxes: list[tuple[int, int, int, int
 
     def level(b, t) -> bool:
         cy, th = (b[1] + b[3]) / 2, t[3] - t[1]
-        return t[1] - 0.3 * th <= cy <= t[3] + 0.3 * th
+        return t[1] - STACK_LEVEL * th <= cy <= t[3] + STACK_LEVEL * th
 
     if not any(level(b, t) for b in boxes for t in line_boxes):
         return []

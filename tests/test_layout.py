@@ -354,6 +354,11 @@ def test_stacked_signatures_are_split_and_a_note_of_several_lines_is_not():
     typed = [(330, 1490, 2230, 1580)]  # the second signatory's title ... name line
     assert [len(g) for g in signature_stack(sigs, typed, 0.0, page)] == [1, 1]
     assert signature_stack(sigs, [], 0.0, page) == []  # level with no typed line
+    # written between the title lines, the lower one's middle 2 px beyond 0.3 of a line under the title
+    between = [_ln((1184, 1387, 1716, 1502)), _ln((1234, 1547, 1662, 1667))]
+    assert [len(g) for g in signature_stack(between, [(302, 1523, 2210, 1586), (303, 1681, 2210, 1738)], 0.0,
+                                            (2486, 3543))] == [1, 1]
+    assert signature_stack(between, [(302, 1523, 2210, 1556)], 0.0, (2486, 3543)) == []  # far from any
     margin = [_ln((60, 1380, 400, 1460)), _ln((60, 1480, 400, 1590))]
     assert signature_stack(margin, [(60, 1490, 400, 1580)], 0.0, page) == []  # a note in the margin
     slanted = [_ln((1450, 1380, 1780, 1500)), _ln((1420, 1480, 1770, 1590))]  # overlapping by 20 px of 110

@@ -672,12 +672,15 @@ RESCUE_CONF = 0.75  # ... and is typed text when Tesseract reads it with at leas
 
 
 def typed_rescue(image: np.ndarray, cands: list, cfg: Config,
-                 line_boxes: list[tuple[int, int, int, int]] = ()) -> dict[int, Region | None]:
+                 line_boxes: list[tuple[int, int, int, int]] = (),
+                 type_height: float | None = None) -> dict[int, Region | None]:
     """Candidates the classifier only weakly took for handwriting, read alone by Tesseract as a block of
     type: when Tesseract is sure of it, the candidate is typed text, not handwriting (id(candidate) -> a
     region of the lines the page-level call missed, or None when it had them all: ``line_boxes``, the
     page's typed lines, are not read twice). Recovers faint typed lines and saves the handwriting model's
-    load on typed pages."""
+    load on typed pages. Its words' median height must be the page's ``type_height`` (its typed words'
+    median) within ``[tesseract] max_height_deviation``, as for the line decision: a neat note in a
+    large hand is read surely, in letters twice the type's height."""
     from .engines.tesseract import read_region
 
     weak = [c for c in cands if c.kind == "handwritten" and c.prob < RESCUE_BELOW and c.inked is None]
@@ -697,6 +700,9 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config,
         mean = mean_conf(words)
         sure = sum(w.conf >= CONFIDENT_WORD for w in words) / len(words)
         if mean < RESCUE_CONF or sure < 0.7:
+            continue
+        dev = cfg.tesseract.max_height_deviation
+        if type_height and dev and abs(float(np.median([w.box[3] - w.box[1] for w in words])) / type_height - 1) > dev:
             continue
         raw = [ln for ln in raw if not any(cover(ln.box, b) >= 0.3 or cover(b, ln.box) >= 0.3 for b in line_boxes)]
         if not raw:
@@ -769,7 +775,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                if lc.handwriting and cyrillic else [])
     unsure_ids = {id(c) for c in unsure + written}  # kept below min_prob (not compared by value: features are arrays)
     keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= lc.min_prob or id(c) in unsure_ids)])
-    rescued = typed_rescue(image, keep, cfg, line_boxes)
+    heights = [bbox(w.polygon)[3] - bbox(w.polygon)[1] for ln in kept_lines for w in ln.words]
+    rescued = typed_rescue(image, keep, cfg, line_boxes, float(np.median(heights)) if heights else None)
     if rescued:
         keep = [c for c in keep if id(c) not in rescued]
         out.typed.extend(r for r in rescued.values() if r is not None)

@@ -404,6 +404,10 @@ def test_a_typed_line_weakly_taken_for_handwriting_is_read_as_type_and_handwriti
     # a line the page-level Tesseract call already read is not read twice: the candidate is type, nothing new
     again = typed_rescue(page, cands[:1], Config(), [(150, 145, 1600, 195)])
     assert again == {id(cands[0]): None}
+    # read surely but in letters twice the page's type height, it is a neat hand, not type
+    h = float(np.median([bbox(w.polygon)[3] - bbox(w.polygon)[1] for w in region.lines[0].words]))
+    assert list(typed_rescue(page, cands[:1], Config(), type_height=h * 1.1)) == [id(cands[0])]
+    assert typed_rescue(page, cands[:1], Config(), type_height=h / 2) == {}
 
 
 @needs_tesseract

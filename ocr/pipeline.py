@@ -89,9 +89,10 @@ TALL_WORD_CONF = 0.5  # a hand's stroke), not type (typed words crossed by a str
 def tall_words(raw: RawLine) -> RawLine:
     """The line less the other ink read into it. A stamp's ring or a signature's stroke crossing a typed line
     is read as a word of its own ("==)", 380 px tall on a 45 px line) or into a word's box. A word much
-    taller than the line's others (``TALL_WORD``) is dropped when read unsurely (``TALL_WORD_CONF``; the
-    layout stage then sees its ink), else cut to the band the others fill: otherwise the line's box spans the
-    stamp, and the line decision, the paragraph grouping and the layout stage took the stamp for the line."""
+    taller than the line's others (``TALL_WORD``) is cut to the band the others fill: otherwise the line's
+    box spans the stamp, and the paragraph grouping and the layout stage took the stamp for the line. One
+    taller still (``TALL_INK``) and read unsurely (``TALL_WORD_CONF``) is dropped: its ink goes to the
+    layout stage, and the line decision judges the line without it."""
     if len(raw.words) < 3:
         return raw
     limit = TALL_WORD * _height(raw.words)

@@ -330,11 +330,11 @@ def _level_boxes(lines: list[Line], angle: float) -> list[tuple[float, float, fl
     rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
     out = []
     for ln in lines:
-        p = np.asarray([q for w in ln.words for q in w.polygon] if ln.words else ln.polygon, float) @ rot.T
+        ws = [np.asarray(w.polygon, float) @ rot.T for w in ln.words] or [np.asarray(ln.polygon, float) @ rot.T]
+        p = np.concatenate(ws)
         box = (p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max())
-        if len(ln.words) >= 3:
-            ws = p.reshape(len(ln.words), -1, 2)
-            box = (box[0], float(np.median(ws[:, :, 1].min(axis=1))), box[2], float(np.median(ws[:, :, 1].max(axis=1))))
+        if len(ws) >= 3:
+            box = (box[0], float(np.median([w[:, 1].min() for w in ws])), box[2], float(np.median([w[:, 1].max() for w in ws])))
         out.append(box)
     return out
 

@@ -185,6 +185,18 @@ def test_paragraphs_measure_the_line_pitch_where_most_gaps_are_paragraph_gaps():
     assert [[ln.polygon[0][1] for ln in r.lines] for r in out] == [[100, 150], [230], [310], [390, 440]]
 
 
+def test_the_line_pitch_is_measured_between_lines_one_under_the_other_not_between_pieces_of_a_row():
+    # seed 23000 memo-0010, a page left slanted (its deskew refused): Tesseract cut its rows in pieces,
+    # a fraction of a pitch apart side by side; the pitch had come out at 39 px, every row a paragraph
+    boxes = [(1023, 478, 1528, 515), (475, 626, 2118, 669), (1182, 723, 2172, 757), (392, 770, 1134, 804),
+             (332, 789, 386, 821), (996, 826, 2188, 862), (334, 870, 991, 900), (340, 981, 565, 1020),
+             (494, 1085, 1988, 1121), (440, 1183, 2045, 1216), (350, 1222, 431, 1256), (1071, 1266, 1908, 1309),
+             (353, 1300, 1068, 1332), (359, 1406, 676, 1447)]
+    assert 75 <= routing.line_pitch(boxes, 35.0) <= 115  # the rows lie 100-110 px apart
+    assert routing.line_pitch([(200, 100 + 50 * i, 1100, 130 + 50 * i) for i in range(5)], 30.0) == 50.0
+    assert routing.line_pitch([(200, 100, 600, 130), (700, 100, 1100, 130)], 30.0) == 60.0  # one row: 2 h
+
+
 def test_paragraphs_place_a_line_by_its_words_not_by_an_upright_box_around_a_slanted_row():
     def span(y0, words=()):
         return Line(f"l{y0}", "слово", ((200, y0), (1100, y0), (1100, y0 + 30), (200, y0 + 30)), (), 0.9, words)

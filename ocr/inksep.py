@@ -87,8 +87,11 @@ class InkSeparator:
     """The trained network; ``probs`` gives each class's probability per pixel of a half-resolution crop."""
 
     def __init__(self, path: str | Path | None = None):
-        import torch
         from safetensors.torch import load_file
+
+        from .weights import torch_within_thread_limit
+
+        torch = torch_within_thread_limit()
 
         self.path = Path(path) if path else DEFAULT_MODEL
         self.meta = check(self.path)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import EngineError
+from ..weights import torch_within_thread_limit
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "htr-ru.safetensors"
 
@@ -44,6 +45,7 @@ class KrakenLines:
             logging.getLogger("kraken").setLevel(logging.ERROR)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                torch_within_thread_limit()
                 from kraken.configs import RecognitionInferenceConfig
                 from kraken.tasks import RecognitionTaskModel
 

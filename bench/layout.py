@@ -96,7 +96,7 @@ def report(title: str, tally: Tally) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reel", type=Path)
     ap.add_argument("--gt", type=Path)
     ap.add_argument("--seeds", help="comma-separated seeds: a fresh reel each, scored alone and pooled")

@@ -695,6 +695,7 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config,
     median) within ``[tesseract] max_height_deviation``, as for the line decision: a neat note in a
     large hand is read surely, in letters twice the type's height."""
     from .engines.tesseract import read_region
+    from .pipeline import _height
 
     weak = [c for c in cands if c.kind == "handwritten" and c.prob < RESCUE_BELOW and c.inked is None]
     if not weak:
@@ -715,7 +716,7 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config,
         if mean < RESCUE_CONF or sure < 0.7:
             continue
         dev = cfg.tesseract.max_height_deviation
-        if type_height and dev and abs(float(np.median([w.box[3] - w.box[1] for w in words])) / type_height - 1) > dev:
+        if type_height and dev and abs(_height(words) / type_height - 1) > dev:
             continue
         raw = [ln for ln in raw if not any(cover(ln.box, b) >= 0.3 or cover(b, ln.box) >= 0.3 for b in line_boxes)]
         if not raw:
@@ -788,7 +789,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                if lc.handwriting and cyrillic else [])
     unsure_ids = {id(c) for c in unsure + written}  # kept below min_prob (not compared by value: features are arrays)
     keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= lc.min_prob or id(c) in unsure_ids)])
-    heights = [bbox(w.polygon)[3] - bbox(w.polygon)[1] for ln in kept_lines for w in ln.words]
+    heights = [b[3] - b[1] for b in (bbox(w.polygon) for ln in kept_lines for w in ln.words)]
     rescued = typed_rescue(image, keep, cfg, line_boxes, float(np.median(heights)) if heights else None)
     if rescued:
         keep = [c for c in keep if id(c) not in rescued]

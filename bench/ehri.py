@@ -44,6 +44,9 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--config", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None, help="write the figures here too")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="keep memo-ocr's outputs (and plain tesseract's text, *.plain.txt) in this folder, "
+                         "one subfolder per language, to look at the errors; default: a temporary folder")
     args = ap.parse_args()
     if not args.data.is_dir():
         print(f"bench: no EHRI data at {args.data}", file=sys.stderr)
@@ -62,7 +65,12 @@ def main() -> int:
             plain = dict(zip([p.stem for p in imgs], texts, strict=True))
         t_plain = time.perf_counter() - t0
 
-        with tempfile.TemporaryDirectory() as out:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = args.keep / sub if args.keep else Path(tmp)
+            out.mkdir(parents=True, exist_ok=True)
+            if args.keep:
+                for k, text in plain.items():
+                    (out / f"{k}.plain.txt").write_text(text, encoding="utf-8")
             t0 = time.perf_counter()
             report = run_reel([PageRef(p.stem, p) for p in imgs], Path(out), cfg.replace("run", lang=lang),
                               workers=args.workers, progress=False)

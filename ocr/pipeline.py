@@ -295,6 +295,11 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     timings["preprocess"] = time.perf_counter() - t
     t = time.perf_counter()
     blocks = engine.recognize(pp.image)
+    numbered = None
+    if cfg.tesseract.page_numbers and hasattr(engine, "read_words"):
+        from .pagenumber import add
+
+        blocks, numbered = add(blocks, pp.image, pp.xheight, engine.read_words)
     stops = None
     if cfg.tesseract.repair_stops:
         from .punctuation import repair_stops
@@ -305,6 +310,11 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         from .punctuation import split_joined
 
         blocks, spaced = split_joined(blocks)
+    quotes = None
+    if cfg.tesseract.straight_quotes:
+        from .punctuation import straighten_quotes
+
+        blocks, quotes = straighten_quotes(blocks)
     corrected = None
     if cfg.tesseract.lexicon:
         from .lexicon import correct_lines, languages
@@ -344,6 +354,13 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     if threshold and threshold != cfg.tesseract.threshold:
         info["tesseract_threshold"] = threshold
         steps.append(f"tesseract-threshold({threshold}: otsu would split the paper)")
+    if numbered is not None:
+        info["page_number_found"] = numbered
+        if numbered:
+            steps.append("page-number(found outside Tesseract's lines)")
+    if quotes is not None:
+        info["straightened_quotes"] = quotes
+        steps.append(f"straight-quotes({quotes} words)")
     if stops is not None:
         info["repaired_stops"] = stops
         steps.append(f"stop-repair({stops} words)")

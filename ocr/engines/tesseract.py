@@ -250,6 +250,13 @@ class TesseractEngine:
         return group_tsv(image_to_data(image, self.lang, psm=self.cfg.psm, dpi=300, variables=variables,
                                        timeout=self.cfg.timeout, oem=self.cfg.oem, backend=self.cfg.backend))
 
+    def read_words(self, image: np.ndarray, psm: int) -> list[RawWord]:
+        """The words of a cut piece of the page (grey uint8) read in page segmentation mode ``psm``; boxes in
+        the piece's pixels."""
+        data = image_to_data(image, self.lang, psm=psm, dpi=300, variables=self.variables,
+                             timeout=self.cfg.timeout, oem=self.cfg.oem, backend=self.cfg.backend)
+        return [wd for block in group_tsv(data) for ln in block for wd in ln.words]
+
 
 OTSU_PAPER = 0.25  # a global Otsu threshold that makes this much of the page ink has split the paper's tones
 

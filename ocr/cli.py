@@ -235,7 +235,9 @@ Needs at least 5 corrected lines.
 @click.option("--spec", default=None, help="VGSL network spec (default: a small CPU network, input height 48).")
 @click.option("--batch", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--lrate", type=float, default=None, help="Learning rate (default 1e-3; 3e-4 with --from-corrections).")
-@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
+              help="PyTorch threads of ketos; its OMP_THREAD_LIMIT is raised to this where set lower "
+                   "(a lower limit makes PyTorch compute wrong).")
 @click.option("--load", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Fine-tune this model instead of training from scratch (its codec grows to the new data).")
 @click.option("--export-only", is_flag=True, help="Only convert the best checkpoint in WORK to OUT.")
@@ -431,7 +433,9 @@ Example (the bundled model; about 5 min of rendering and 4 min of training on 2 
 @click.option("--seed", type=int, default=1000, show_default=True,
               help="Seed of the training pages (keep it apart from the reels you measure on).")
 @click.option("--steps", type=click.IntRange(min=1), default=3000, show_default=True, help="Training steps (batches of 16).")
-@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
+              help="PyTorch threads; at most OMP_THREAD_LIMIT where that is set (above it PyTorch computes wrong "
+                   "or hangs).")
 def train_inksep(work, out, pages, seed, steps, threads):
     """Train the ink separation network (typed / stamp / handwriting per pixel) on synthetic pages."""
     from tqdm import tqdm

@@ -9,6 +9,7 @@ stamp, else typed (coverage > 0.25); the loss counts ink pixels fully and the pa
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -89,6 +90,11 @@ def train(x: np.ndarray, y: np.ndarray, out: Path, steps: int, seed: int, batch:
     from safetensors.torch import save_file
 
     torch.manual_seed(seed)
+    # no more threads than OMP_THREAD_LIMIT allows: above it PyTorch's convolutions come out wrong
+    limit = os.environ.get("OMP_THREAD_LIMIT", "")
+    if limit.isdigit() and 0 < int(limit) < threads:
+        log(f"train-inksep: {threads} threads asked for, {limit} used (OMP_THREAD_LIMIT={limit})")
+        threads = int(limit)
     torch.set_num_threads(threads)
     order = np.random.default_rng(seed).permutation(len(x))
     n_val = max(1, len(x) // 10)

@@ -106,6 +106,17 @@ def test_ketos_command_resumes_or_fine_tunes(tmp_path):
     assert tuned[tuned.index("-i") + 1].endswith("m.safetensors") and "union" in tuned
 
 
+def test_ketos_runs_with_a_thread_limit_no_lower_than_its_threads(monkeypatch):
+    # a limit below PyTorch's thread count makes its convolutions wrong (weights.torch_within_thread_limit)
+    cmd = ["ketos", "--workers", "1", "--threads", "2", "-d", "cpu", "train"]
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "1")
+    assert htr_train.ketos_env(cmd)["OMP_THREAD_LIMIT"] == "2"
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "4")
+    assert htr_train.ketos_env(cmd)["OMP_THREAD_LIMIT"] == "4"
+    monkeypatch.delenv("OMP_THREAD_LIMIT")
+    assert "OMP_THREAD_LIMIT" not in htr_train.ketos_env(cmd)
+
+
 def test_checkpoints_are_found_in_epoch_order_and_export_needs_one(tmp_path):
     ck = tmp_path / "ckpt"
     ck.mkdir()

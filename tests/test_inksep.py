@@ -178,3 +178,22 @@ def test_the_network_reads_right_in_a_process_where_tesseract_set_its_thread_lim
     env.pop("OMP_NUM_THREADS", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
     assert out[0] == "1" and float(out[1]) >= 0.85
+
+
+def test_training_uses_no_more_threads_than_the_thread_limit(tmp_path):
+    # asked for 2 threads under OMP_THREAD_LIMIT=1 (common advice for Tesseract), it trains with 1 and says so
+    pytest.importorskip("torch")
+    code = ("import numpy as np, torch\n"
+            "from ocr import inksep\n"
+            "from ocr.inksep_train import train\n"
+            "rng = np.random.default_rng(0)\n"
+            "x = rng.random((20, inksep.CHANNELS, 32, 32), dtype=np.float32)\n"
+            "y = rng.integers(0, 4, (20, 32, 32))\n"
+            f"train(x, y, __import__('pathlib').Path({str(tmp_path / 'net.safetensors')!r}), steps=2, seed=0, "
+            "batch=4, threads=2)\n"
+            "print('threads', torch.get_num_threads())\n")
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    # without the cap the two training steps did not end in 10 minutes (one thread spinning): hence a timeout
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         timeout=300).stdout
+    assert "2 threads asked for, 1 used" in out and out.split()[-1] == "1"

@@ -59,9 +59,21 @@ def ketos_command(work: Path, *, spec: str, epochs: int, batch: int, threads: in
     return cmd
 
 
+def ketos_env(cmd: list[str]) -> dict[str, str]:
+    """ketos's environment: this one's, with ``OMP_THREAD_LIMIT`` raised to the ``--threads`` it is given.
+    A limit below PyTorch's thread count makes its convolutions come out wrong, not slow (see
+    ``weights.torch_within_thread_limit``), and Tesseract users often export ``OMP_THREAD_LIMIT=1``."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    threads = cmd[cmd.index("--threads") + 1] if "--threads" in cmd[:-1] else ""
+    limit = env.get("OMP_THREAD_LIMIT", "")
+    if threads.isdigit() and limit.isdigit() and int(limit) < int(threads):
+        env["OMP_THREAD_LIMIT"] = threads
+    return env
+
+
 def run_ketos(cmd: list[str], log: Path) -> int:
     """Run ketos with its output (progress bars included) appended to ``log``. Returns its exit status."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = ketos_env(cmd)
     with open(log, "a", encoding="utf-8") as fh:
         fh.write("$ " + " ".join(cmd) + "\n")
         fh.flush()

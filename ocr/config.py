@@ -72,6 +72,7 @@ class TesseractConfig:
     space_after_marks: bool = _opt(True)
     page_numbers: bool = _opt(True)
     straight_quotes: bool = _opt(True)
+    stray_quotes: bool = _opt(True)
 
 
 @dataclass(frozen=True)

@@ -315,6 +315,11 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         from .punctuation import straighten_quotes
 
         blocks, quotes = straighten_quotes(blocks)
+    stray = None
+    if cfg.tesseract.stray_quotes:
+        from .punctuation import drop_stray_quotes
+
+        blocks, stray = drop_stray_quotes(blocks)
     corrected = None
     if cfg.tesseract.lexicon:
         from .lexicon import correct_lines, languages
@@ -361,6 +366,9 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     if quotes is not None:
         info["straightened_quotes"] = quotes
         steps.append(f"straight-quotes({quotes} words)")
+    if stray is not None:
+        info["stray_quotes_dropped"] = stray
+        steps.append(f"stray-quotes({stray} dropped)")
     if stops is not None:
         info["repaired_stops"] = stops
         steps.append(f"stop-repair({stops} words)")

@@ -145,3 +145,53 @@ def straighten_quotes(blocks: list[list[RawLine]]) -> tuple[list[list[RawLine]],
             new_block.append(RawLine(tuple(words), ln.box))
         out.append(new_block)
     return (out, changed) if changed else (blocks, 0)
+
+
+QUOTE_SPAN = 60  # words: a quotation opened is closed within this many (a typed quote rarely runs longer)
+_TRAIL = ".,;:!?)"
+
+
+def _quoted_word(text: str, q: str) -> bool:
+    return bool(text.strip(q + _TRAIL + "(")) and (text.startswith(q) or text.rstrip(_TRAIL).endswith(q))
+
+
+def drop_stray_quotes(blocks: list[list[RawLine]], quotes: str = "\"'") -> tuple[list[list[RawLine]], int]:
+    """Blocks without the quotes that pair with none (in reading order, within ``QUOTE_SPAN`` words): specks
+    and show-through read as a quote at a word's start or end ("'that", "towns'", "\"seite") or as a word
+    of its own. A quote opening a word pairs with the next one closing a word if no other opens between;
+    apostrophes inside a word ("one's", "o'clock") are not quotes. Straight quotes only
+    (``straighten_quotes`` first). And how many quotes were dropped."""
+    words = [w.text for block in blocks for ln in block for w in ln.words]
+    texts = list(words)
+    for q in quotes:
+        opens = [i for i, t in enumerate(texts) if t.startswith(q) and _quoted_word(t, q)]
+        closes = [i for i, t in enumerate(texts) if t.rstrip(_TRAIL).endswith(q) and _quoted_word(t, q)]
+        paired: set[tuple[str, int]] = set()
+        for o in opens:
+            nxt = [c for c in closes if o <= c <= o + QUOTE_SPAN and ("c", c) not in paired
+                   and (c > o or texts[o].count(q) >= 2)]
+            if nxt and not any(o < o2 <= nxt[0] for o2 in opens):
+                paired |= {("o", o), ("c", nxt[0])}
+        for i in opens:
+            if ("o", i) not in paired:
+                texts[i] = texts[i][1:]
+        for i in closes:
+            if ("c", i) not in paired:
+                t = texts[i]
+                end = len(t.rstrip(_TRAIL))
+                texts[i] = t[:end - 1] + t[end:]
+        texts = ["" if t == q else t for t in texts]
+    dropped = sum(len(a) - len(b) for a, b in zip(words, texts, strict=True))
+    if not dropped:
+        return blocks, 0
+    it = iter(texts)
+    out = []
+    for block in blocks:
+        new_block = []
+        for ln in block:
+            kept = tuple(RawWord(t, w.conf, w.box) for w, t in zip(ln.words, it, strict=False) if t)
+            if kept:
+                new_block.append(RawLine(kept, ln.box))
+        if new_block:
+            out.append(new_block)
+    return out, dropped

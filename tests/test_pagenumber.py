@@ -1,5 +1,5 @@
 """Page numbers Tesseract's layout analysis passed over ("- 2 -" alone above the text), found by their
-shape and read on their own; typographic quotes written as the typewriter's straight ones."""
+shape and read on their own."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +8,6 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocr.engines.base import RawLine, RawWord
 from ocr.pagenumber import add, find
-from ocr.punctuation import straighten_quotes
 
 from .conftest import font_path, needs_tesseract
 
@@ -111,11 +110,3 @@ def test_tesseract_reads_the_found_number():
     number = find(img, blocks, XH, engine.read_words)
     assert number is not None and number.text == "- 7 -"
 
-
-def test_typographic_quotes_become_straight_and_guillemets_stay():
-    words = [RawWord(t, 0.9, (0, 0, 10, 10)) for t in ("“Laortis”", "‘it’s", "„Birkenau“", "«Правда»", "plain")]
-    blocks = [[RawLine(tuple(words), (0, 0, 10, 10))]]
-    out, n = straighten_quotes(blocks)
-    assert out[0][0].text == "\"Laortis\" 'it's \"Birkenau\" «Правда» plain" and n == 3
-    same, none = straighten_quotes([[RawLine((words[-1],), (0, 0, 10, 10))]])
-    assert none == 0

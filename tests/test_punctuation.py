@@ -7,7 +7,7 @@ import numpy as np
 from ocr.engines.base import RawLine, RawWord
 import pytest
 
-from ocr.punctuation import final_glyph, repair_stops, split_joined
+from ocr.punctuation import drop_stray_quotes, final_glyph, repair_stops, split_joined, straighten_quotes
 
 XH = 20  # x-height of the drawn type, pixels
 
@@ -107,3 +107,40 @@ def test_a_missed_space_after_a_stop_or_comma_is_put_back(read, split):
     assert words[1].box[0] == 100 and words[-1].box[2] == 100 + 10 * len(read)
     assert all(a.box[2] == b.box[0] for a, b in zip(words[1:], words[2:], strict=False))
     assert all(x.conf == 0.9 and x.box[1::2] == (10, 30) for x in words[1:])
+
+
+def test_typographic_quotes_become_straight_and_guillemets_stay():
+    words = [RawWord(t, 0.9, (0, 0, 10, 10)) for t in ("“Laortis”", "‘it’s", "„Birkenau“", "«Правда»", "plain")]
+    blocks = [[RawLine(tuple(words), (0, 0, 10, 10))]]
+    out, n = straighten_quotes(blocks)
+    assert out[0][0].text == "\"Laortis\" 'it's \"Birkenau\" «Правда» plain" and n == 3
+    same, none = straighten_quotes([[RawLine((words[-1],), (0, 0, 10, 10))]])
+    assert none == 0
+
+
+def quoted(*lines: str) -> list[list[RawLine]]:
+    return [[RawLine(tuple(RawWord(t, 0.9, (0, 0, 1, 1)) for t in ln.split()), (0, 0, 1, 1)) for ln in lines]]
+
+
+@pytest.mark.parametrize("lines, expected, n", [
+    (["it is obvious 'that the intention"], ["it is obvious that the intention"], 1),
+    (["villages and towns' along the front"], ["villages and towns along the front"], 1),
+    (["auf eine \"seite, aeltere Leute"], ["auf eine seite, aeltere Leute"], 1),
+    (["known to \" everyone"], ["known to everyone"], 1),
+    (["\"", "next line"], ["next line"], 1),  # a line that was only a stray quote goes
+    (["As the \"kultusgemeinde\" was closed"], ["As the \"kultusgemeinde\" was closed"], 0),
+    (["a 'divorced' woman", "of one's own at o'clock"], ["a 'divorced' woman", "of one's own at o'clock"], 0),
+    (["he wrote: \"we shall go", "on the next day.\" Then"], ["he wrote: \"we shall go", "on the next day.\" Then"], 0),
+    (["\"one\" and \"two"], ["\"one\" and two"], 1),
+])
+def test_quotes_that_pair_with_none_are_dropped(lines, expected, n):
+    out, dropped = drop_stray_quotes(quoted(*lines))
+    assert [ln.text for b in out for ln in b] == expected and dropped == n
+
+
+def test_a_quotation_longer_than_the_span_is_not_paired():
+    from ocr.punctuation import QUOTE_SPAN
+
+    long = "\"" + " ".join(["word"] * (QUOTE_SPAN + 2)) + "\""
+    out, dropped = drop_stray_quotes(quoted(long))
+    assert dropped == 2 and '"' not in out[0][0].text

@@ -70,6 +70,7 @@ class TesseractConfig:
     lexicon: bool = _opt(True)
     repair_stops: bool = _opt(True)
     space_after_marks: bool = _opt(True)
+    sentence_stops: bool = _opt(True)
     page_numbers: bool = _opt(True)
     straight_quotes: bool = _opt(True)
     stray_quotes: bool = _opt(True)

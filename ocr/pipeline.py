@@ -310,6 +310,11 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         from .punctuation import split_joined
 
         blocks, spaced = split_joined(blocks)
+    sentence = None
+    if cfg.tesseract.sentence_stops:
+        from .punctuation import stops_before_sentence_starts
+
+        blocks, sentence = stops_before_sentence_starts(blocks, cfg.run.lang)
     quotes = None
     if cfg.tesseract.straight_quotes:
         from .punctuation import straighten_quotes
@@ -363,6 +368,9 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         info["page_number_found"] = numbered
         if numbered:
             steps.append("page-number(found outside Tesseract's lines)")
+    if sentence:
+        info["stops_before_sentence_starts"] = sentence
+        steps.append(f"sentence-stops({sentence} words)")
     if quotes is not None:
         info["straightened_quotes"] = quotes
         steps.append(f"straight-quotes({quotes} words)")

@@ -195,3 +195,44 @@ def drop_stray_quotes(blocks: list[list[RawLine]], quotes: str = "\"'") -> tuple
         if new_block:
             out.append(new_block)
     return out, dropped
+
+
+# Words capitalised only at a sentence's start (articles, pronouns, prepositions, conjunctions and adverbs;
+# no nouns, no "Sie"/"Ihr"/"I", which are capitalised anywhere): after a comma such a word means the comma was
+# a full stop misread (many typewriter faces have a stop Tesseract's models read as ","). Per language.
+SENTENCE_STARTS = {
+    "deu": frozenset("""der die das den dem des ein eine einen einem einer eines ich wir er es man auf nach bei in im
+        mit von vom vor zu zur zum aus für über unter durch gegen ohne um am an ebenso desgleichen dann da auch
+        aber so als nun jetzt heute wie dies diese dieser dieses diesem diesen jeder jede jedes alle wenn während
+        später schon sonst seit bis dort hier nur noch doch leider endlich viele einige mein meine unser
+        unsere""".split()),
+    "eng": frozenset("""the a an this that these those there they we he she it his her their our its in on at by for
+        from with to of as after before when while since during but and or so then also however therefore thus all
+        some many most one two several each every""".split()),
+}
+_COMMA_AFTER_WORD = re.compile(r"(?<=[^\W\d_]{2}),$")
+
+
+def stops_before_sentence_starts(blocks: list[list[RawLine]], lang: str) -> tuple[list[list[RawLine]], int]:
+    """Blocks with a word's final "," made "." where the next word in its line is one capitalised only at a
+    sentence's start (``SENTENCE_STARTS``): "werden, Sie ist" stays, "erforderlich, Ebenso" becomes
+    "erforderlich. Ebenso". Within a line only: a letter's salutation ends its line with a comma. Languages
+    without a list (``lang`` as Tesseract's, "deu+eng" takes both) are left alone. And how many changed."""
+    starts = frozenset().union(*(SENTENCE_STARTS.get(code, frozenset()) for code in lang.split("+")))
+    if not starts:
+        return blocks, 0
+    changed = 0
+    out = []
+    for block in blocks:
+        new_block = []
+        for ln in block:
+            words = list(ln.words)
+            for i, (w, nxt) in enumerate(zip(words, words[1:], strict=False)):
+                t = nxt.text
+                if (_COMMA_AFTER_WORD.search(w.text) and t[:1].isupper() and t[1:].islower()
+                        and t.rstrip(_TRAIL).lower() in starts):
+                    words[i] = RawWord(w.text[:-1] + ".", w.conf, w.box)
+                    changed += 1
+            new_block.append(RawLine(tuple(words), ln.box) if changed else ln)
+        out.append(new_block)
+    return (out, changed) if changed else (blocks, 0)

@@ -7,7 +7,14 @@ import numpy as np
 from ocr.engines.base import RawLine, RawWord
 import pytest
 
-from ocr.punctuation import drop_stray_quotes, final_glyph, repair_stops, split_joined, straighten_quotes
+from ocr.punctuation import (
+    drop_stray_quotes,
+    final_glyph,
+    repair_stops,
+    split_joined,
+    stops_before_sentence_starts,
+    straighten_quotes,
+)
 
 XH = 20  # x-height of the drawn type, pixels
 
@@ -144,3 +151,24 @@ def test_a_quotation_longer_than_the_span_is_not_paired():
     long = "\"" + " ".join(["word"] * (QUOTE_SPAN + 2)) + "\""
     out, dropped = drop_stray_quotes(quoted(long))
     assert dropped == 2 and '"' not in out[0][0].text
+
+
+@pytest.mark.parametrize("line, lang, expected", [
+    ("bedingt erforderlich, Ebenso muss", "deu", "bedingt erforderlich. Ebenso muss"),
+    ("Hilfstruppe gebildet, Auf den", "deu", "Hilfstruppe gebildet. Auf den"),
+    ("nicht entbehrt werden, Sie ist", "deu", "nicht entbehrt werden, Sie ist"),  # "Sie": anywhere capitalised
+    ("die Kinder, Frauen und", "deu", "die Kinder, Frauen und"),  # a noun
+    ("sagte er, die Frau", "deu", "sagte er, die Frau"),  # lower case: a relative clause
+    ("1,5 Liter, Der", "deu", "1,5 Liter. Der"),
+    ("was closed, The leaders", "eng", "was closed. The leaders"),
+    ("was closed, The leaders", "deu+eng", "was closed. The leaders"),
+    ("закрыт, После этого", "rus", "закрыт, После этого"),  # no list for Russian
+])
+def test_a_comma_before_a_word_capitalised_only_at_a_sentence_start_is_a_stop(line, lang, expected):
+    out, n = stops_before_sentence_starts(quoted(line), lang)
+    assert out[0][0].text == expected and n == (line != expected)
+
+
+def test_a_comma_ending_a_line_stays():
+    out, n = stops_before_sentence_starts(quoted("Liebe Schwester,", "Ich komme morgen"), "deu")
+    assert n == 0 and out[0][0].text == "Liebe Schwester,"

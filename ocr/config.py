@@ -63,7 +63,7 @@ class TesseractConfig:
     timeout: float = _opt(300.0, lo=1.0, hi=86400.0)
     threshold: str = _opt("otsu", choices=("otsu", "adaptive-otsu", "sauvola"))
     reading_order: str = _opt("top-down", choices=("top-down", "engine"))
-    min_line_conf: float = _opt(40.0, lo=0.0, hi=100.0)
+    min_line_conf: float = _opt(30.0, lo=0.0, hi=100.0)
     min_line_letters: int = _opt(2, lo=0, hi=100)
     trim_edge_word_conf: float = _opt(0.7, lo=0.0, hi=1.0)
     max_height_deviation: float = _opt(0.4, lo=0.0, hi=10.0)

@@ -38,13 +38,14 @@ def test_a_pencil_stroke_across_a_typed_line_does_not_make_it_noise():
 
 
 def test_too_unsure_or_too_few_letters():
-    assert not kept(line(600, ["typed", "text"], [30, 30], 0.3))  # below min_line_conf (40)
+    assert not kept(line(600, ["typed", "text"], [30, 30], 0.25))  # below min_line_conf (30)
+    assert kept(line(600, ["typed", "text"], [30, 30], 0.35))  # type-sized, at it
     assert not kept(line(600, ["-", "3", "-"], [30, 30, 30], 0.9))  # fewer than min_line_letters (2)
 
 
 def test_an_unsure_line_that_continues_its_block_is_typed_text():
     date = line(500, ["25", "февраля", "1954", "года"], [30] * 4, 0.95)
-    number = line(545, ["Исх.", "91-О-8677"], [30] * 2, 0.38)  # a document number, read unsurely
+    number = line(545, ["Исх.", "91-О-8677"], [30] * 2, 0.25)  # a document number, read unsurely
     cfg = Config()
 
     def decided(*lines):
@@ -55,7 +56,7 @@ def test_an_unsure_line_that_continues_its_block_is_typed_text():
     [rows] = classify_lines([BODY + [date, number]], cfg)
     assert rows[-1][0].text == "Исх. 91-О-8677"
     assert decided(date, line(545, ["№", "91"], [30, 30], 0.05)) == [True, False]  # too unsure even so
-    assert decided(date, line(700, ["Исх.", "91-О-8677"], [30] * 2, 0.38)) == [True, False]  # not right under
+    assert decided(date, line(700, ["Исх.", "91-О-8677"], [30] * 2, 0.25)) == [True, False]  # not right under
     indented = RawLine(tuple(RawWord(w.text, w.conf, (w.box[0] + 300, w.box[1], w.box[2] + 300, w.box[3]))
                              for w in number.words), (400, 545, 800, 575))
     assert decided(date, indented) == [True, False]  # not where the block's lines start
@@ -63,8 +64,8 @@ def test_an_unsure_line_that_continues_its_block_is_typed_text():
     # under a paragraph's indented first line, a line starting at the margin continues it ...
     first = RawLine(tuple(RawWord(w.text, w.conf, (w.box[0] + 160, w.box[1], w.box[2] + 160, w.box[3]))
                           for w in date.words), (260, 500, 700, 530))
-    assert decided(first, line(545, ['"Blaok"', "4.e.", "illegully."], [30] * 3, 0.3)) == [True, True]
-    assert decided(first, line(545, ["rs"], [30], 0.3)) == [True, False]  # ... a speck there does not
+    assert decided(first, line(545, ['"Blaok"', "4.e.", "illegully."], [30] * 3, 0.25)) == [True, True]
+    assert decided(first, line(545, ["rs"], [30], 0.25)) == [True, False]  # ... a speck there does not
 
 
 def test_a_document_number_under_the_date_is_kept_though_read_as_a_block_of_its_own_at_confidence_0():

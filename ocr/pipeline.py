@@ -283,6 +283,45 @@ class PageOutcome:
         }
 
 
+def text_steps(pp: Preprocessed, blocks: list[list[RawLine]], engine: Engine,
+               cfg: Config) -> tuple[list[list[RawLine]], dict[str, Any], list[str]]:
+    """The steps on what Tesseract read, each switched in ``[tesseract]``, in this order: page numbers it passed
+    over, full stops by their shape, spaces after marks, full stops before a sentence's first word, straight
+    quotes, stray quotes, the lexicon. Returns the blocks, what run.json records of each step that ran
+    (its count) and the PAGE ``Metadata`` step names."""
+    from . import lexicon, pagenumber, punctuation
+
+    t = cfg.tesseract
+    lang = cfg.run.lang
+    # (on, run.json key, run it, step name from its count)
+    table = [
+        (t.page_numbers and hasattr(engine, "read_words"), "page_number_found",
+         lambda b: pagenumber.add(b, pp.image, pp.xheight, engine.read_words),
+         lambda n: "page-number(found outside Tesseract's lines)" if n else ""),
+        (t.repair_stops, "repaired_stops", lambda b: punctuation.repair_stops(pp.image, b, pp.xheight),
+         lambda n: f"stop-repair({n} words)"),
+        (t.space_after_marks, "spaced_after_marks", punctuation.split_joined,
+         lambda n: f"space-after-marks({n} words)"),
+        (t.sentence_stops, "stops_before_sentence_starts",
+         lambda b: punctuation.stops_before_sentence_starts(b, lang), lambda n: f"sentence-stops({n} words)"),
+        (t.straight_quotes, "straightened_quotes", punctuation.straighten_quotes,
+         lambda n: f"straight-quotes({n} words)"),
+        (t.stray_quotes, "stray_quotes_dropped", punctuation.drop_stray_quotes,
+         lambda n: f"stray-quotes({n} dropped)"),
+        (t.lexicon and bool(lexicon.languages(lang)), "lexicon_corrected_words",
+         lambda b: lexicon.correct_lines(b, lang), lambda n: f"lexicon-correction({lang}: {n} words)"),
+    ]
+    info: dict[str, Any] = {}
+    steps: list[str] = []
+    for on, key, step, name in table:
+        if not on:
+            continue
+        blocks, info[key] = step(blocks)
+        if name(info[key]):
+            steps.append(name(info[key]))
+    return blocks, info, steps
+
+
 def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str, float] | None = None,
                    skew_override: float | None = None) -> PageResult:
     """Load, clean and read one page; raises MemoOcrError subclasses on bad input or engine failure."""
@@ -295,42 +334,7 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     timings["preprocess"] = time.perf_counter() - t
     t = time.perf_counter()
     blocks = engine.recognize(pp.image)
-    numbered = None
-    if cfg.tesseract.page_numbers and hasattr(engine, "read_words"):
-        from .pagenumber import add
-
-        blocks, numbered = add(blocks, pp.image, pp.xheight, engine.read_words)
-    stops = None
-    if cfg.tesseract.repair_stops:
-        from .punctuation import repair_stops
-
-        blocks, stops = repair_stops(pp.image, blocks, pp.xheight)
-    spaced = None
-    if cfg.tesseract.space_after_marks:
-        from .punctuation import split_joined
-
-        blocks, spaced = split_joined(blocks)
-    sentence = None
-    if cfg.tesseract.sentence_stops:
-        from .punctuation import stops_before_sentence_starts
-
-        blocks, sentence = stops_before_sentence_starts(blocks, cfg.run.lang)
-    quotes = None
-    if cfg.tesseract.straight_quotes:
-        from .punctuation import straighten_quotes
-
-        blocks, quotes = straighten_quotes(blocks)
-    stray = None
-    if cfg.tesseract.stray_quotes:
-        from .punctuation import drop_stray_quotes
-
-        blocks, stray = drop_stray_quotes(blocks)
-    corrected = None
-    if cfg.tesseract.lexicon:
-        from .lexicon import correct_lines, languages
-
-        if languages(cfg.run.lang):
-            blocks, corrected = correct_lines(blocks, cfg.run.lang)
+    blocks, text_info, read_steps = text_steps(pp, blocks, engine, cfg)
     timings["recognize"] = time.perf_counter() - t
     regions = build_regions(pp, blocks, cfg)
     graphics: list = []
@@ -364,28 +368,8 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     if threshold and threshold != cfg.tesseract.threshold:
         info["tesseract_threshold"] = threshold
         steps.append(f"tesseract-threshold({threshold}: otsu would split the paper)")
-    if numbered is not None:
-        info["page_number_found"] = numbered
-        if numbered:
-            steps.append("page-number(found outside Tesseract's lines)")
-    if sentence:
-        info["stops_before_sentence_starts"] = sentence
-        steps.append(f"sentence-stops({sentence} words)")
-    if quotes is not None:
-        info["straightened_quotes"] = quotes
-        steps.append(f"straight-quotes({quotes} words)")
-    if stray is not None:
-        info["stray_quotes_dropped"] = stray
-        steps.append(f"stray-quotes({stray} dropped)")
-    if stops is not None:
-        info["repaired_stops"] = stops
-        steps.append(f"stop-repair({stops} words)")
-    if spaced is not None:
-        info["spaced_after_marks"] = spaced
-        steps.append(f"space-after-marks({spaced} words)")
-    if corrected is not None:
-        info["lexicon_corrected_words"] = corrected
-        steps.append(f"lexicon-correction({cfg.run.lang}: {corrected} words)")
+    info.update(text_info)
+    steps += read_steps
     page = PageResult(
         page_id=ref.page_id, image_name=ref.path.name if ref.frame is None else f"{ref.path.name}[{ref.frame}]",
         width=w, height=h, regions=regions, border=pp.border if pp.border != (0, 0, w, h) else None,

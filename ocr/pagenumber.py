@@ -3,9 +3,10 @@
 Typists number the pages of a letter "- 2 -", alone and centred above (or below) the text. Tesseract's
 layout analysis often drops such a short line of dashes and a digit as noise: on the real EHRI
 typescripts 27 of the 35 page numbers the ground truth has were in no line it returned. This step
-looks for that ink itself (in the top and bottom bands of the page, centred, type-sized, apart from
-every line Tesseract did return), reads each such cluster as one line, and keeps it when it reads as a
-page number (``pipeline.page_number_match``).
+looks for that ink itself: in the top and bottom tenths of the page, centred, apart from every line
+Tesseract returned but short ones (it reads "- 3 -" as "3s"), a row of ink shaped "- N -" (digit-sized
+pieces, a dash level with their middle on either side). Its digits are read on their own and the line
+is kept as "- N -" when they read as a number of one to three digits.
 """
 from __future__ import annotations
 
@@ -39,8 +40,9 @@ def find(image: np.ndarray, blocks: list[list[RawLine]], xheight: float | None, 
     """The page number in ``image`` (grey uint8, the image Tesseract read) that no line of ``blocks`` holds,
     as a line in that image's pixels, or None.
 
-    ``read(crop, psm) -> list[RawWord]`` reads a cut image in that page segmentation mode (boxes in the crop's pixels). Nothing is looked
-    for in a band where a returned line already is a page number, nor without an x-height (no text found)."""
+    ``read(crop, psm) -> list[RawWord]`` reads a cut image in that page segmentation mode (boxes in the
+    crop's pixels). Nothing is looked for in a band where a returned line already is a page number
+    (``pipeline.page_number_match``), nor without an x-height (no text found)."""
     from .pipeline import page_number_match
 
     if not xheight or image.ndim != 2:
@@ -48,6 +50,7 @@ def find(image: np.ndarray, blocks: list[list[RawLine]], xheight: float | None, 
     h, w = image.shape
     size = (w, h)
     lines = [ln for b in blocks for ln in b]
+    # per returned page number: whether it is the top band's
     numbered = [ln.box[1] < h / 2 for ln in lines if page_number_match(ln.text, ln.box, size)]
     band = int(BAND * h)
     x_lo, x_hi = int(CENTRE[0] * w), int(CENTRE[1] * w)

@@ -6,7 +6,7 @@ noisy machine. CER is page level: the typewritten lines of each output against
 the ALTO ground truth, NFC, whitespace runs collapsed, grapheme clusters,
 edit distance / reference length, micro-averaged over all pages.
 
-    python bench/ehri.py [--data ../shared/data/ehri] [--every 1] [--workers 2]
+    python bench/ehri.py [--data ../shared/data/ehri] [--every 1] [--workers 2] [--keep DIR]
 """
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ stamp, else typed (coverage > 0.25); the loss counts ink pixels fully and the pa
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +19,7 @@ import numpy as np
 
 from . import inksep
 from .layout import SCALE
+from .weights import thread_limit
 
 PATCH = 96
 LABEL_COVER = 0.25
@@ -91,10 +91,10 @@ def train(x: np.ndarray, y: np.ndarray, out: Path, steps: int, seed: int, batch:
 
     torch.manual_seed(seed)
     # no more threads than OMP_THREAD_LIMIT allows: above it PyTorch's convolutions come out wrong
-    limit = os.environ.get("OMP_THREAD_LIMIT", "")
-    if limit.isdigit() and 0 < int(limit) < threads:
+    limit = thread_limit()
+    if limit and limit < threads:
         log(f"train-inksep: {threads} threads asked for, {limit} used (OMP_THREAD_LIMIT={limit})")
-        threads = int(limit)
+        threads = limit
     torch.set_num_threads(threads)
     order = np.random.default_rng(seed).permutation(len(x))
     n_val = max(1, len(x) // 10)

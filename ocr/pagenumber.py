@@ -14,9 +14,10 @@ import cv2
 import numpy as np
 
 from .engines.base import RawLine, RawWord
-
-BAND = 0.1  # the top and bottom tenth of the page, as pipeline.PAGE_NUMBER_BAND
-CENTRE = (0.3, 0.7)  # the cluster's middle between these shares of the page's width, as PAGE_NUMBER_CENTRE
+# where a page number stands: the top or bottom tenth of the page, centred (the line decision's own bounds)
+from .pipeline import PAGE_NUMBER_BAND as BAND
+from .pipeline import PAGE_NUMBER_CENTRE as CENTRE
+from .pipeline import page_number_match
 MIN_DIGIT_CONF = 0.3  # the number read at least this surely (Tesseract's word confidence; its shape is known)
 NOT_DIGITS = "-–—~_.,:;'\"‘’“”()|"  # what Tesseract reads around or for the dashes
 # the digits' height against the page's x-height: typewriter digits stand about 1.4 x-heights tall
@@ -43,8 +44,6 @@ def find(image: np.ndarray, blocks: list[list[RawLine]], xheight: float | None, 
     ``read(crop, psm) -> list[RawWord]`` reads a cut image in that page segmentation mode (boxes in the
     crop's pixels). Nothing is looked for in a band where a returned line already is a page number
     (``pipeline.page_number_match``), nor without an x-height (no text found)."""
-    from .pipeline import page_number_match
-
     if not xheight or image.ndim != 2:
         return None
     h, w = image.shape
@@ -152,7 +151,6 @@ def _read_number(image, ink_level, box, xheight, read) -> RawLine | None:
 
     # Tesseract's line model reads a lone digit badly ("ae" for a clear "3"): the digits as one word, then
     # the whole "- N -" as a line, then the digits as a line; the first reading that is a number is taken
-    text, conf = "", 0.0
     for crop, psm in ((cut(dx0, dy0, dx1, dy1), 8), (cut(x0, y0, x1, y1), 7), (cut(dx0, dy0, dx1, dy1), 7)):
         words = [wd for wd in read(crop, psm) if wd.text.strip()]
         text = "".join(c for wd in words for c in wd.text if c not in NOT_DIGITS)

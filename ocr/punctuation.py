@@ -99,28 +99,41 @@ _JOINED = re.compile(r"(?<=[^\W_])\.(?=[A-ZÄÖÜА-ЯЁ][a-zäöüßа-яё]+\b
                      r"|(?<=[^\W\d_]{2}),(?=[^\W\d_]{2,})")
 
 
-def split_joined(blocks: list[list[RawLine]]) -> tuple[list[list[RawLine]], int]:
-    """Blocks with words joined at a full stop or comma ("Dr.Minz") split after the mark, each part
-    given its share of the word's box by characters; and how many words were split."""
+def per_line(blocks: list[list[RawLine]], fix) -> tuple[list[list[RawLine]], int]:
+    """Blocks with each line's words as ``fix(words) -> (new words, how many changed)`` makes them, and how
+    many changed in all; the blocks themselves where nothing changed. The line keeps its box."""
     changed = 0
     out = []
     for block in blocks:
         new_block = []
         for ln in block:
-            words: list[RawWord] = []
-            for w in ln.words:
-                cuts = [m.end() for m in _JOINED.finditer(w.text)]
-                if not cuts:
-                    words.append(w)
-                    continue
-                changed += 1
-                x0, y0, x1, y1 = w.box
-                per = (x1 - x0) / len(w.text)
-                for a, b in zip([0, *cuts], [*cuts, len(w.text)], strict=True):
-                    words.append(RawWord(w.text[a:b], w.conf, (x0 + round(a * per), y0, x0 + round(b * per), y1)))
-            new_block.append(RawLine(tuple(words), ln.box))
+            words, n = fix(ln.words)
+            changed += n
+            new_block.append(RawLine(tuple(words), ln.box) if n else ln)
         out.append(new_block)
     return (out, changed) if changed else (blocks, 0)
+
+
+def split_joined(blocks: list[list[RawLine]]) -> tuple[list[list[RawLine]], int]:
+    """Blocks with words joined at a full stop or comma ("Dr.Minz") split after the mark, each part
+    given its share of the word's box by characters; and how many words were split."""
+
+    def fix(line_words):
+        words: list[RawWord] = []
+        changed = 0
+        for w in line_words:
+            cuts = [m.end() for m in _JOINED.finditer(w.text)]
+            if not cuts:
+                words.append(w)
+                continue
+            changed += 1
+            x0, y0, x1, y1 = w.box
+            per = (x1 - x0) / len(w.text)
+            for a, b in zip([0, *cuts], [*cuts, len(w.text)], strict=True):
+                words.append(RawWord(w.text[a:b], w.conf, (x0 + round(a * per), y0, x0 + round(b * per), y1)))
+        return words, changed
+
+    return per_line(blocks, fix)
 
 
 # a typewriter has straight quotes only: what Tesseract's models read as typographic ones is those
@@ -130,21 +143,12 @@ _STRAIGHT = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "‘"
 def straighten_quotes(blocks: list[list[RawLine]]) -> tuple[list[list[RawLine]], int]:
     """Blocks with the typographic quotes Tesseract read (“ ” „ ‘ ’ ‚) written as the typewriter's straight
     ones (" and '); « » stay. And how many words changed."""
-    changed = 0
-    out = []
-    for block in blocks:
-        new_block = []
-        for ln in block:
-            words = []
-            for w in ln.words:
-                text = w.text.translate(_STRAIGHT)
-                if text != w.text:
-                    changed += 1
-                    w = RawWord(text, w.conf, w.box)
-                words.append(w)
-            new_block.append(RawLine(tuple(words), ln.box))
-        out.append(new_block)
-    return (out, changed) if changed else (blocks, 0)
+
+    def fix(line_words):
+        words = [RawWord(w.text.translate(_STRAIGHT), w.conf, w.box) for w in line_words]
+        return words, sum(a.text != b.text for a, b in zip(line_words, words, strict=True))
+
+    return per_line(blocks, fix)
 
 
 QUOTE_SPAN = 60  # words: a quotation opened is closed within this many (a typed quote rarely runs longer)
@@ -221,18 +225,16 @@ def stops_before_sentence_starts(blocks: list[list[RawLine]], lang: str) -> tupl
     starts = frozenset().union(*(SENTENCE_STARTS.get(code, frozenset()) for code in lang.split("+")))
     if not starts:
         return blocks, 0
-    changed = 0
-    out = []
-    for block in blocks:
-        new_block = []
-        for ln in block:
-            words = list(ln.words)
-            for i, (w, nxt) in enumerate(zip(words, words[1:], strict=False)):
-                t = nxt.text
-                if (_COMMA_AFTER_WORD.search(w.text) and t[:1].isupper() and t[1:].islower()
-                        and t.rstrip(_TRAIL).lower() in starts):
-                    words[i] = RawWord(w.text[:-1] + ".", w.conf, w.box)
-                    changed += 1
-            new_block.append(RawLine(tuple(words), ln.box) if changed else ln)
-        out.append(new_block)
-    return (out, changed) if changed else (blocks, 0)
+
+    def fix(line_words):
+        words = list(line_words)
+        changed = 0
+        for i, (w, nxt) in enumerate(zip(words, words[1:], strict=False)):
+            t = nxt.text
+            if (_COMMA_AFTER_WORD.search(w.text) and t[:1].isupper() and t[1:].islower()
+                    and t.rstrip(_TRAIL).lower() in starts):
+                words[i] = RawWord(w.text[:-1] + ".", w.conf, w.box)
+                changed += 1
+        return words, changed
+
+    return per_line(blocks, fix)

@@ -22,6 +22,13 @@ def safetensors_metadata(path: Path) -> dict[str, str]:
     return meta
 
 
+def thread_limit(env=None) -> int | None:
+    """``OMP_THREAD_LIMIT`` of ``env`` (this process's environment by default) as a positive number, or None
+    where it is unset or no such number. PyTorch must not run more threads than this."""
+    limit = (os.environ if env is None else env).get("OMP_THREAD_LIMIT", "")
+    return int(limit) if limit.isdigit() and int(limit) > 0 else None
+
+
 def torch_within_thread_limit():
     """PyTorch, imported, its intra-op threads cut to ``OMP_THREAD_LIMIT`` where that is set (Tesseract's
     engine sets it to 1 in its process). With the limit at 1 and PyTorch's own count at the cores', its
@@ -30,7 +37,7 @@ def torch_within_thread_limit():
     both counts; a process reading pages itself (tests, the review server) did not."""
     import torch
 
-    limit = os.environ.get("OMP_THREAD_LIMIT", "")
-    if limit.isdigit() and 0 < int(limit) < torch.get_num_threads():
-        torch.set_num_threads(int(limit))
+    limit = thread_limit()
+    if limit and limit < torch.get_num_threads():
+        torch.set_num_threads(limit)
     return torch

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import EngineError
+from ..weights import thread_limit
 
 # A small network for CPU training: input height 48, two conv blocks, two 128-wide BiLSTMs (~1.4 M parameters,
 # ~40 word images/s on 2 cores; kraken's default network is ~7/s).
@@ -65,8 +66,8 @@ def ketos_env(cmd: list[str]) -> dict[str, str]:
     ``weights.torch_within_thread_limit``), and Tesseract users often export ``OMP_THREAD_LIMIT=1``."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     threads = cmd[cmd.index("--threads") + 1] if "--threads" in cmd[:-1] else ""
-    limit = env.get("OMP_THREAD_LIMIT", "")
-    if threads.isdigit() and limit.isdigit() and int(limit) < int(threads):
+    limit = thread_limit(env)
+    if threads.isdigit() and limit and limit < int(threads):
         env["OMP_THREAD_LIMIT"] = threads
     return env
 

@@ -238,3 +238,54 @@ def stops_before_sentence_starts(blocks: list[list[RawLine]], lang: str) -> tupl
         return words, changed
 
     return per_line(blocks, fix)
+
+
+# Abbreviations that are also words or that a word list counts common: their "." stays before a small letter.
+# English and German only (``STRAY_STOP_LANGS``): Russian typescripts abbreviate before small letters all the
+# time ("тыс. рублей", "нач. отдела", "см. приложение"), and no list is measured for them.
+STRAY_STOP_LANGS = {"eng": "en", "deu": "de"}
+ABBREVIATIONS = frozenset("""etc usw bzw bezw evtl ungef vgl ggf geb gest ehem einschl resp incl approx viz ca co
+    ff pp sq ft in dr mr mrs st no nr vs od bd hr fr ie eg cf jun sen jr gen dept ave vol fig ed ibid str tel
+    abs kap zt""".split())
+STOP_WORD_ZIPF = 3.5  # the word before the stop at least this common (Zipf) ...
+NEXT_WORD_ZIPF = 3.0  # ... and the small-letter word after it at least this common
+
+
+def _small_word(text: str) -> str | None:
+    """``text`` as a word in small letters (any script, two or more), a comma or the like after it aside."""
+    word = text.rstrip(",;:!?)")
+    return word if len(word) >= 2 and word.isalpha() and word.islower() else None
+
+
+def drop_stray_stops(blocks: list[list[RawLine]], lang: str) -> tuple[list[list[RawLine]], int]:
+    """Blocks without the full stops between two words of running prose: a speck or show-through after a
+    word Tesseract reads as its "." ("was to be. arrested", "members. of the"; plain Tesseract reads it so
+    too). A "." ending a common word in small letters (not an abbreviation, ``ABBREVIATIONS``), before a
+    common word in small letters — in its line or the next line of its block — is dropped: a typed
+    sentence does not start with a small letter. Other languages than ``STRAY_STOP_LANGS`` are left alone.
+    And how many were dropped."""
+    from .lexicon import _wordfreq_langs, _zipf
+
+    langs = _wordfreq_langs(lang, STRAY_STOP_LANGS)
+    if not langs:
+        return blocks, 0
+    dropped = 0
+    out = []
+    for block in blocks:
+        words = [w for ln in block for w in ln.words]
+        texts = [w.text for w in words]
+        before = dropped
+        for i in range(len(texts) - 1):
+            t, nxt = texts[i], _small_word(texts[i + 1])
+            word = _small_word(t[:-1]) if t.endswith(".") else None
+            if (nxt is None or word is None or word != t[:-1] or word in ABBREVIATIONS
+                    or _zipf(word, langs) < STOP_WORD_ZIPF or _zipf(nxt, langs) < NEXT_WORD_ZIPF):
+                continue
+            texts[i] = t[:-1]
+            dropped += 1
+        if dropped == before:
+            out.append(block)
+            continue
+        it = iter(texts)
+        out.append([RawLine(tuple(RawWord(next(it), w.conf, w.box) for w in ln.words), ln.box) for ln in block])
+    return (out, dropped) if dropped else (blocks, 0)

@@ -9,6 +9,7 @@ import pytest
 
 from ocr.punctuation import (
     drop_stray_quotes,
+    drop_stray_stops,
     final_glyph,
     repair_stops,
     split_joined,
@@ -172,3 +173,22 @@ def test_a_comma_before_a_word_capitalised_only_at_a_sentence_start_is_a_stop(li
 def test_a_comma_ending_a_line_stays():
     out, n = stops_before_sentence_starts(quoted("Liebe Schwester,", "Ich komme morgen"), "deu")
     assert n == 0 and out[0][0].text == "Liebe Schwester,"
+
+
+@pytest.mark.parametrize("lines, lang, expected", [
+    (["In May I was to be. arrested and"], "eng", ["In May I was to be arrested and"]),
+    (["the names of the members.", "of the committee"], "eng", ["the names of the members", "of the committee"]),
+    (["was closed. The leaders"], "eng", ["was closed. The leaders"]),  # a capital: a sentence starts
+    (["apples, pears etc. were sold"], "eng", ["apples, pears etc. were sold"]),  # an abbreviation
+    (["Kleider usw. lagen dort"], "deu", ["Kleider usw. lagen dort"]),
+    (["die Sachen werden. wir kommen"], "deu", ["die Sachen werden wir kommen"]),
+    (["of the xqzt. camp"], "eng", ["of the xqzt. camp"]),  # no word: perhaps an abbreviation
+    (["in the camp. xqzt"], "eng", ["in the camp. xqzt"]),  # the next is no word: a misread capital?
+    (["a. to hold one job.", "b. to enlarge"], "eng", ["a. to hold one job.", "b. to enlarge"]),
+    (["5 тыс. рублей в месяц"], "rus", ["5 тыс. рублей в месяц"]),  # Russian abbreviates so: left alone
+    (["closed. the camp"], "xyz", ["closed. the camp"]),
+])
+def test_a_stop_between_two_small_letter_words_is_dropped(lines, lang, expected):
+    out, n = drop_stray_stops(quoted(*lines), lang)
+    assert [ln.text for ln in out[0]] == expected
+    assert n == sum(a != b for a, b in zip(lines, expected, strict=True))

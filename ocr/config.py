@@ -71,7 +71,9 @@ class TesseractConfig:
     repair_stops: bool = _opt(True)
     space_after_marks: bool = _opt(True)
     sentence_stops: bool = _opt(True)
+    stray_stops: bool = _opt(True)
     page_numbers: bool = _opt(True)
+    missed_lines: bool = _opt(True)
     straight_quotes: bool = _opt(True)
     stray_quotes: bool = _opt(True)
 

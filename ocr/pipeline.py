@@ -286,10 +286,11 @@ class PageOutcome:
 def text_steps(pp: Preprocessed, blocks: list[list[RawLine]], engine: Engine,
                cfg: Config) -> tuple[list[list[RawLine]], dict[str, Any], list[str]]:
     """The steps on what Tesseract read, each switched in ``[tesseract]``, in this order: page numbers it passed
-    over, full stops by their shape, spaces after marks, full stops before a sentence's first word, straight
+    over, typed lines it passed over, full stops by their shape, spaces after marks, full stops before a sentence's first word, stray
+    full stops between words, straight
     quotes, stray quotes, the lexicon. Returns the blocks, what run.json records of each step that ran
     (its count) and the PAGE ``Metadata`` step names."""
-    from . import lexicon, pagenumber, punctuation
+    from . import lexicon, missedlines, pagenumber, punctuation
 
     t = cfg.tesseract
     lang = cfg.run.lang
@@ -298,12 +299,17 @@ def text_steps(pp: Preprocessed, blocks: list[list[RawLine]], engine: Engine,
         (t.page_numbers and hasattr(engine, "read_words"), "page_number_found",
          lambda b: pagenumber.add(b, pp.image, pp.xheight, engine.read_words),
          lambda n: "page-number(found outside Tesseract's lines)" if n else ""),
+        (t.missed_lines and hasattr(engine, "read_words"), "missed_lines_found",
+         lambda b: missedlines.add(b, pp.image, pp.xheight, engine.read_words),
+         lambda n: f"missed-lines({n} found outside Tesseract's lines)" if n else ""),
         (t.repair_stops, "repaired_stops", lambda b: punctuation.repair_stops(pp.image, b, pp.xheight),
          lambda n: f"stop-repair({n} words)"),
         (t.space_after_marks, "spaced_after_marks", punctuation.split_joined,
          lambda n: f"space-after-marks({n} words)"),
         (t.sentence_stops, "stops_before_sentence_starts",
          lambda b: punctuation.stops_before_sentence_starts(b, lang), lambda n: f"sentence-stops({n} words)"),
+        (t.stray_stops, "stray_stops_dropped", lambda b: punctuation.drop_stray_stops(b, lang),
+         lambda n: f"stray-stops({n} dropped)"),
         (t.straight_quotes, "straightened_quotes", punctuation.straighten_quotes,
          lambda n: f"straight-quotes({n} words)"),
         (t.stray_quotes, "stray_quotes_dropped", punctuation.drop_stray_quotes,

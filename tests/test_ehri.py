@@ -70,3 +70,27 @@ def test_a_page_number_tesseract_passed_over_is_found_on_a_real_page():
     first = next(r for r in results[True].regions if r.kept and r.production == "typewritten").lines[0]
     assert first.text == "- 2 -"
     assert errs[True] < errs[False]
+
+
+def test_typed_lines_tesseract_passed_over_are_found_on_a_real_page():
+    # the last lines of a 1942 consular report, beside its signature: plain Tesseract returns no line for
+    # "is the complete destruction of the Jewish community in"
+    img = EHRI / "english" / "EHRI-DR-19421116-US_08.jpg"
+    errs, results = {}, {}
+    for on in (False, True):
+        errs[on], results[on] = read_with(img, "eng", missed_lines=on)
+    assert results[True].info["missed_lines_found"] >= 1 and "missed_lines_found" not in results[False].info
+    assert any(s.startswith("missed-lines(") for s in results[True].steps)
+    text = " ".join(ln.text for ln in results[True].kept_lines())
+    assert "complete destruction of the Jewish" in text
+    assert errs[True] < errs[False] - 0.01
+
+
+def test_stray_stops_between_words_are_dropped_on_a_real_page():
+    # show-through read as full stops between words ("was to be. arrested", "when transported. to")
+    img = EHRI / "english" / "EHRI-ET-YV3549264_02.jpg"
+    errs, results = {}, {}
+    for on in (False, True):
+        errs[on], results[on] = read_with(img, "eng", stray_stops=on)
+    assert results[True].info["stray_stops_dropped"] >= 2 and "stray_stops_dropped" not in results[False].info
+    assert errs[True] < errs[False]

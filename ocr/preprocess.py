@@ -163,6 +163,17 @@ def estimate_xheight(ink: np.ndarray) -> float | None:
     return float(np.median(hts[ok]))
 
 
+LETTER_SIZE = 4.0  # a piece of ink at most this many x-heights tall and wide is a letter (or letters run together)
+
+
+def letter_ink(ink: np.ndarray, xheight: float) -> np.ndarray:
+    """``ink`` less its pieces larger than letters (``LETTER_SIZE``): dark edges, rules, stamp rings, pictures."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    small = (stats[:, cv2.CC_STAT_HEIGHT] <= LETTER_SIZE * xheight) & (stats[:, cv2.CC_STAT_WIDTH] <= LETTER_SIZE * xheight)
+    small[0] = False
+    return small[labels]
+
+
 def measure_skew(ink: np.ndarray, max_angle: float, min_rows: int, min_conf: float) -> tuple[float | None, float, str]:
     """Skew of text lines by projection profiles.
 
@@ -323,7 +334,14 @@ def preprocess(img: np.ndarray, cfg: PreprocessConfig, skew_override: float | No
         else:
             # measured before rescaling: the angle does not change with the scale (the profiles are
             # taken on a copy at most 1200 px wide either way)
-            measured, applied, note = measure_skew(ink, cfg.deskew_max_angle, cfg.deskew_min_text_rows, cfg.deskew_min_confidence)
+            args = (cfg.deskew_max_angle, cfg.deskew_min_text_rows, cfg.deskew_min_confidence)
+            measured, applied, note = measure_skew(ink, *args)
+            if not applied and xh and note.endswith(f"text rows (< {cfg.deskew_min_text_rows})"):
+                # a dark scanner edge or a rule left in the page makes one peak of the profile that dwarfs
+                # the text rows: measured again on the letter-sized ink alone
+                again = measure_skew(letter_ink(ink, xh), *args)
+                if again[1]:
+                    measured, applied, note = again[0], again[1], again[2] + " (letter-sized ink only)"
     # rescale and deskew in one resampling (one interpolation blur, one pass over the pixels)
     h, w = grey.shape
     size = (int(round(w * scale)), int(round(h * scale))) if scale != 1.0 else (w, h)

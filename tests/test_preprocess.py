@@ -36,6 +36,18 @@ def test_blank_and_sparse_pages_get_no_correction():
     assert applied == 0.0 and "text rows" in note
 
 
+def test_a_dark_edge_left_in_the_page_does_not_stop_the_deskew():
+    # a dark band along the page's foot (a scanner edge the border crop left) makes one peak of the profile
+    # that dwarfs the text rows: the skew is measured again on letter-sized ink
+    page = render_page(RUSSIAN_LINES * 2, angle=2.0, spacing=1.5)
+    h, w = page.shape[:2]
+    page[h - 120:h - 40, 40:w - 40] = 15
+    _, applied, note = measure_skew(otsu_ink(page), 5.0, 5, 1.5)
+    assert applied == 0.0 and "text rows" in note  # all the ink: refused
+    pp = preprocess(page, PreprocessConfig(crop_border=False))
+    assert pp.skew_applied == pytest.approx(2.0, abs=0.15) and "letter-sized ink only" in pp.skew_note
+
+
 def test_user_angle_overrides_measurement():
     page = render_page(RUSSIAN_LINES, angle=2.0)
     pp = preprocess(page, CFG, skew_override=-1.0)

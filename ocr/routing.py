@@ -487,6 +487,7 @@ def join_note_lines(cands: list, page_w: int) -> list:
 
 STACK_LEVEL = 0.5  # a signature is level with a typed line when its middle is at most this many of the
 # line's heights above or below it (signatures written between the title lines: 0.3 missed by 2 px)
+STACK_BASELINES = 1.0  # ... or how far apart their baselines are at least, in typed lines' heights (their outlines)
 STACK_OVERLAP = 0.4  # how much (of the lower line's or upper line's height) stacked signatures may overlap
 
 
@@ -503,9 +504,17 @@ def signature_stack(lines: list[Line], line_boxes: list[tuple[int, int, int, int
     if not all(_in_signature_column(b, page_size[0]) for b in boxes):
         return []
     # one under the next: slanted signatures' descenders and flourishes overlap the next by up to 40 % (a third did not split
-    # seed 7000's slanted pair, 52 px of a 139 px line)
+    # seed 7000's slanted pair, 52 px of a 139 px line);
+    # the line cutter's outlines of two signatures a line apart overlapped by half their height: their
+    # baselines, a typed line's outline height apart or more (the line pitch), tell them apart too
+    typed_h = float(np.median([t[3] - t[1] for t in line_boxes])) if line_boxes else 0.0
+
+    def base(ln: Line, b) -> float:
+        return float(np.mean([p[1] for p in ln.baseline])) if ln.baseline else float(b[3])
+
     if not all(b2[1] >= b1[3] - STACK_OVERLAP * min(b1[3] - b1[1], b2[3] - b2[1])
-               for b1, b2 in zip(boxes, boxes[1:], strict=False)):
+               or (typed_h and base(l2, b2) - base(l1, b1) >= STACK_BASELINES * typed_h)
+               for b1, b2, l1, l2 in zip(boxes, boxes[1:], lines, lines[1:], strict=False)):
         return []
 
     def level(b, t) -> bool:

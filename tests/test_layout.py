@@ -385,6 +385,25 @@ def test_stacked_signatures_are_split_and_a_note_of_several_lines_is_not():
     assert signature_stack(sigs[:1], typed, 0.0, page) == []
 
 
+def test_stacked_signatures_whose_outlines_overlap_are_told_apart_by_their_baselines():
+    from ocr.model import Line
+    from ocr.routing import signature_stack
+
+    page = (2546, 3508)
+    typed = [(311, 1494, 1528, 1580), (306, 1653, 2208, 1766)]  # outlines 86 and 113 px tall: median 99.5
+
+    def sig(box, base_y):
+        x0, y0, x1, y1 = box
+        return Line("l", "x", ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), ((x0, base_y), (x1, base_y)), 0.5)
+
+    # seed 30000's pair: the line cutter's outlines overlap by 54 px of 125 (43 %), the baselines lie 104 px apart
+    pair = [sig((1403, 1557, 1819, 1682), 1649), sig((1373, 1628, 1774, 1794), 1753)]
+    assert [len(g) for g in signature_stack(pair, typed, 0.0, page)] == [1, 1]
+    # a signature and its flourish under it: baselines closer than a typed line's outline
+    flourish = [sig((1403, 1557, 1819, 1682), 1649), sig((1373, 1628, 1774, 1794), 1720)]
+    assert signature_stack(flourish, typed, 0.0, page) == []
+
+
 @needs_tesseract
 def test_a_typed_line_weakly_taken_for_handwriting_is_read_as_type_and_handwriting_is_not():
     from types import SimpleNamespace

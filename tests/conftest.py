@@ -67,6 +67,25 @@ def have_tesseract(*langs: str) -> bool:
     return all(lang in out for lang in langs)
 
 
+def typed_page(size: tuple[int, int], text: str = "typed text of the letter body", lines: int = 10,
+               top: int = 400, pitch: int = 70, x: int = 150, font_size: int = 34):
+    """A white page with ``lines`` rows of ``text`` and the lines as Tesseract returns them (one word each,
+    boxed as drawn): ``(image, draw, blocks)``; draw on the page with ``draw``, then take the pixels
+    with ``np.asarray(image)``."""
+    from ocr.engines.base import RawLine, RawWord
+
+    img = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(font_path(), font_size)
+    out = []
+    for i in range(lines):
+        y = top + pitch * i
+        draw.text((x, y), text, fill=20, font=font)
+        box = tuple(int(v) for v in draw.textbbox((x, y), text, font=font))
+        out.append(RawLine((RawWord(text, 0.95, box),), box))
+    return img, draw, [out]
+
+
 needs_tesseract = pytest.mark.skipif(not have_tesseract("rus", "eng"),
                                      reason="tesseract with rus+eng not installed")
 needs_shared = pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data not present")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import ImageFont
 
-from ocr.engines.base import RawLine, RawWord
+from ocr.engines.base import RawWord
 from ocr.missedlines import add, find
 
-from .conftest import font_path, needs_tesseract
+from .conftest import font_path, needs_tesseract, typed_page
 
 W, H, XH = 1700, 2200, 18
 BODY = "typed text of the letter body"
@@ -19,18 +19,10 @@ MISSED = "is the complete destruction of the"
 def page_with(extra: str | None, *, y: int = 1150, x: int = 150, size: int = 34) -> tuple[np.ndarray, list]:
     """Ten typed lines as Tesseract returned them (boxes of the drawn text) and ``extra`` drawn at ``y``,
     in none of those lines."""
-    img = Image.new("L", (W, H), 255)
-    draw = ImageDraw.Draw(img)
-    font = ImageFont.truetype(font_path(), 34)
-    lines = []
-    for i in range(10):
-        top = 400 + 70 * i
-        draw.text((150, top), BODY, fill=20, font=font)
-        x0, y0, x1, y1 = (int(v) for v in draw.textbbox((150, top), BODY, font=font))
-        lines.append(RawLine((RawWord(BODY, 0.95, (x0, y0, x1, y1)),), (x0, y0, x1, y1)))
+    img, draw, blocks = typed_page((W, H), BODY)
     if extra:
         draw.text((x, y), extra, fill=20, font=ImageFont.truetype(font_path(), size))
-    return np.asarray(img, dtype=np.uint8).copy(), [lines]
+    return np.asarray(img, dtype=np.uint8).copy(), blocks
 
 
 class Reader:

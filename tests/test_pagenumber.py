@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import ImageFont
 
 from ocr.engines.base import RawLine, RawWord
 from ocr.pagenumber import add, find
 
-from .conftest import font_path, needs_tesseract
+from .conftest import font_path, needs_tesseract, typed_page
 
 W, H, XH = 1700, 2200, 18
 
@@ -17,20 +17,13 @@ W, H, XH = 1700, 2200, 18
 def page_with(number: str | None, *, at: str = "top", x_share: float = 0.5) -> tuple[np.ndarray, list[list[RawLine]]]:
     """A page of typed lines (as Tesseract returned them) and, drawn in the top or bottom band and not among
     those lines, ``number`` ("- 3 -")."""
-    img = Image.new("L", (W, H), 255)
-    draw = ImageDraw.Draw(img)
+    img, draw, blocks = typed_page((W, H))
     font = ImageFont.truetype(font_path(), 34)
-    lines = []
-    for i in range(10):
-        y = 400 + 70 * i
-        draw.text((150, y), "typed text of the letter body", fill=20, font=font)
-        lines.append(RawLine((RawWord("typed text of the letter body", 0.95, (150, y + 8, 750, y + 34)),),
-                             (150, y + 8, 750, y + 34)))
     if number:
         y = 100 if at == "top" else H - 140
         x = int(x_share * W) - draw.textlength(number, font=font) / 2
         draw.text((x, y), number, fill=20, font=font)
-    return np.asarray(img, dtype=np.uint8).copy(), [lines]
+    return np.asarray(img, dtype=np.uint8).copy(), blocks
 
 
 class Reader:

@@ -117,11 +117,8 @@ def _typed_line(words: list[RawWord], type_h: float, dx: int, dy: int) -> RawLin
     if (conf < MIN_CONF or letters < MIN_LETTERS or other > MAX_NOT_WORD * len(text.replace(" ", ""))
             or not HEIGHT_FIT[0] <= height / type_h <= HEIGHT_FIT[1]):
         return None
-    shifted = tuple(RawWord(wd.text, wd.conf, (wd.box[0] + dx, wd.box[1] + dy, wd.box[2] + dx, wd.box[3] + dy))
-                    for wd in words)
-    box = (min(wd.box[0] for wd in shifted), min(wd.box[1] for wd in shifted),
-           max(wd.box[2] for wd in shifted), max(wd.box[3] for wd in shifted))
-    return RawLine(shifted, box)
+    return RawLine.of(RawWord(wd.text, wd.conf, (wd.box[0] + dx, wd.box[1] + dy, wd.box[2] + dx, wd.box[3] + dy))
+                      for wd in words)
 
 
 def add(blocks: list[list[RawLine]], image: np.ndarray, xheight: float | None, read) -> tuple[list, int]:

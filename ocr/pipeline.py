@@ -76,9 +76,7 @@ def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
         return None
     if len(words) == len(raw.words):
         return raw
-    box = (min(w.box[0] for w in words), min(w.box[1] for w in words),
-           max(w.box[2] for w in words), max(w.box[3] for w in words))
-    return RawLine(tuple(words), box)
+    return RawLine.of(words)
 
 
 TALL_WORD = 2.0  # a word this many times as tall as its line's median word has other ink in its box ...

@@ -174,12 +174,16 @@ def letter_ink(ink: np.ndarray, xheight: float) -> np.ndarray:
     return small[labels]
 
 
-def measure_skew(ink: np.ndarray, max_angle: float, min_rows: int, min_conf: float) -> tuple[float | None, float, str]:
+def measure_skew(ink: np.ndarray, max_angle: float, min_rows: int, min_conf: float,
+                 xheight: float | None = None) -> tuple[float | None, float, str]:
     """Skew of text lines by projection profiles.
 
     Returns (measured angle or None, angle to apply, note). The angle is in
     degrees, counter-clockwise positive. A page with too few text rows, or
-    whose best angle is not clearly better than the others, gets 0.
+    whose best angle is not clearly better than the others, gets 0. With the
+    page's ``xheight``, a page with too few rows is measured again on its
+    letter-sized ink alone (``letter_ink``): a dark scanner edge or a rule left
+    in the page makes one peak of the profile that dwarfs the text rows.
     """
     h, w = ink.shape
     f = min(1.0, 1200.0 / max(h, w))
@@ -212,6 +216,10 @@ def measure_skew(ink: np.ndarray, max_angle: float, min_rows: int, min_conf: flo
     rows = int(np.sum(filled[1:] & ~filled[:-1]))
     best = round(best, 2)
     if rows < min_rows:
+        if xheight:
+            again = measure_skew(letter_ink(ink, xheight), max_angle, min_rows, min_conf)
+            if again[1]:
+                return again[0], again[1], again[2] + " (letter-sized ink only)"
         return best, 0.0, f"not corrected: {rows} text rows (< {min_rows})"
     if conf < min_conf:
         return best, 0.0, f"not corrected: profile contrast {conf:.2f} (< {min_conf})"
@@ -334,14 +342,8 @@ def preprocess(img: np.ndarray, cfg: PreprocessConfig, skew_override: float | No
         else:
             # measured before rescaling: the angle does not change with the scale (the profiles are
             # taken on a copy at most 1200 px wide either way)
-            args = (cfg.deskew_max_angle, cfg.deskew_min_text_rows, cfg.deskew_min_confidence)
-            measured, applied, note = measure_skew(ink, *args)
-            if not applied and xh and note.endswith(f"text rows (< {cfg.deskew_min_text_rows})"):
-                # a dark scanner edge or a rule left in the page makes one peak of the profile that dwarfs
-                # the text rows: measured again on the letter-sized ink alone
-                again = measure_skew(letter_ink(ink, xh), *args)
-                if again[1]:
-                    measured, applied, note = again[0], again[1], again[2] + " (letter-sized ink only)"
+            measured, applied, note = measure_skew(ink, cfg.deskew_max_angle, cfg.deskew_min_text_rows,
+                                                   cfg.deskew_min_confidence, xheight=xh)
     # rescale and deskew in one resampling (one interpolation blur, one pass over the pixels)
     h, w = grey.shape
     size = (int(round(w * scale)), int(round(h * scale))) if scale != 1.0 else (w, h)

@@ -26,6 +26,13 @@ class RawLine:
     def conf(self) -> float:
         return mean_conf(self.words)
 
+    @classmethod
+    def of(cls, words) -> "RawLine":
+        """A line of ``words`` (at least one), boxed by them."""
+        words = tuple(words)
+        return cls(words, (min(w.box[0] for w in words), min(w.box[1] for w in words),
+                           max(w.box[2] for w in words), max(w.box[3] for w in words)))
+
 
 def mean_conf(words) -> float:
     """Mean confidence of words (anything with ``text`` and ``conf``: words, lines), weighted by their length;

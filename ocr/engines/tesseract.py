@@ -289,9 +289,7 @@ def group_tsv(data: dict[str, list]) -> list[list[RawLine]]:
     for _, lines in sorted(blocks.items()):
         block = []
         for _, words in sorted(lines.items()):
-            box = (min(w.box[0] for w in words), min(w.box[1] for w in words),
-                   max(w.box[2] for w in words), max(w.box[3] for w in words))
-            block.append(RawLine(tuple(words), box))
+            block.append(RawLine.of(words))
         out.append(block)
     return out
 

@@ -7,7 +7,12 @@ it (confidence 0.95 and more), so neither the confidence nor a word list can cat
 
 - a comma hangs below the baseline (on the EHRI pages by a third of an x-height and more); a full
   stop read as "," does not (median 0.1);
-- a small letter is an x-height tall; a full stop read as "e" or "s" is about 0.6 of it.
+- a small letter is an x-height tall; a full stop read as "e" or "s" is about 0.6 of it. Where the
+  page's small letters measure short of the x-height estimate (0.7-0.85 of it: the estimate counts a
+  face's tall letters), the bound shrinks with them.
+
+A stop after a word counts where a sentence ends (a capital or the paragraph's end follows), or after
+an abbreviation that always takes one ("4 ft. x", "250 grms. daily", ``STOP_ABBREVIATIONS``).
 
 For each word that ends in such a character, the last ink component inside the word's box is
 measured against the word's baseline (in the processed image Tesseract read). A page whose commas do
@@ -25,6 +30,9 @@ from .engines.base import RawLine, RawWord
 COMMA_DROP = 0.2  # a "," whose glyph reaches less than this far below the baseline (x-heights) is a "."
 STOP_HEIGHT = 0.72  # an "e"/"s" whose glyph is lower than this (x-heights) and sits on the baseline is a "."
 MIN_SAMPLES = 5  # page statistics need this many glyphs
+# abbreviations a full stop ends whatever follows ("4 ft. x 4 ft.", "250 grms. daily", "Jan. 1945")
+STOP_ABBREVIATIONS = frozenset('''ft grms gr kms km lbs jan feb febr apr aug sept sep oct okt nov dec dez
+    dr mr mrs etc eg ie pm usw bzw vgl ca resp approx'''.split())
 
 
 def final_glyph(grey: np.ndarray, box: tuple[int, int, int, int], xh: float) -> tuple[float, float, float] | None:
@@ -63,23 +71,28 @@ def repair_stops(grey: np.ndarray, blocks: list[list[RawLine]], xh: float | None
         words = [(li, wi, w) for li, ln in enumerate(block) for wi, w in enumerate(ln.words)]
         for k, (li, wi, w) in enumerate(words):
             t = w.text
-            if len(t) >= 2 and (t[-1] == "," or (t[-1] in "es" and len(t) >= 3)) and t[:-1].isalpha():
+            stem = t[:-1].replace(".", "")  # "e.g" -> "eg"
+            abbrev = stem.lower() in STOP_ABBREVIATIONS
+            if (len(t) >= 2 and (t[-1] == "," or (t[-1] in "es" and len(t) >= 3))
+                    and (t[:-1].isalpha() or (abbrev and stem.isalpha()))):
                 g = final_glyph(grey, w.box, xh)
                 if g is not None:
                     # a full stop ends a sentence: a capital letter or the end of the paragraph follows
                     nxt = words[k + 1][2].text.lstrip("\"'(„“‘") if k + 1 < len(words) else ""
-                    found[(b, li, wi)] = (t[-1], g, nxt[:1].isupper() or not nxt)
+                    found[(b, li, wi)] = (t[-1], g, nxt[:1].isupper() or not nxt or abbrev)
     # page statistics over every such word: a face whose commas do not hang below the line, or whose
     # small letters measure short, is left alone
     commas = [g[1] for ch, g, _ in found.values() if ch == ","]
     letters = [g[0] for ch, g, _ in found.values() if ch in "es"]
     comma_ok = len(commas) >= MIN_SAMPLES and float(np.median(commas)) >= 1.5 * COMMA_DROP
-    letter_ok = len(letters) >= MIN_SAMPLES and float(np.median(letters)) >= 0.85
+    letter_med = float(np.median(letters)) if letters else 0.0
+    letter_ok = len(letters) >= MIN_SAMPLES and letter_med >= 0.70
+    stop_height = STOP_HEIGHT * min(1.0, letter_med / 0.85)
     changed = 0
     out = [[list(ln.words) for ln in block] for block in blocks]
     for (b, li, wi), (ch, (h, drop, width), sentence) in found.items():
         stop = sentence and ((ch == "," and comma_ok and drop < COMMA_DROP and h <= 0.75)
-                             or (ch in "es" and letter_ok and h < STOP_HEIGHT and abs(drop) <= 0.2 and width <= 0.75))
+                             or (ch in "es" and letter_ok and h < stop_height and abs(drop) <= 0.2 and width <= 0.75))
         if stop:
             w = out[b][li][wi]
             out[b][li][wi] = RawWord(w.text[:-1] + ".", w.conf, w.box)

@@ -90,6 +90,49 @@ def test_a_short_final_letter_on_the_baseline_is_a_full_stop():
     assert texts(fixed)[8:] == ["Gestapo.", "A", "Hollands", "my"] and n == 1
 
 
+def draw_short_face(img_words, letter_h: int):
+    """A page whose small letters are ``letter_h`` tall (a face that measures short against the page's
+    x-height estimate) and whose stops are round bullets 11 px tall: ``img_words`` as (text, shape)."""
+    img = np.full((60 + 60 * (len(img_words) // 4 + 1), 1000), 255, np.uint8)
+    lines, row = [], []
+    for i, (text, last) in enumerate(img_words):
+        base, x = 50 + 60 * (i // 4), 20 + 220 * (i % 4)
+        x0 = x
+        for _ in text[:-1]:
+            img[base - letter_h:base, x:x + 14] = 0
+            x += 18
+        top, width = (base - 11, 11) if last == "bullet" else (base - letter_h, 14)
+        img[top:base, x:x + width] = 0
+        row.append(RawWord(text, 0.96, (x0, base - letter_h, x + width, base)))
+        if len(row) == 4 or i == len(img_words) - 1:
+            lines.append(RawLine(tuple(row), (row[0].box[0], row[0].box[1], row[-1].box[2], row[-1].box[3])))
+            row = []
+    return img, [lines]
+
+
+def test_stops_on_a_face_whose_small_letters_measure_short():
+    # letters 16 px against an x-height estimate of 20 (0.8): the stop (0.55) is told by the page's letters
+    words = [("the", "letter"), ("camp", "letter")] * 4 + [("easte", "bullet"), ("The", "letter"),
+                                                           ("tabl", "letter"), ("more", "letter")]
+    img, blocks = draw_short_face(words, 16)
+    fixed, n = repair_stops(img, blocks, XH)
+    assert texts(fixed)[8:] == ["east.", "The", "tabl", "more"] and n == 1
+    # a face whose letters measure under 0.7 of the x-height is left alone
+    img, blocks = draw_short_face(words, 12)
+    assert repair_stops(img, blocks, XH) == (blocks, 0)
+
+
+def test_an_abbreviation_takes_its_stop_before_any_word():
+    words = [("the", "letter"), ("camp", "letter")] * 4 + [("fte", "bullet"), ("x", "letter"),
+                                                           ("grmse", "bullet"), ("daily", "letter"),
+                                                           ("e.ge", "bullet"), ("thefts", "letter"),
+                                                           ("easte", "bullet"), ("and", "letter")]
+    img, blocks = page(words)
+    fixed, n = repair_stops(img, blocks, XH)
+    # "ft", "grms", "e.g" end in a stop whatever follows; "east" before a small letter stays as read
+    assert texts(fixed)[8:] == ["ft.", "x", "grms.", "daily", "e.g.", "thefts", "easte", "and"] and n == 3
+
+
 def test_numbers_and_unmeasurable_pages_stay():
     words = [("was,", "comma"), ("and", "letter")] * 4 + [("24,", "stop"), ("May", "letter")]
     img, blocks = page(words)

@@ -12,6 +12,10 @@ so a name does not become another name), is no half of a word hyphenated at a li
 itself a word of the language (Zipf < ``UNKNOWN``), and the best candidate is common
 (Zipf >= ``COMMON``); short names, headings and rare words stay as read.
 
+German typescripts typed on machines without umlaut keys write "ae", "oe", "ue" for "ä", "ö", "ü"
+("Haeftlinge"); such a spelling counts as the word with the umlauts, so it is known as read and is
+a candidate for a misreading of it ("Hasftlinge": "s" read for the "e").
+
 Only for Latin-script languages: the confusion table is not measured for Cyrillic type.
 """
 from __future__ import annotations
@@ -60,11 +64,22 @@ def languages(lang: str) -> tuple[str, ...]:
     return _wordfreq_langs(lang, LANGS)
 
 
+# typewriters without umlaut keys: German typed "ae", "oe", "ue" for "ä", "ö", "ü" ("Haeftlinge")
+_UMLAUTS = {"de": re.compile(r"(?<!q)(ae|oe|ue)")}
+_UMLAUT_OF = {"ae": "ä", "oe": "ö", "ue": "ü"}
+
+
 @lru_cache(maxsize=200_000)
 def _zipf(word: str, langs: tuple[str, ...]) -> float:
+    """The word's frequency (Zipf) in the commonest of ``langs``; a German word written with "ae", "oe",
+    "ue" for its umlauts counts as the word with them."""
     from wordfreq import zipf_frequency
 
-    return max(zipf_frequency(word, lg) for lg in langs)
+    z = max(zipf_frequency(word, lg) for lg in langs)
+    for lg in langs:
+        if lg in _UMLAUTS and _UMLAUTS[lg].search(word):
+            z = max(z, zipf_frequency(_UMLAUTS[lg].sub(lambda m: _UMLAUT_OF[m.group(1)], word), lg))
+    return z
 
 
 def warm(lang: str) -> None:

@@ -32,6 +32,8 @@ def test_what_stays_as_read(read):
     ("visle", "viele", "de"), ("sinem", "einem", "de"), ("äurch", "durch", "de"),  # German misreadings
     ("Gensral", "General", "de"), ("Seourity", "Security", "en"),  # capitalised long words, capital kept
     ("Ausohwitz", "Auschwitz", "en"),
+    # umlauts typed as "ae", "oe", "ue" (a typewriter without umlaut keys): "as" read for "ae"
+    ("Hasftlinge", "Haeftlinge", "de"), ("naschsten", "naechsten", "de"), ("Stusck", "Stueck", "de"),
 ])
 def test_capitalised_and_german_misreadings(read, fixed, lang):
     assert correct_word(read, 0.8, (lang,)) == fixed
@@ -44,6 +46,13 @@ def test_capitalised_and_german_misreadings(read, fixed, lang):
 ])
 def test_capitalised_words_that_stay(read, lang):
     assert correct_word(read, 0.8, (lang,)) == read
+
+
+def test_umlauts_typed_as_two_letters_are_german_words():
+    assert known_word("Haeftlinge", "deu", 3) and known_word("gedraengt", "deu", 3)
+    assert correct_word("Haeftlinge", 0.5, ("de",)) == "Haeftlinge"  # a right spelling stays as read
+    assert not known_word("Haeftlinge", "eng", 3)  # English has no such spelling
+    assert known_word("queue", "eng", 3) and correct_word("quer", 0.5, ("de",)) == "quer"
 
 
 def test_confident_words_and_unsupported_languages_stay():

@@ -44,6 +44,7 @@ def _line(pp: Preprocessed, raw: RawLine, lid: str) -> Line:
 
 SPECK_GAP = 4.0  # unsure words this many word heights apart from the rest of their line ...
 SPECK_LOW = 0.6  # ... and lower than this share of its words' height are specks
+SPECK_MARK_CONF = 0.9  # a mark (no letter) that low at a line's end is a speck unless read this surely
 
 
 def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
@@ -52,9 +53,15 @@ def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
     heights (dots and dirt far right of a paragraph's last line read as "! poe ;"; a typed name right of
     a signature's gap, read unsurely, is as tall as the rest and stays)."""
     words = list(raw.words)
+    low = SPECK_LOW * _height(words) if words else 0.0
 
     def speck(w) -> bool:
-        return w.conf < edge_conf and (len(w.text) <= 2 or not any(c.isalnum() for c in w.text))
+        # show-through or dirt beside a faint line's end ("paration. u > eden"); a run of dots stands low
+        # too, and is typed (an elision, "in ...."), even where it is misread ("ee...")
+        short = w.box[3] - w.box[1] < low and ".." not in w.text
+        letterless = not any(c.isalnum() for c in w.text)
+        return ((w.conf < edge_conf and (len(w.text) <= 2 or letterless or short))
+                or (letterless and short and w.conf < SPECK_MARK_CONF))
 
     def dirt(run, rest) -> bool:  # unsure and low: specks, not a typed name right of a signature's gap
         return all(w.conf < edge_conf for w in run) and _height(run) < SPECK_LOW * _height(rest)
@@ -109,6 +116,8 @@ def _height(words) -> float:
     return float(np.median([w.box[3] - w.box[1] for w in words]))
 
 
+SURE_HEIGHT_CONF = 0.7  # a line read this surely (and below 0.85, which skips the height check) ...
+SURE_HEIGHT_SLACK = 1.75  # ... may deviate from the page's type height this many times max_height_deviation
 FAINT_MIN_CONF = 0.1  # an unsure line is still typed text when it continues its block (``_continues_block``)
 INDENT = 8.0  # a paragraph's first line is indented at most this many type heights
 
@@ -180,7 +189,11 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config,
             letters = sum(ch.isalnum() for ch in ln.text)
             ok = ln.conf * 100 >= t.min_line_conf and letters >= t.min_line_letters
             if ok and t.max_height_deviation and median_h and ln.conf < 0.85:
-                ok = abs(_type_height(ln) / median_h - 1) <= t.max_height_deviation
+                # a line read fairly surely may stand taller: a speck over a word, a line in capitals
+                dev = t.max_height_deviation * (SURE_HEIGHT_SLACK if ln.conf >= SURE_HEIGHT_CONF else 1.0)
+                ok = abs(_type_height(ln) / median_h - 1) <= dev
+            if ok and ln.conf < SCRAPS_CONF and _scraps(ln):
+                ok = False
             if not ok and median_h and letters >= t.min_line_letters and ln.conf >= FAINT_MIN_CONF:
                 ok = _continues_block(raw, row, median_h, t.max_height_deviation)
             number = None if ok else page_number(raw, size)
@@ -198,6 +211,20 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config,
 # "№ 61-К-215", "№ 4 с 38": the sign, then a number of at least two digits in a few words
 DOC_NUMBER = re.compile(r"№\s*(?=(?:\D*\d){2})\S[\w.,/ –—-]{0,24}")
 DOC_SIGN_CONF = 0.5  # ... whose sign Tesseract read at least this surely
+
+
+SCRAPS_CONF = 0.75  # a line read less surely than this ...
+SCRAPS_WORD = 4  # ... with no word of this many letters, nor a digit, is scraps of a stamp or a hand
+
+
+def _scraps(ln: RawLine) -> bool:
+    """Whether an unsure line is scraps: bits of a stamp's text or a hand's strokes read as short words
+    ("Se rN OF.", "S =< Ce =", "oO"), with no word of ``SCRAPS_WORD`` letters, no digit, and small letters
+    among its capitals. A typed word alone on its line ("Busserl", "ausstrich,") is longer; a page number
+    has its digits; a heading's or an address's short words in capitals ("OF THE", "W. C.") stay."""
+    text = ln.text
+    return (not any(c.isdigit() for c in text) and any(c.islower() for c in text)
+            and all(sum(c.isalpha() for c in w.text) < SCRAPS_WORD for w in ln.words))
 
 
 def _document_number(ln: RawLine, kept: list[RawLine], median_h: float) -> bool:
@@ -225,8 +252,9 @@ def _continues_block(ln: RawLine, row: list[tuple[RawLine, bool]], median_h: flo
 
 
 def _right_under(ln: RawLine, prev: RawLine, median_h: float) -> bool:
-    """Whether ``ln`` starts at most 1.5 type heights under ``prev``'s bottom (and not above it)."""
-    return 0 <= ln.box[1] - prev.box[3] <= 1.5 * median_h
+    """Whether ``ln`` starts at most 1.5 type heights under ``prev``'s bottom (and not more than a quarter of
+    one above it: the boxes of a bent line's words reach into the next)."""
+    return -0.25 * median_h <= ln.box[1] - prev.box[3] <= 1.5 * median_h
 
 
 def order_blocks(blocks: list[list[RawLine]], mode: str) -> list[list[RawLine]]:

@@ -30,6 +30,22 @@ def test_an_unsure_line_of_another_size_is_not_typed_text():
     assert kept(line(600, ["Резолюция", "тов"], [60, 58], 0.9))  # read surely: kept whatever its size
 
 
+def test_a_line_read_fairly_surely_may_stand_taller():
+    # a line in capitals, a speck over a word: boxes 1.5 times the type's height, read at 0.75
+    assert kept(line(600, ["THE", "SECRETARY", "OF", "STATE,"], [45] * 4, 0.75))
+    assert not kept(line(600, ["THE", "SECRETARY", "OF", "STATE,"], [45] * 4, 0.6))  # less surely: noise
+    assert not kept(line(600, ["Резолюция", "тов"], [55, 55], 0.75))  # far taller: a hand
+
+
+def test_scraps_of_a_stamp_read_as_short_words_are_not_typed_text():
+    assert not kept(line(600, ["Se", "rN", "OF."], [30] * 3, 0.72))
+    assert not kept(line(600, ["oO", "Su"], [30] * 2, 0.72))
+    assert kept(line(600, ["Se", "rN", "OF."], [30] * 3, 0.8))  # read surely: kept
+    assert kept(line(600, ["OF", "THE"], [30] * 2, 0.5))  # a heading's words in capitals
+    assert kept(line(600, ["Busserl"], [30], 0.5))  # a word alone on its line
+    assert kept(line(600, ["am", "12", "ab"], [30] * 3, 0.5))  # a number
+
+
 def test_a_pencil_stroke_across_a_typed_line_does_not_make_it_noise():
     # four of six words have taller boxes where a pencil line crosses them: the lower quartile is the type's
     words = ["their", "wrath", "either", "actively", "on", "Jews"]
@@ -66,6 +82,9 @@ def test_an_unsure_line_that_continues_its_block_is_typed_text():
                           for w in date.words), (260, 500, 700, 530))
     assert decided(first, line(545, ['"Blaok"', "4.e.", "illegully."], [30] * 3, 0.25)) == [True, True]
     assert decided(first, line(545, ["rs"], [30], 0.25)) == [True, False]  # ... a speck there does not
+    # a bent line's boxes reach a few pixels into the next line's
+    assert decided(first, line(527, ["Schutshaft*,"], [30], 0.27)) == [True, True]
+    assert decided(first, line(515, ["Schutshaft*,"], [30], 0.27)) == [True, False]  # level with it: not under
 
 
 def test_a_document_number_under_the_date_is_kept_though_read_as_a_block_of_its_own_at_confidence_0():
@@ -113,6 +132,13 @@ def test_unsure_words_far_from_the_rest_of_the_line_are_trimmed_and_close_ones_a
     # a typed name right of a signature's gap, read unsurely, is as tall as the line: it stays
     name = [w("(Я.", 0.5, 1900, 1960), w("5Атов)", 0.4, 1990, 2150)]
     assert trim_line(RawLine(tuple(text + name), raw.box), 0.7).text == "able to read or write. (Я. 5Атов)"
+    # show-through beside a faint line's end, lower than the line's words, goes whatever its length or
+    # confidence as a mark; a run of dots there is typed (an elision)
+    faint = [w("to", 0.97, 23, 68, 486, 515), w("the", 0.97, 89, 157, 483, 515), w("separation.", 0.67, 190, 422, 483, 528)]
+    show = [w("u", 0.0, 600, 610, 500, 512), w(">", 0.73, 700, 705, 505, 510), w("eden", 0.13, 800, 878, 500, 512)]
+    assert trim_line(RawLine(tuple(faint + show), (23, 483, 878, 528)), 0.7).text == "to the separation."
+    dots = [w("in", 0.9, 430, 460, 490, 515), w("ee...", 0.3, 480, 560, 505, 515)]
+    assert trim_line(RawLine(tuple(faint + dots), (23, 483, 560, 528)), 0.7).text == "to the separation. in ee..."
     # an unsure word at a normal word space stays (the dots that stand for a blanked name)
     close = RawLine((w("..e..", 0.11, 10, 60),) + tuple(text), raw.box)
     assert trim_line(close, 0.7).text == "..e.. able to read or write."

@@ -4,7 +4,8 @@ Tesseract's layout analysis drops whole typed lines now and then: the last lines
 signature ("is the complete destruction of the Jewish community in" / "Sofia." on an EHRI page, both
 clear), a faint paragraph end at the foot of a page with show-through, a line between a letterhead and
 the text. Plain ``tesseract`` loses them too. This step looks for such ink itself: a row of letter-sized
-pieces, in the typed text's column and outside every line Tesseract returned, as long as a word or more
+pieces, in the typed text's column and outside every word of the lines Tesseract returned (on a bent
+page a line's box reaches over the next row, its words' boxes do not), as long as a word or more
 and about as tall as the page's type. Each such row is read alone as a line (``--psm 7``) and kept as a
 block of its own when it reads surely, as letters, in type of the page's height.
 """
@@ -81,9 +82,9 @@ def find(image: np.ndarray, blocks: list[list[RawLine]], xheight: float | None, 
     col_x1 = max(ln.box[2] for ln in typed) + 2 * xheight
     h, w = image.shape
     seen = np.zeros((h, w), bool)
-    for ln in lines:  # what Tesseract returned, kept or not, is not read again
-        x0, y0, x1, y1 = ln.box
-        seen[max(0, y0):y1, max(0, x0):x1] = True
+    for ln in lines:  # what Tesseract returned, kept or not, is not read again: its words' ink
+        for x0, y0, x1, y1 in (wd.box for wd in ln.words):
+            seen[max(0, y0):y1, max(0, x0):x1] = True
     # rows are looked for at half the resolution (a quarter of the pixels; type stays ten pixels tall or more)
     small = cv2.resize(image, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
     level, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)

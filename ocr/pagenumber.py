@@ -18,6 +18,7 @@ from .engines.base import RawLine, RawWord
 from .pipeline import PAGE_NUMBER_BAND as BAND
 from .pipeline import PAGE_NUMBER_CENTRE as CENTRE
 from .pipeline import page_number_match
+DARK_ROW = 0.5  # a row of the band this much ink across is a dark edge's
 MIN_DIGIT_CONF = 0.3  # the number read at least this surely (Tesseract's word confidence; its shape is known)
 NOT_DIGITS = "-–—~_.,:;'\"‘’“”()|"  # what Tesseract reads around or for the dashes
 # the digits' height against the page's x-height: typewriter digits stand about 1.4 x-heights tall
@@ -63,7 +64,11 @@ def find(image: np.ndarray, blocks: list[list[RawLine]], xheight: float | None, 
         if part.size == 0:
             continue
         ink = part < level
-        if ink.mean() > 0.2:  # a dark edge or a picture, not paper with a few marks
+        # the rows of a dark scanner edge across the band (and a few pixels of its blur) are not the number's
+        dark = np.flatnonzero(ink.mean(axis=1) > DARK_ROW)
+        for y in dark:
+            ink[max(0, y - 3):y + 4] = False
+        if ink.mean() > 0.2:  # a picture, not paper with a few marks
             continue
         for ln in lines:  # what Tesseract read is not looked at again, but for short lines (it read "- 3 -" "3s")
             x0, y0, x1, y1 = ln.box

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import ImageFont
 
-from ocr.engines.base import RawWord
+from ocr.engines.base import RawLine, RawWord
 from ocr.missedlines import add, find
 
 from .conftest import font_path, needs_tesseract, typed_page
@@ -87,6 +87,16 @@ def test_the_ink_of_the_returned_lines_is_blanked_in_the_crop():
     crop = reader.calls[0][0]
     # the crop reaches into the line above, whose ink is painted out: its top rows are bare paper
     assert crop[:3].min() == 255
+
+
+def test_a_row_under_a_bent_lines_box_but_outside_its_words_is_found():
+    # the last returned line's box reaches down over the next row (a bent line), its words' boxes do not
+    img, blocks = page_with(MISSED, y=400 + 70 * 10)
+    last = blocks[0][-1]
+    x0, y0, x1, y1 = last.box
+    blocks = [blocks[0][:-1] + [RawLine(last.words, (x0, y0, x1, y1 + 90))]]
+    found = find(img, blocks, XH, Reader(MISSED))
+    assert [ln.text for ln in found] == [MISSED]
 
 
 @needs_tesseract

@@ -72,6 +72,15 @@ def test_what_is_not_taken_for_a_page_number(drawn, read, why):
     assert find(img, blocks, XH, Reader(read, conf)) is None, why
 
 
+def test_a_dark_scanner_edge_across_the_band_does_not_hide_the_number():
+    img, blocks = page_with("- 3 -")
+    img[:60] = 30  # the scanner's dark edge along the top, above the number
+    number = find(img, blocks, XH, Reader("3"))
+    assert number is not None and number.text == "- 3 -"
+    img[:, 800:900] = 30  # a picture: dark across the number too
+    assert find(img, blocks, XH, Reader("3")) is None
+
+
 def test_off_centre_ink_is_no_page_number():
     img, blocks = page_with("- 3 -", x_share=0.85)
     assert find(img, blocks, XH, Reader("3")) is None

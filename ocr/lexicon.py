@@ -12,6 +12,12 @@ so a name does not become another name), is no half of a word hyphenated at a li
 itself a word of the language (Zipf < ``UNKNOWN``), and the best candidate is common
 (Zipf >= ``COMMON``); short names, headings and rare words stay as read.
 
+A word that no word list knows at all (Zipf <= ``GARBLED``) and that no typical confusion explains is
+tried with each of its letters replaced by any letter: a worn or blurred type misreads in ways of its
+own ("vublic", "Bulsarian", "Sentember", "orematoria"). The candidate must be common (``ANY_COMMON``; a
+word of ``ANY_LONG`` letters or more, whose one-letter neighbours are few, ``ANY_COMMON_LONG``) and
+clearly the commonest of them (``ANY_MARGIN``: "xome" could be "some", "home" or "come" and stays).
+
 German typescripts typed on machines without umlaut keys write "ae", "oe", "ue" for "ä", "ö", "ü"
 ("Haeftlinge"); such a spelling counts as the word with the umlauts, so it is known as read and is
 a candidate for a misreading of it ("Hasftlinge": "s" read for the "e").
@@ -37,6 +43,20 @@ UNKNOWN = 2.5
 COMMON = 3.0
 MARGIN = 2.0
 TITLE_MIN = 6
+# a word that no list knows (Zipf <= GARBLED) is a misreading; where no typical confusion explains it, any one
+# letter replaced may (a worn or blurred type misreads in ways of its own: "vublic", "Bulsarian", "orematoria"):
+# the candidate must be common, less so for a long word, whose one-letter neighbours are few
+# (Zipf >= ANY_COMMON, ANY_COMMON_LONG from ANY_LONG letters), and clearly the best of them (ANY_MARGIN)
+GARBLED = 0.5
+ANY_MIN = 4
+ANY_COMMON = 3.0
+ANY_COMMON_LONG = 2.0
+ANY_LONG = 8
+ANY_MARGIN = 0.5
+# the letters a replaced letter can be, per wordfreq language (small letters; ASCII's for all)
+EXTRA_LETTERS = {"de": "äöüß", "fr": "àâçéèêëîïôûùœ", "it": "àèéìòù", "es": "áéíñóúü", "pl": "ąćęłńóśźż",
+                 "cs": "áčďéěíňóřšťúůýž", "pt": "áâãàçéêíóôõú", "sv": "åäö", "da": "æøå", "nb": "æøå",
+                 "fi": "äö", "hu": "áéíóöőúüű", "nl": ""}
 _WORD = re.compile(r"^([^\w]*)([^\W\d_]{3,})([^\w]*)$")
 
 
@@ -82,11 +102,32 @@ def _zipf(word: str, langs: tuple[str, ...]) -> float:
     return z
 
 
+@lru_cache(maxsize=None)
+def _vocabulary(lg: str) -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict(lg)
+
+
+def _listed(word: str, langs: tuple[str, ...]) -> bool:
+    """Whether a word list has ``word`` (small letters; German "ae" for "ä" too): a quick test before
+    ``_zipf``, which tokenises."""
+    for lg in langs:
+        if word in _vocabulary(lg):
+            return True
+        if lg in _UMLAUTS and _UMLAUTS[lg].search(word) and \
+                _UMLAUTS[lg].sub(lambda m: _UMLAUT_OF[m.group(1)], word) in _vocabulary(lg):
+            return True
+    return False
+
+
 def warm(lang: str) -> None:
     """Load the word lists now (a worker does it while the others start), not on the first page."""
     langs = languages(lang)
     if langs:
         _zipf("the", langs)
+        for lg in langs:
+            _vocabulary(lg)
 
 
 def correct_word(text: str, conf: float, langs: tuple[str, ...]) -> str:
@@ -122,9 +163,31 @@ def correct_word(text: str, conf: float, langs: tuple[str, ...]) -> str:
     # a full stop read as "e" at the end of a word ("knowne" -> "known.")
     if best is None and not title and core.endswith("e") and not post and _zipf(core[:-1], langs) >= COMMON + 0.5:
         best, best_z, post = core[:-1], _zipf(core[:-1], langs), "."
+    if best is None and z0 <= GARBLED and len(core) >= ANY_MIN and not _abbreviation(core):
+        best, best_z = _any_letter(core, langs, skip_first=title)
     if best is None or best_z - z0 < MARGIN:
         return text
     return pre + (best.capitalize() if title else best) + post
+
+
+def _abbreviation(core: str) -> bool:
+    """An abbreviation typed with its stop ("grms.", "kms."): no misreading of a word."""
+    from .punctuation import STOP_ABBREVIATIONS
+
+    return core in STOP_ABBREVIATIONS
+
+
+def _any_letter(core: str, langs: tuple[str, ...], skip_first: bool) -> tuple[str | None, float]:
+    """The common word one replaced letter away from ``core`` (small letters), if one is clearly the commonest
+    (``ANY_MARGIN``), and its Zipf; the first letter stays where ``skip_first``."""
+    letters = "abcdefghijklmnopqrstuvwxyz" + "".join(EXTRA_LETTERS.get(lg, "") for lg in langs)
+    floor = ANY_COMMON_LONG if len(core) >= ANY_LONG else ANY_COMMON
+    found = sorted(((_zipf(w, langs), w) for i in range(int(skip_first), len(core)) for ch in letters
+                    if ch != core[i] for w in (core[:i] + ch + core[i + 1:],) if _listed(w, langs)), reverse=True)
+    found = [(z, w) for z, w in found if z >= floor]
+    if not found or (len(found) > 1 and found[0][0] - found[1][0] < ANY_MARGIN):
+        return None, 0.0
+    return found[0][1], found[0][0]
 
 
 def correct_lines(blocks: list[list[RawLine]], lang: str) -> tuple[list[list[RawLine]], int]:

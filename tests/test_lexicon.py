@@ -48,6 +48,27 @@ def test_capitalised_words_that_stay(read, lang):
     assert correct_word(read, 0.8, (lang,)) == read
 
 
+@pytest.mark.parametrize("read,fixed,lang", [
+    # a word no list knows, one letter of it misread in a way no typical confusion explains
+    ("vublic", "public", "en"), ("tellixg", "telling", "en"), ("Bulsarian", "Bulgarian", "en"),
+    ("impossipility", "impossibility", "en"), ("Dezepber", "Dezember", "de"),
+    ("orematoria", "crematoria", "en"),  # long: a rarer word (Zipf 2-3) will do
+])
+def test_any_one_letter_of_a_garbled_word(read, fixed, lang):
+    assert correct_word(read, 0.8, (lang,)) == fixed
+
+
+@pytest.mark.parametrize("read", [
+    "xome",  # some, home, come: no clear best
+    "wallsy",  # short: its neighbour "ballsy" is too rare
+    "grms",  # an abbreviation ("250 grms. daily")
+    "Feople",  # a capital stays as read
+    "sost",  # in the word lists (rare): no garbled word
+])
+def test_garbled_words_that_stay(read):
+    assert correct_word(read, 0.8, EN) == read
+
+
 def test_umlauts_typed_as_two_letters_are_german_words():
     assert known_word("Haeftlinge", "deu", 3) and known_word("gedraengt", "deu", 3)
     assert correct_word("Haeftlinge", 0.5, ("de",)) == "Haeftlinge"  # a right spelling stays as read

@@ -45,6 +45,9 @@ def _line(pp: Preprocessed, raw: RawLine, lid: str) -> Line:
 SPECK_GAP = 4.0  # unsure words this many word heights apart from the rest of their line ...
 SPECK_LOW = 0.6  # ... and lower than this share of its words' height are specks
 SPECK_MARK_CONF = 0.9  # a mark (no letter) that low at a line's end is a speck unless read this surely
+# a paragraph's number at a line's start ("4.", "5,"), as tall as the line's letters, is typed, however unsure
+ITEM_NUMBER = re.compile(r"^\d{1,2}[.,)]?$")
+ITEM_HEIGHT = 0.8
 
 
 def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
@@ -70,7 +73,8 @@ def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
     n = -1
     while words and len(words) != n:
         n = len(words)
-        while words and speck(words[0]):
+        while words and speck(words[0]) and not (ITEM_NUMBER.match(words[0].text) and len(words) > 1
+                                                 and words[0].box[3] - words[0].box[1] >= ITEM_HEIGHT * _height(words)):
             words.pop(0)
         while words and speck(words[-1]):
             words.pop()

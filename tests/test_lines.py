@@ -145,6 +145,12 @@ def test_unsure_words_far_from_the_rest_of_the_line_are_trimmed_and_close_ones_a
     # only the smaller side of a gap goes: two unsure words far apart both stay
     two = RawLine((w("Resolution", 0.3, 71, 300), w("approved", 0.3, 900, 1100)), raw.box)
     assert trim_line(two, 0.7).text == "Resolution approved"
+    # a paragraph's number at the line's start, as tall as its letters, is typed however unsure; a low one
+    # is a speck, and so is a short unsure word there
+    item = [w("4.", 0.69, 0, 44), w("Jews", 0.15, 110, 220), w("are", 0.96, 250, 330)]
+    assert trim_line(RawLine(tuple(item), raw.box), 0.7).text == "4. Jews are"
+    assert trim_line(RawLine((w("4.", 0.69, 0, 44, 1620, 1634),) + tuple(item[1:]), raw.box), 0.7).text == "Jews are"
+    assert trim_line(RawLine((w("ie", 0.5, 0, 44),) + tuple(item[1:]), raw.box), 0.7).text == "Jews are"
 
 
 def test_other_ink_read_into_a_typed_line_leaves_it_and_a_tall_sure_word_is_cut_to_the_line():

@@ -22,6 +22,9 @@ German typescripts typed on machines without umlaut keys write "ae", "oe", "ue" 
 ("Haeftlinge"); such a spelling counts as the word with the umlauts, so it is known as read and is
 a candidate for a misreading of it ("Hasftlinge": "s" read for the "e").
 
+Turkish's dotless "ı", which the fast models put into German and English words ("ıch", "eın"), is no
+letter of these languages (``LANGS`` has no Turkish): it is written "i" whatever the confidence.
+
 Only for Latin-script languages: the confusion table is not measured for Cyrillic type.
 """
 from __future__ import annotations
@@ -204,7 +207,8 @@ def correct_lines(blocks: list[list[RawLine]], lang: str) -> tuple[list[list[Raw
             words = []
             for i, w in enumerate(ln.words):
                 # the first word after a line ending in "-" is the end of a word, not a word
-                t = w.text if i == 0 and hyphen else correct_word(w.text, w.conf, langs)
+                t = w.text.replace("ı", "i")  # Turkish's dotless i, no letter of these languages: a misread "i"
+                t = t if i == 0 and hyphen else correct_word(t, w.conf, langs)
                 changed += t != w.text
                 words.append(w if t == w.text else RawWord(t, w.conf, w.box))
             new_block.append(RawLine(tuple(words), ln.box))

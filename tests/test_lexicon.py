@@ -94,6 +94,12 @@ def test_lines_keep_boxes_and_the_end_of_a_hyphenated_word():
     assert out[0][1].words[1].box == (60, 0, 110, 20) and out[0][1].box == (0, 30, 110, 50)
 
 
+def test_dotless_i_is_a_misread_i():
+    w = RawWord("ıch", 0.99, (0, 0, 30, 20))  # read surely: still no letter of German
+    out, n = correct_lines([[RawLine((w, RawWord("eın", 0.5, (40, 0, 70, 20))), (0, 0, 70, 20))]], "deu")
+    assert n == 2 and [x.text for x in out[0][0].words] == ["ich", "ein"]
+
+
 def test_known_words_in_any_script():
     assert known_word("исследовательской,", "rus", 7) and known_word("Departments", "eng+deu", 7)
     assert not known_word("Аурмецей", "rus", 7)  # no word

@@ -74,6 +74,7 @@ class TesseractConfig:
     stray_stops: bool = _opt(True)
     page_numbers: bool = _opt(True)
     missed_lines: bool = _opt(True)
+    merged_rows: bool = _opt(True)
     straight_quotes: bool = _opt(True)
     stray_quotes: bool = _opt(True)
 

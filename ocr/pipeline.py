@@ -319,12 +319,15 @@ def text_steps(pp: Preprocessed, blocks: list[list[RawLine]], engine: Engine,
     over, typed lines it passed over, full stops by their shape, spaces after marks, full stops before a
     sentence's first word, stray full stops between words, straight quotes, stray quotes, the lexicon. Returns
     the blocks, what run.json records of each step that ran (its count) and the PAGE ``Metadata`` step names."""
-    from . import lexicon, missedlines, pagenumber, punctuation
+    from . import lexicon, mergedrows, missedlines, pagenumber, punctuation
 
     t = cfg.tesseract
     lang = cfg.run.lang
     # (on, run.json key, run it, step name from its count)
     table = [
+        (t.merged_rows and hasattr(engine, "read_words"), "merged_rows_read_again",
+         lambda b: mergedrows.fix(b, pp.image, engine.read_words),
+         lambda n: f"merged-rows({n} lines read again)" if n else ""),
         (t.page_numbers and hasattr(engine, "read_words"), "page_number_found",
          lambda b: pagenumber.add(b, pp.image, pp.xheight, engine.read_words),
          lambda n: "page-number(found outside Tesseract's lines)" if n else ""),

@@ -78,6 +78,8 @@ def test_a_page_number_tesseract_passed_over_is_found_on_a_real_page():
     ("EHRI-DR-19421116-US_08", "missed_lines", "missed_lines_found", 1, "complete destruction of the Jewish"),
     # show-through read as full stops between words ("was to be. arrested", "when transported. to")
     ("EHRI-ET-YV3549264_02", "stray_stops", "stray_stops_dropped", 2, "was to be arrested"),
+    # a bent line read with the row under it into one ("The ee niin formerly used"): its band read again
+    ("EHRI-ET-YV3549264_03", "merged_rows", "merged_rows_read_again", 1, "The barracks of the fortress"),
 ])
 def test_steps_on_what_tesseract_read_are_recorded_and_lower_the_error_on_a_real_page(page, option, key, least, text):
     img = EHRI / "english" / f"{page}.jpg"

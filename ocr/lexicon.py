@@ -17,6 +17,10 @@ tried with each of its letters replaced by any letter: a worn or blurred type mi
 own ("vublic", "Bulsarian", "Sentember", "orematoria"). The candidate must be common (``ANY_COMMON``; a
 word of ``ANY_LONG`` letters or more, whose one-letter neighbours are few, ``ANY_COMMON_LONG``) and
 clearly the commonest of them (``ANY_MARGIN``: "xome" could be "some", "home" or "come" and stays).
+A capitalised word shorter than ``TITLE_MIN`` is corrected only so, garbled and with its capital kept
+("Unole" -> "Uncle", "Nagis" -> "Nazis"). A small letter whose capital has its shape read as that
+capital inside a word ("diScussion", "WhoSe") is written small where that makes a common word, however
+sure the reading.
 
 German typescripts typed on machines without umlaut keys write "ae", "oe", "ue" for "ä", "ö", "ü"
 ("Haeftlinge"); such a spelling counts as the word with the umlauts, so it is known as read and is
@@ -60,6 +64,9 @@ ANY_MARGIN = 0.5
 EXTRA_LETTERS = {"de": "äöüß", "fr": "àâçéèêëîïôûùœ", "it": "àèéìòù", "es": "áéíñóúü", "pl": "ąćęłńóśźż",
                  "cs": "áčďéěíňóřšťúůýž", "pt": "áâãàçéêíóôõú", "sv": "åäö", "da": "æøå", "nb": "æøå",
                  "fi": "äö", "hu": "áéíóöőúüű", "nl": ""}
+# a small letter whose capital has its shape read as the capital inside a word ("diScussion", "hectOgraph",
+# "WhoSe"): the word is written in small letters (its first letter as read) where that is a common word
+_INNER_CAPITAL = re.compile(r"^[^\W\d_][a-zäöüß]+[COSVWXZ][a-zäöüß]*$")
 _WORD = re.compile(r"^([^\w]*)([^\W\d_]{3,})([^\w]*)$")
 
 
@@ -136,18 +143,27 @@ def warm(lang: str) -> None:
 def correct_word(text: str, conf: float, langs: tuple[str, ...]) -> str:
     """``text`` corrected, or as it was."""
     m = _WORD.match(text)
-    if not langs or conf >= MAX_CONF or not m:
+    if not langs or not m:
         return text
     pre, core, post = m.groups()
+    if _INNER_CAPITAL.match(core) and _zipf(core.lower(), langs) >= COMMON:  # however sure the reading
+        return pre + core[0] + core[1:].lower() + post
+    if conf >= MAX_CONF:
+        return text
     # a capitalised word (a sentence's first, a German noun) only when long: short names are too
     # often a misreading away from a common word ("Raad" -> "Road")
-    title = len(core) >= TITLE_MIN and core[0].isupper() and core[1:].islower()
-    if not (core.islower() or title) or post.startswith("-"):
+    capitalised = core[0].isupper() and core[1:].islower()
+    title = len(core) >= TITLE_MIN and capitalised
+    if post.startswith("-") or not (core.islower() or capitalised):
         return text  # headings and halves of words hyphenated at the line end stay as read
     core = core.lower()
     z0 = _zipf(core, langs)
     if z0 >= UNKNOWN:
         return text
+    if capitalised and not title:  # short: only a garbled one ("Unole", "Nagis"), its capital kept
+        best, best_z = _any_letter(core, langs, skip_first=True) if z0 <= GARBLED and len(core) >= ANY_MIN \
+            else (None, 0.0)
+        return text if best is None or best_z - z0 < MARGIN else pre + best.capitalize() + post
     best, best_z = None, COMMON
     # a capital is read well; changing it turns names into other names ("Buberl" -> "Hubert")
     slots = [i for i, ch in enumerate(core) if ch in CONFUSED and not (title and i == 0)]

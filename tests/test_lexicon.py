@@ -69,6 +69,23 @@ def test_garbled_words_that_stay(read):
     assert correct_word(read, 0.8, EN) == read
 
 
+@pytest.mark.parametrize("read,fixed", [
+    ("Unole", "Uncle"), ("Nagis", "Nazis"), ("Huyan", "Human"),  # short capitalised garbled words, capital kept
+    ("diScussion", "discussion"), ("WhoSe", "Whose"), ("JewS", "Jews"),  # a small letter read as its capital
+])
+def test_short_capitalised_words_and_inner_capitals(read, fixed):
+    assert correct_word(read, 0.8, EN) == fixed
+    assert correct_word("diScussion", 0.99, EN) == "discussion"  # an inner capital however sure the reading
+
+
+@pytest.mark.parametrize("read", [
+    "Raad", "Hach",  # a known (rare) word, or a capital that would have to change ("Each"): a name may be both
+    "McDonald", "DeWitt",  # inner capitals of names: not of the shapes a small letter shares
+])
+def test_short_capitalised_words_and_inner_capitals_that_stay(read):
+    assert correct_word(read, 0.8, EN) == read
+
+
 def test_umlauts_typed_as_two_letters_are_german_words():
     assert known_word("Haeftlinge", "deu", 3) and known_word("gedraengt", "deu", 3)
     assert correct_word("Haeftlinge", 0.5, ("de",)) == "Haeftlinge"  # a right spelling stays as read

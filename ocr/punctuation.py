@@ -14,6 +14,10 @@ it (confidence 0.95 and more), so neither the confidence nor a word list can cat
 A stop after a word counts where a sentence ends (a capital or the paragraph's end follows), or after
 an abbreviation that always takes one ("4 ft. x", "250 grms. daily", ``STOP_ABBREVIATIONS``).
 
+A list item's label at a line's start ("a.", "4.") whose stop was read as a letter or digit ("ae", "4e",
+"20", "3,") is two glyphs, the second a dot on the first's baseline, and a gap wider than a word space
+follows it: such a label becomes the first glyph and ".".
+
 For each word that ends in such a character, the last ink component inside the word's box is
 measured against the word's baseline (in the processed image Tesseract read). A page whose commas do
 not hang (a face that does not tell them apart) or whose small letters are short is left as read.
@@ -61,6 +65,46 @@ def final_glyph(grey: np.ndarray, box: tuple[int, int, int, int], xh: float) -> 
     return last[3] / xh, (last[1] + last[3] - base) / xh, last[2] / xh
 
 
+# a list item's label at a line's start ("a.", "4.") whose full stop was read as a letter or digit ("ae", "4e",
+# "Co", "20"): two glyphs, the second a dot on the first's baseline, and a gap after it wider than a word space
+LABEL = re.compile(r"^[^\W_][eocs0,]$")
+LABEL_DOT = 0.7  # the dot at most this tall and wide (x-heights) ...
+LABEL_BASE = 0.3  # ... its foot this near the first glyph's
+LABEL_GAP = 1.0  # the next word this many x-heights away at least
+
+
+def label_stop(grey: np.ndarray, box: tuple[int, int, int, int], xh: float) -> bool:
+    """Whether the two glyphs in ``box`` are a letter or digit and a full stop on its baseline."""
+    x0, y0, x1, y1 = box
+    h_img, w_img = grey.shape
+    crop = grey[max(0, int(y0 - 0.2 * xh)):min(h_img, int(y1 + 0.3 * xh)), max(0, x0 - 1):min(w_img, x1 + 2)]
+    if crop.size == 0 or min(crop.shape) < 4:
+        return False
+    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, _, st, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    comps = sorted((st[i] for i in range(1, n) if st[i, 4] >= max(3.0, 0.01 * xh * xh)), key=lambda c: c[0])
+    if len(comps) != 2:
+        return False
+    first, dot = comps
+    return (first[3] >= 0.6 * xh and dot[3] <= LABEL_DOT * xh and dot[2] <= LABEL_DOT * xh
+            and dot[0] >= first[0] + first[2] - 1 and abs((dot[1] + dot[3]) - (first[1] + first[3])) <= LABEL_BASE * xh)
+
+
+def repair_labels(grey: np.ndarray, blocks: list[list[RawLine]], xh: float | None) -> tuple[list[list[RawLine]], int]:
+    """Blocks with list labels at lines' starts whose stop was misread ("ae" -> "a.", "4e" -> "4.") put right."""
+    if not xh or xh < 6:
+        return blocks, 0
+
+    def fix(words):
+        w = words[0] if words else None
+        if (w is None or len(words) < 2 or not LABEL.match(w.text) or words[1].box[0] - w.box[2] < LABEL_GAP * xh
+                or not label_stop(grey, w.box, xh)):
+            return words, 0
+        return (RawWord(w.text[0] + ".", w.conf, w.box),) + tuple(words[1:]), 1
+
+    return per_line(blocks, fix)
+
+
 def repair_stops(grey: np.ndarray, blocks: list[list[RawLine]], xh: float | None
                  ) -> tuple[list[list[RawLine]], int]:
     """Blocks with full stops misread as ",", "e" or "s" at word ends put right, and how many were."""
@@ -97,10 +141,11 @@ def repair_stops(grey: np.ndarray, blocks: list[list[RawLine]], xh: float | None
             w = out[b][li][wi]
             out[b][li][wi] = RawWord(w.text[:-1] + ".", w.conf, w.box)
             changed += 1
-    if not changed:
-        return blocks, 0
-    return [[RawLine(tuple(words), ln.box) for words, ln in zip(wb, block, strict=True)]
-            for wb, block in zip(out, blocks, strict=True)], changed
+    if changed:
+        blocks = [[RawLine(tuple(words), ln.box) for words, ln in zip(wb, block, strict=True)]
+                  for wb, block in zip(out, blocks, strict=True)]
+    blocks, labels = repair_labels(grey, blocks, xh)
+    return blocks, changed + labels
 
 
 # "Dr.Minz", "20.November", "assen.Bevor", "waren,Ein", "Gold,Schmuck": the fast models often take

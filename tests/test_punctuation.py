@@ -11,6 +11,7 @@ from ocr.punctuation import (
     drop_stray_quotes,
     drop_stray_stops,
     final_glyph,
+    repair_labels,
     repair_stops,
     split_joined,
     stops_before_sentence_starts,
@@ -88,6 +89,21 @@ def test_a_short_final_letter_on_the_baseline_is_a_full_stop():
     img, blocks = page(words)
     fixed, n = repair_stops(img, blocks, XH)
     assert texts(fixed)[8:] == ["Gestapo.", "A", "Hollands", "my"] and n == 1
+
+
+def test_a_list_label_whose_stop_was_read_as_a_letter_is_put_right():
+    words = [("4e", "stop"), ("Jews", "letter"), ("ae", "stop"), ("to", "letter"), ("20", "stop"), ("Jews", "letter"),
+             ("to", "letter"), ("hold", "letter"),  # a word of two letters: its second glyph is a letter
+             ("the", "letter"), ("ae", "stop")]  # not at the line's start
+    img, blocks = page(words, lines_of=2)
+    fixed, n = repair_labels(img, blocks, XH)
+    assert texts(fixed) == ["4.", "Jews", "a.", "to", "2.", "Jews", "to", "hold", "the", "ae"] and n == 3
+    # repair_stops does it too, on a page without any other stop to repair
+    assert texts(repair_stops(img, blocks, XH)[0])[:3] == ["4.", "Jews", "a."]
+    # a label right against the next word (no wider gap than a word space) is a word
+    close = [[RawLine((blocks[0][0].words[0], RawWord("Jews", 0.9, (50, 30, 120, 50))), (20, 30, 120, 51))]]
+    assert repair_labels(img, close, XH) == (close, 0)
+    assert repair_labels(img, blocks, None) == (blocks, 0)
 
 
 def draw_short_face(img_words, letter_h: int):

@@ -4,19 +4,23 @@ On a page whose lines bend or lie close, Tesseract's layout analysis now and the
 one line: the line's box is two rows tall, its first words are tall boxes over both rows read as junk
 ("Bae ee ug surrounding country ..." for "pletely lacking, although the surrounding country ...", the
 row under it, "pecially apples.", lost). Plain ``tesseract`` reads them so too. This step finds such
-lines — twice the page's type height or more, a word in them much taller than the type, read unsurely —
-and reads the band of the line again on its own as a block of text (``--psm 6``). The rows of that
-reading that are type-sized, read surely and not a row Tesseract already returned as another line replace
-the line where they read surer than it, and lose none of its letters.
+lines — 1.6 times the page's type height or more, a word in them as much taller than the type whose ink
+is letter-sized pieces (not a signature's or a stamp's strokes crossing the line), read unsurely — and
+reads the band of the line again on its own as a block of text (``--psm 6``). The rows of that reading
+that are type-sized, read surely and not a row Tesseract already returned as another line replace the
+line where they read surer than it and keep nine tenths of its letters.
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .engines.base import RawLine, RawWord
 
 TALL_LINE = 1.6  # a line this many type heights tall ...
 TALL_WORD = 1.6  # ... with a word this many type heights tall ...
+PIECE_HEIGHT = 2.0  # ... whose ink is in pieces at most this many type heights tall (rows of letters, touching
+# where the rows lie close; a signature's or a stamp's strokes across a typed line are taller) ...
 LINE_CONF = 0.9  # ... read below this mean confidence is a candidate
 ROW_CONF = 0.6  # a row of the new reading is kept read this surely (mean confidence) ...
 ROW_HEIGHT = (0.6, 1.5)  # ... with its words' median height within these shares of the page's type
@@ -62,10 +66,25 @@ def _covered(box, boxes) -> bool:
                >= 0.5 * area for b in boxes)
 
 
-def candidate(ln: RawLine, type_h: float) -> bool:
-    return (len(ln.words) >= 3 and ln.box[3] - ln.box[1] > TALL_LINE * type_h
-            and any(w.box[3] - w.box[1] > TALL_WORD * type_h for w in ln.words)
-            and float(np.mean([w.conf for w in ln.words])) < LINE_CONF)
+def type_ink(image: np.ndarray, box: tuple[int, int, int, int], type_h: float) -> bool:
+    """Whether the ink in ``box`` is in pieces no taller than type (``PIECE_HEIGHT`` type heights): two rows
+    of letters, not a signature's or a stamp's strokes crossing a line."""
+    x0, y0, x1, y1 = (max(0, v) for v in box)
+    crop = image[y0:y1, x0:x1]
+    if crop.size == 0 or min(crop.shape) < 2:
+        return False
+    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, _, st, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    return n < 2 or int(st[1:, cv2.CC_STAT_HEIGHT].max()) <= PIECE_HEIGHT * type_h
+
+
+def candidate(ln: RawLine, type_h: float, image: np.ndarray | None = None) -> bool:
+    """Whether ``ln`` looks read two rows into one: tall, a word in it taller than type (in ``image``, where
+    given, with ink in letter-sized pieces only), read unsurely."""
+    tall = [w for w in ln.words if w.box[3] - w.box[1] > TALL_WORD * type_h]
+    return (len(ln.words) >= 3 and ln.box[3] - ln.box[1] > TALL_LINE * type_h and bool(tall)
+            and float(np.mean([w.conf for w in ln.words])) < LINE_CONF
+            and (image is None or all(type_ink(image, w.box, type_h) for w in tall)))
 
 
 def reread(image: np.ndarray, ln: RawLine, others: list[RawLine], type_h: float, read) -> list[RawLine] | None:
@@ -97,7 +116,7 @@ def fix(blocks: list[list[RawLine]], image: np.ndarray, read) -> tuple[list[list
     if not type_h:
         return blocks, 0
     everything = [ln for b in blocks for ln in b]
-    todo = [ln for ln in everything if candidate(ln, type_h)][:MAX_LINES]
+    todo = [ln for ln in everything if candidate(ln, type_h, image)][:MAX_LINES]
     if not todo:
         return blocks, 0
     changed = 0

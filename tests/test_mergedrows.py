@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ocr.engines.base import RawLine, RawWord
-from ocr.mergedrows import MARGIN, candidate, fix, type_height
+from ocr.mergedrows import MARGIN, candidate, fix, type_height, type_ink
 
 TYPE_H = 30
 
@@ -79,3 +79,18 @@ def test_the_line_stays_where_the_new_reading_is_no_surer_or_loses_letters():
     reader = Reader(ROW1)
     blocks = [[typed(100), typed(150), typed(200)]]
     assert fix(blocks, image, reader) == (blocks, 0) and not reader.calls
+
+
+def test_a_line_crossed_by_a_signature_is_not_read_again():
+    # the tall word's ink: two rows of letter-sized pieces (merged rows), or one stroke three rows tall
+    rows = np.full((800, 1200), 255, np.uint8)
+    for x in range(100, 160, 15):
+        rows[302:328, x:x + 10] = 0
+        rows[336:362, x:x + 10] = 0
+    stroke = rows.copy()
+    stroke[290:380, 180:186] = 0
+    box = MERGED.words[1].box
+    assert type_ink(rows, box, TYPE_H) and not type_ink(stroke, box, TYPE_H)
+    assert candidate(MERGED, TYPE_H, rows) and not candidate(MERGED, TYPE_H, stroke)
+    reader = Reader(ROW1 + ROW2)
+    assert fix(page(), stroke, reader) == (page(), 0) and not reader.calls

@@ -47,7 +47,7 @@ SPECK_LOW = 0.6  # ... and lower than this share of its words' height are specks
 SPECK_MARK_CONF = 0.9  # a mark (no letter) that low at a line's end is a speck unless read this surely
 # a paragraph's number at a line's start ("4.", "5,"), as tall as the line's letters, is typed, however unsure
 ITEM_NUMBER = re.compile(r"^\d{1,2}[.,)]?$")
-ITEM_HEIGHT = 0.8
+ITEM_HEIGHT = 0.8  # (this share of the line's median word height)
 
 
 def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
@@ -315,8 +315,8 @@ class PageOutcome:
 
 def text_steps(pp: Preprocessed, blocks: list[list[RawLine]], engine: Engine,
                cfg: Config) -> tuple[list[list[RawLine]], dict[str, Any], list[str]]:
-    """The steps on what Tesseract read, each switched in ``[tesseract]``, in this order: page numbers it passed
-    over, typed lines it passed over, full stops by their shape, spaces after marks, full stops before a
+    """The steps on what Tesseract read, each switched in ``[tesseract]``, in this order: lines it read two rows
+    into one, page numbers it passed over, typed lines it passed over, full stops by their shape, spaces after marks, full stops before a
     sentence's first word, stray full stops between words, straight quotes, stray quotes, the lexicon. Returns
     the blocks, what run.json records of each step that ran (its count) and the PAGE ``Metadata`` step names."""
     from . import lexicon, mergedrows, missedlines, pagenumber, punctuation

@@ -98,7 +98,6 @@ def reread(image: np.ndarray, ln: RawLine, others: list[RawLine], type_h: float,
     kept = []
     for row in _rows(words, type_h):
         rh = float(np.median([wd.box[3] - wd.box[1] for wd in row]))
-        cy = float(np.mean([(wd.box[1] + wd.box[3]) / 2 for wd in row]))
         if not (ROW_HEIGHT[0] * type_h <= rh <= ROW_HEIGHT[1] * type_h) or _conf(row) < ROW_CONF:
             continue
         if sum(_covered(wd.box, theirs) for wd in row) >= DUPLICATE * len(row):

@@ -316,8 +316,9 @@ class PageOutcome:
 def text_steps(pp: Preprocessed, blocks: list[list[RawLine]], engine: Engine,
                cfg: Config) -> tuple[list[list[RawLine]], dict[str, Any], list[str]]:
     """The steps on what Tesseract read, each switched in ``[tesseract]``, in this order: lines it read two rows
-    into one, page numbers it passed over, typed lines it passed over, full stops by their shape, spaces after marks, full stops before a
-    sentence's first word, stray full stops between words, straight quotes, stray quotes, the lexicon. Returns
+    into one, page numbers it passed over, typed lines it passed over, full stops by their shape, spaces after
+    marks, full stops before a sentence's first word, stray full stops between words, straight quotes, stray
+    quotes, the lexicon. Returns
     the blocks, what run.json records of each step that ran (its count) and the PAGE ``Metadata`` step names."""
     from . import lexicon, mergedrows, missedlines, pagenumber, punctuation
 

@@ -38,6 +38,7 @@ import re
 from functools import lru_cache
 
 from .engines.base import RawLine, RawWord
+from .punctuation import STOP_ABBREVIATIONS
 
 # Tesseract language code -> wordfreq language code (Latin-script languages only)
 LANGS = {"eng": "en", "deu": "de", "fra": "fr", "ita": "it", "spa": "es", "nld": "nl", "pol": "pl", "ces": "cs",
@@ -182,18 +183,12 @@ def correct_word(text: str, conf: float, langs: tuple[str, ...]) -> str:
     # a full stop read as "e" at the end of a word ("knowne" -> "known.")
     if best is None and not title and core.endswith("e") and not post and _zipf(core[:-1], langs) >= COMMON + 0.5:
         best, best_z, post = core[:-1], _zipf(core[:-1], langs), "."
-    if best is None and z0 <= GARBLED and len(core) >= ANY_MIN and not _abbreviation(core):
+    # (an abbreviation typed with its stop, "grms.", is no misreading)
+    if best is None and z0 <= GARBLED and len(core) >= ANY_MIN and core not in STOP_ABBREVIATIONS:
         best, best_z = _any_letter(core, langs, skip_first=title)
     if best is None or best_z - z0 < MARGIN:
         return text
     return pre + (best.capitalize() if title else best) + post
-
-
-def _abbreviation(core: str) -> bool:
-    """An abbreviation typed with its stop ("grms.", "kms."): no misreading of a word."""
-    from .punctuation import STOP_ABBREVIATIONS
-
-    return core in STOP_ABBREVIATIONS
 
 
 def _any_letter(core: str, langs: tuple[str, ...], skip_first: bool) -> tuple[str | None, float]:

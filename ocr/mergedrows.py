@@ -12,10 +12,11 @@ line where they read surer than it and keep nine tenths of its letters.
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from .engines.base import RawLine, RawWord
+from .model import cover
+from .preprocess import ink_pieces
 
 TALL_LINE = 1.6  # a line this many type heights tall ...
 TALL_WORD = 1.6  # ... with a word this many type heights tall ...
@@ -31,13 +32,14 @@ DUPLICATE = 0.5  # a row this share of whose words lie in other lines' words is 
 MARGIN = (8, 4)  # the band cut with this much more than the line's box (x, y)
 
 
-def _conf(words) -> float:
-    n = sum(sum(c.isalnum() for c in w.text) for w in words)
-    return sum(w.conf * sum(c.isalnum() for c in w.text) for w in words) / n if n else 0.0
-
-
 def _letters(words) -> int:
     return sum(sum(c.isalnum() for c in w.text) for w in words)
+
+
+def _conf(words) -> float:
+    """The words' mean confidence, weighted by their letters and digits."""
+    n = _letters(words)
+    return sum(w.conf * _letters((w,)) for w in words) / n if n else 0.0
 
 
 def _rows(words: list[RawWord], type_h: float) -> list[list[RawWord]]:
@@ -59,13 +61,6 @@ def type_height(blocks: list[list[RawLine]]) -> float | None:
     return float(np.median(hs)) if hs else None
 
 
-def _covered(box, boxes) -> bool:
-    """Whether half of ``box`` lies within one of ``boxes``."""
-    area = max(1, (box[2] - box[0]) * (box[3] - box[1]))
-    return any(max(0, min(b[2], box[2]) - max(b[0], box[0])) * max(0, min(b[3], box[3]) - max(b[1], box[1]))
-               >= 0.5 * area for b in boxes)
-
-
 def type_ink(image: np.ndarray, box: tuple[int, int, int, int], type_h: float) -> bool:
     """Whether the ink in ``box`` is in pieces no taller than type (``PIECE_HEIGHT`` type heights): two rows
     of letters, not a signature's or a stamp's strokes crossing a line."""
@@ -73,9 +68,8 @@ def type_ink(image: np.ndarray, box: tuple[int, int, int, int], type_h: float) -
     crop = image[y0:y1, x0:x1]
     if crop.size == 0 or min(crop.shape) < 2:
         return False
-    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    n, _, st, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    return n < 2 or int(st[1:, cv2.CC_STAT_HEIGHT].max()) <= PIECE_HEIGHT * type_h
+    pieces = ink_pieces(crop)
+    return len(pieces) == 0 or int(pieces[:, 3].max()) <= PIECE_HEIGHT * type_h
 
 
 def candidate(ln: RawLine, type_h: float, image: np.ndarray | None = None) -> bool:
@@ -100,7 +94,7 @@ def reread(image: np.ndarray, ln: RawLine, others: list[RawLine], type_h: float,
         rh = float(np.median([wd.box[3] - wd.box[1] for wd in row]))
         if not (ROW_HEIGHT[0] * type_h <= rh <= ROW_HEIGHT[1] * type_h) or _conf(row) < ROW_CONF:
             continue
-        if sum(_covered(wd.box, theirs) for wd in row) >= DUPLICATE * len(row):
+        if sum(any(cover(wd.box, b) >= 0.5 for b in theirs) for wd in row) >= DUPLICATE * len(row):
             continue  # a row Tesseract returned as (part of) a line of its own
         kept.append(RawLine.of(row))
     new = [wd for r in kept for wd in r.words]
@@ -115,7 +109,7 @@ def fix(blocks: list[list[RawLine]], image: np.ndarray, read) -> tuple[list[list
     if not type_h:
         return blocks, 0
     everything = [ln for b in blocks for ln in b]
-    todo = [ln for ln in everything if candidate(ln, type_h, image)][:MAX_LINES]
+    todo = {id(ln) for ln in [ln for ln in everything if candidate(ln, type_h, image)][:MAX_LINES]}
     if not todo:
         return blocks, 0
     changed = 0
@@ -123,7 +117,7 @@ def fix(blocks: list[list[RawLine]], image: np.ndarray, read) -> tuple[list[list
     for block in blocks:
         nb = []
         for ln in block:
-            rows = reread(image, ln, [o for o in everything if o is not ln], type_h, read) if ln in todo else None
+            rows = reread(image, ln, [o for o in everything if o is not ln], type_h, read) if id(ln) in todo else None
             if rows:
                 nb.extend(rows)
                 changed += 1

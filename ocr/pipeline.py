@@ -50,6 +50,13 @@ ITEM_NUMBER = re.compile(r"^\d{1,2}[.,)]?$")
 ITEM_HEIGHT = 0.8  # (this share of the line's median word height)
 
 
+def item_number(words: list[RawWord]) -> bool:
+    """Whether the first of a line's ``words`` is a paragraph's number as tall as the line's letters."""
+    first = words[0]
+    return (len(words) > 1 and bool(ITEM_NUMBER.match(first.text))
+            and first.box[3] - first.box[1] >= ITEM_HEIGHT * _height(words))
+
+
 def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
     """Drop unsure specks at the ends of a line: short or letterless words below ``edge_conf``, and a run
     of unsure, low words at either end set off from the rest by a gap wider than ``SPECK_GAP`` word
@@ -73,8 +80,7 @@ def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
     n = -1
     while words and len(words) != n:
         n = len(words)
-        while words and speck(words[0]) and not (ITEM_NUMBER.match(words[0].text) and len(words) > 1
-                                                 and words[0].box[3] - words[0].box[1] >= ITEM_HEIGHT * _height(words)):
+        while words and speck(words[0]) and not item_number(words):
             words.pop(0)
         while words and speck(words[-1]):
             words.pop()

@@ -149,6 +149,12 @@ def otsu_ink(grey: np.ndarray) -> np.ndarray:
     return b > 0
 
 
+def ink_pieces(grey: np.ndarray) -> np.ndarray:
+    """(x, y, width, height, area) of each connected piece of a grey crop's Otsu ink, a row a piece."""
+    _, stats = cv2.connectedComponentsWithStats(otsu_ink(grey).astype(np.uint8), connectivity=8)[1:3]
+    return stats[1:]
+
+
 def estimate_xheight(ink: np.ndarray) -> float | None:
     """Median height of letter-sized connected components, in pixels; None without text."""
     n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import re
 
-import cv2
 import numpy as np
 
 from .engines.base import RawLine, RawWord
+from .preprocess import ink_pieces
 
 COMMA_DROP = 0.2  # a "," whose glyph reaches less than this far below the baseline (x-heights) is a "."
 STOP_HEIGHT = 0.72  # an "e"/"s" whose glyph is lower than this (x-heights) and sits on the baseline is a "."
@@ -49,11 +49,8 @@ def final_glyph(grey: np.ndarray, box: tuple[int, int, int, int], xh: float) -> 
     crop = grey[top:bottom, left:right]
     if crop.size == 0 or crop.shape[0] < 4 or crop.shape[1] < 4:
         return None
-    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    n, _, st, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     min_area = max(3.0, 0.01 * xh * xh)
-    comps = [st[i] for i in range(1, n)
-             if st[i, 4] >= min_area and st[i, 1] > 0 and st[i, 1] + st[i, 3] < crop.shape[0]]
+    comps = [c for c in ink_pieces(crop) if c[4] >= min_area and c[1] > 0 and c[1] + c[3] < crop.shape[0]]
     letters = [c for c in comps if 0.6 * xh <= c[3] <= 1.6 * xh]
     if len(letters) < 2:
         return None
@@ -80,9 +77,7 @@ def label_stop(grey: np.ndarray, box: tuple[int, int, int, int], xh: float) -> b
     crop = grey[max(0, int(y0 - 0.2 * xh)):min(h_img, int(y1 + 0.3 * xh)), max(0, x0 - 1):min(w_img, x1 + 2)]
     if crop.size == 0 or min(crop.shape) < 4:
         return False
-    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    n, _, st, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    comps = sorted((st[i] for i in range(1, n) if st[i, 4] >= max(3.0, 0.01 * xh * xh)), key=lambda c: c[0])
+    comps = sorted((c for c in ink_pieces(crop) if c[4] >= max(3.0, 0.01 * xh * xh)), key=lambda c: c[0])
     if len(comps) != 2:
         return False
     first, dot = comps

@@ -14,6 +14,8 @@ EXIT_HELP = """
 Exit status:
   0  every page succeeded
   1  some pages failed (each is named on stderr and recorded in OUT/run.json)
+  4  no page failed, but some are suspect: written, but their reading looks collapsed even after the
+     plain re-read of the page guard ([run] guard); each is named on stderr, with its reason in run.json
   2  usage error (bad option or argument), or the Dask scheduler cannot be reached
   3  bad configuration (the message names the key and the allowed values)
   5  engine problem before any page ran (e.g. tesseract missing)
@@ -82,9 +84,11 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry
     except MemoOcrError as e:
         _fail(e)
     s = report.to_dict()["summary"]
+    rate = "-" if s["pages_per_minute"] is None else s["pages_per_minute"]
     click.echo(f"{s['ok']} of {s['pages']} pages ok ({s['done_now']} done now, {s['skipped']} skipped as already "
-               f"done), {s['failed']} failed, {s['seconds']} s ({s['pages_per_minute']} pages/min); "
-               f"details in {out_dir / 'run.json'}", err=True)
+               f"done), {s['suspect']} suspect, {s['failed']} failed, {s['rejected_lines']} lines rejected "
+               f"({s['rejected_chars']} characters, in PAGE as rejected regions), {s['seconds']} s ({rate} "
+               f"pages/min); details in {out_dir / 'run.json'}", err=True)
     if report.stopped:
         click.echo(f"memo-ocr: error: {report.stopped}; {len(refs) - len(report.pages)} pages not started "
                    f"(run the same command again to go on)", err=True)
@@ -104,7 +108,7 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry
     if "engine_error" in report.meta:
         click.echo(f"memo-ocr: error: {report.meta['engine_error']}", err=True)
         sys.exit(5)
-    sys.exit(7 if report.stopped else 1 if report.failed else 0)
+    sys.exit(7 if report.stopped else 1 if report.failed else 4 if report.suspect else 0)
 
 
 @main.command(epilog="""

@@ -31,6 +31,7 @@ class RunConfig:
     on_error: str = _opt("skip", choices=("skip", "abort"))
     max_failure_ratio: float = _opt(0.5, lo=0.0, hi=1.0)
     scheduler: str = _opt("", doc="Dask scheduler address, e.g. tcp://host:8786; empty = local process pool")
+    guard: bool = _opt(True, doc="read an implausible page again as plain Tesseract would, keep the better reading")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """One page: load -> preprocess -> recognise -> PageResult -> files; a reel: pages in a process pool."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import os
@@ -14,8 +15,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import __version__
-from .config import Config
+from . import __version__, guard
+from .config import Config, PreprocessConfig
 from .engines import Engine, get_engine
 from .engines.base import RawLine, RawWord
 from .errors import MemoOcrError
@@ -23,6 +24,7 @@ from .formats import atomic
 from .formats.alto import to_alto
 from .formats.pagexml import to_pagexml
 from .loader import PageRef, load_image
+from .guard import Plausibility
 from .model import Line, PageResult, Region, Word
 from .preprocess import Preprocessed, preprocess
 
@@ -80,9 +82,9 @@ def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
     n = -1
     while words and len(words) != n:
         n = len(words)
-        while words and speck(words[0]) and not item_number(words):
+        while words and speck(words[0]) and not item_number(words) and not letter_spaced(words, 0):
             words.pop(0)
-        while words and speck(words[-1]):
+        while words and speck(words[-1]) and not letter_spaced(words, len(words) - 1):
             words.pop()
         gaps = [i for i in range(1, len(words)) if words[i].box[0] - words[i - 1].box[2] > wide]
         if gaps and gaps[-1] > len(words) - gaps[-1] and dirt(words[gaps[-1]:], words[:gaps[-1]]):
@@ -190,8 +192,7 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config,
     t = cfg.tesseract
     trimmed = [[tall_words((trim_line(ln, t.trim_edge_word_conf) if t.trim_edge_word_conf else ln) or ln) for ln in b]
                for b in blocks]
-    confident = [ln for b in trimmed for ln in b if ln.conf >= 0.85 and len(ln.text) > 10]
-    median_h = float(np.median([_height(ln.words) for ln in confident])) if confident else None
+    median_h = _page_type_height(trimmed)
     out = []
     for b, tb in zip(blocks, trimmed, strict=True):
         row = []
@@ -233,8 +234,35 @@ def _scraps(ln: RawLine) -> bool:
     among its capitals. A typed word alone on its line ("Busserl", "ausstrich,") is longer; a page number
     has its digits; a heading's or an address's short words in capitals ("OF THE", "W. C.") stay."""
     text = ln.text
-    return (not any(c.isdigit() for c in text) and any(c.islower() for c in text)
+    return (not any(c.isdigit() for c in text) and any(c.islower() for c in text) and not letter_spaced(ln.words)
             and all(sum(c.isalpha() for c in w.text) < SCRAPS_WORD for w in ln.words))
+
+
+SPACED_RUN = 4  # this many one-letter words in a row, each ...
+SPACED_GAP = 1.5  # ... at most this many word heights from the next, are a letter-spaced word ("H i r s c h")
+
+
+def letter_spaced(words, i: int | None = None) -> bool:
+    """Whether the line's ``words`` hold a letter-spaced word (typists spaced names and headings out: "B e r n e r"),
+    or, with ``i``, whether word ``i`` is a letter of one."""
+    def one(w) -> bool:
+        core = w.text.strip(".,;:")
+        return len(core) == 1 and core.isalpha()
+
+    def near(a, b) -> bool:
+        return b.box[0] - a.box[2] <= SPACED_GAP * max(1, b.box[3] - b.box[1])
+
+    runs, start = [], None  # runs of one-letter words, each near the one before: [start, end)
+    for k, w in enumerate(words):
+        if one(w) and start is not None and near(words[k - 1], w):
+            continue
+        if start is not None:
+            runs.append((start, k))
+        start = k if one(w) else None
+    if start is not None:
+        runs.append((start, len(words)))
+    runs = [(a, b) for a, b in runs if b - a >= SPACED_RUN]
+    return any(a <= i < b for a, b in runs) if i is not None else bool(runs)
 
 
 def _document_number(ln: RawLine, kept: list[RawLine], median_h: float) -> bool:
@@ -275,27 +303,50 @@ def order_blocks(blocks: list[list[RawLine]], mode: str) -> list[list[RawLine]]:
     return blocks
 
 
+def rejection_reason(ln: RawLine, cfg: Config, median_h: float | None) -> str:
+    """Why the line decision (``classify_lines``) rejected a line, in words for the reviewer."""
+    t = cfg.tesseract
+    if sum(ch.isalnum() for ch in ln.text) < t.min_line_letters:
+        return f"fewer than {t.min_line_letters} letters"
+    if ln.conf * 100 < t.min_line_conf:
+        return f"read at {ln.conf:.2f}, under min_line_conf"
+    if median_h and t.max_height_deviation and abs(_type_height(ln) / median_h - 1) > t.max_height_deviation:
+        return "not the height of the page's type"
+    if ln.conf < SCRAPS_CONF and _scraps(ln):
+        return "short unsure words (scraps of a stamp or a hand)"
+    return "not typed text"
+
+
+def _page_type_height(blocks: list[list[RawLine]]) -> float | None:
+    confident = [ln for b in blocks for ln in b if ln.conf >= 0.85 and len(ln.text) > 10]
+    return float(np.median([_height(ln.words) for ln in confident])) if confident else None
+
+
 def build_regions(pp: Preprocessed, blocks: list[list[RawLine]], cfg: Config) -> list[Region]:
-    """Regions in reading order; lines classified as noise go to a rejected region per block."""
+    """Regions in reading order; lines classified as noise go to a rejected region per block, each line with the
+    reason it was rejected (PAGE ``custom="rejected {reason:...;}"``), so that nothing read is lost unseen."""
     blocks = order_blocks(blocks, cfg.tesseract.reading_order)
     regions: list[Region] = []
     rejected: list[Region] = []
     size = (pp.image.shape[1], pp.image.shape[0])
+    median_h = _page_type_height(blocks)
     for b, block in enumerate(classify_lines(blocks, cfg, size), start=1):
-        kept = [ln for ln, ok in block if ok]
-        dropped = [ln for ln, ok in block if not ok]
-        for group, out, prefix in ((kept, regions, "r"), (dropped, rejected, "x")):
+        for ok, out, rid in ((True, regions, f"r{b:03d}"), (False, rejected, f"x{b:03d}")):
+            group = [ln for ln, k in block if k == ok]
             if not group:
                 continue
-            rid = f"{prefix}{b:03d}"
             lines = tuple(_line(pp, ln, f"{rid}_l{i:03d}") for i, ln in enumerate(group, start=1))
+            if not ok:
+                lines = tuple(dataclasses.replace(line, note=rejection_reason(ln, cfg, median_h))
+                              for line, ln in zip(lines, group, strict=True))
             box = (min(ln.box[0] for ln in group), min(ln.box[1] for ln in group),
                    max(ln.box[2] for ln in group), max(ln.box[3] for ln in group))
-            is_kept = prefix == "r"
-            out.append(Region(rid, _quad(pp, box), lines, production="typewritten" if is_kept else None,
-                              type="paragraph", kept=is_kept,
-                              note="" if is_kept else "memo-ocr:rejected low-confidence or non-text lines"))
+            out.append(Region(rid, _quad(pp, box), lines, production="typewritten" if ok else None,
+                              type="paragraph", kept=ok, note="" if ok else REJECTED_NOTE))
     return regions + rejected
+
+
+REJECTED_NOTE = "structure {type:rejected;}"  # PAGE custom of a region of lines the line decision rejected
 
 
 @dataclass
@@ -382,6 +433,9 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     blocks, text_info, read_steps = text_steps(pp, blocks, engine, cfg)
     timings["recognize"] = time.perf_counter() - t
     regions = build_regions(pp, blocks, cfg)
+    t = time.perf_counter()
+    regions, verdict, guard_info, guard_steps = _guard(img, pp, regions, engine, cfg)
+    timings["guard"] = time.perf_counter() - t
     graphics: list = []
     engines = {engine.name: engine.version}
     layout_info: dict[str, Any] = {}
@@ -414,7 +468,11 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         info["tesseract_threshold"] = threshold
         steps.append(f"tesseract-threshold({threshold}: otsu would split the paper)")
     info.update(text_info)
-    steps += read_steps
+    info["guard"] = guard_info
+    suspect = verdict.suspect_reason()
+    if suspect:
+        info["suspect"] = suspect
+    steps += read_steps + guard_steps
     page = PageResult(
         page_id=ref.page_id, image_name=ref.path.name if ref.frame is None else f"{ref.path.name}[{ref.frame}]",
         width=w, height=h, regions=regions, border=pp.border if pp.border != (0, 0, w, h) else None,
@@ -425,6 +483,48 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
 
         page.debug_image = debug_image(img, regions, graphics)
     return page
+
+
+PLAIN_PREPROCESS = PreprocessConfig(grayscale=False, crop_border=False, remove_punch_holes=False, deskew=False,
+                                    rescale=False, remove_speckles=False, normalize_background=False)
+
+
+def read_plain(img: np.ndarray, engine: Engine) -> list[Region]:
+    """The page as plain Tesseract reads it: its grey image, nothing removed, rescaled or rotated, every line
+    Tesseract returns kept (typewritten), no text step."""
+    pp = preprocess(img, PLAIN_PREPROCESS)
+    regions = []
+    for b, block in enumerate(order_blocks(engine.recognize(pp.image), "top-down"), start=1):
+        rid = f"p{b:03d}"
+        lines = tuple(_line(pp, ln, f"{rid}_l{i:03d}") for i, ln in enumerate(block, start=1))
+        box = (min(ln.box[0] for ln in block), min(ln.box[1] for ln in block),
+               max(ln.box[2] for ln in block), max(ln.box[3] for ln in block))
+        regions.append(Region(rid, _quad(pp, box), lines))
+    return regions
+
+
+def _guard(img: np.ndarray, pp: Preprocessed, regions: list[Region], engine: Engine,
+           cfg: Config) -> tuple[list[Region], Plausibility, dict[str, Any], list[str]]:
+    """The page guard (``ocr.guard``): the regions to keep, their plausibility, what run.json records, steps."""
+    import cv2
+
+    grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    h, w = grey.shape
+    centres = guard.letter_centres(grey, None if pp.xheight is None else pp.xheight / pp.scale)
+    verdict = guard.judge(regions, centres, (w, h))
+    info: dict[str, Any] = {"read": verdict.to_dict()}
+    why = verdict.retry_reason() if cfg.run.guard else ""
+    if not why:
+        return regions, verdict, info, []
+    plain = read_plain(img, engine)
+    other = guard.judge(plain, centres, (w, h))
+    info.update(retry=why, plain=other.to_dict())
+    if other.sure_letters > guard.PLAIN_MARGIN * verdict.sure_letters:
+        info["kept"] = "plain"
+        # our rejected lines stay (rejected) beside the plain reading: nothing read is lost without a trace
+        return plain + [r for r in regions if not r.kept], other, info, [f"plain-reading({why})"]
+    info["kept"] = "ours"
+    return regions, verdict, info, [f"plain-reading-compared({why}; ours kept)"]
 
 
 def write_outputs(page: PageResult, out_dir: Path, cfg: Config) -> list[str]:
@@ -512,9 +612,12 @@ def process_page(ref: PageRef, out_dir: str, skew_override: float | None = None)
         outcome.outputs = write_outputs(page, Path(out_dir), cfg)
         outcome.timings["write"] = time.perf_counter() - t
         kept = page.kept_lines()
-        outcome.info = dict(page.info, lines=len(kept),
-                            rejected_lines=sum(len(r.lines) for r in page.regions if not r.kept),
+        rejected = [ln for r in page.regions if not r.kept for ln in r.lines]
+        outcome.info = dict(page.info, lines=len(kept), rejected_lines=len(rejected),
+                            rejected_chars=sum(len(ln.text) for ln in rejected),
                             mean_line_conf=round(sum(ln.conf for ln in kept) / len(kept), 3) if kept else None)
+        if page.info.get("suspect"):
+            outcome.status, outcome.error = "suspect", f"{ref.path}: suspect reading: {page.info['suspect']}"
     except MemoOcrError as e:
         outcome.status, outcome.error = "failed", str(e)
     except MemoryError:
@@ -568,10 +671,15 @@ class RunReport:
 
     @property
     def failed(self) -> list[PageOutcome]:
-        return [p for p in self.pages if p.status != "ok"]
+        return [p for p in self.pages if p.status not in ("ok", "suspect")]
+
+    @property
+    def suspect(self) -> list[PageOutcome]:
+        """Pages written whose reading the page guard found implausible (``ocr.guard``)."""
+        return [p for p in self.pages if p.status == "suspect"]
 
     def to_dict(self) -> dict[str, Any]:
-        done = [p for p in self.pages if p.status == "ok" and not p.info.get("skipped")]
+        done = [p for p in self.pages if p.status in ("ok", "suspect") and not p.info.get("skipped")]
         skipped = [p for p in self.pages if p.info.get("skipped")]
         reasons: dict[str, int] = {}
         for p in self.failed:
@@ -581,7 +689,10 @@ class RunReport:
             **self.meta,
             "started": self.started,
             "summary": {
-                "pages": len(self.pages), "ok": len(self.pages) - len(self.failed), "failed": len(self.failed),
+                "pages": len(self.pages), "ok": len(self.pages) - len(self.failed) - len(self.suspect),
+                "suspect": len(self.suspect), "failed": len(self.failed),
+                "rejected_lines": sum(p.info.get("rejected_lines", 0) for p in self.pages),
+                "rejected_chars": sum(p.info.get("rejected_chars", 0) for p in self.pages),
                 "done_now": len(done), "skipped": len(skipped), "failure_reasons": reasons,
                 "stopped": self.stopped or None,
                 "seconds": round(self.seconds, 2),
@@ -718,7 +829,8 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
             e = ledger.get(ref.page_id)
             if e and e.input_hash == ih and e.config_hash == chash and not engine_problem:
                 outputs_there = all((out_dir / name).exists() for name in e.record.get("outputs", []))
-                if (e.status == "ok" and outputs_there) or (e.status != "ok" and not retry_failed):
+                written = e.status in ("ok", "suspect")
+                if (written and outputs_there) or (not written and not retry_failed):
                     report.pages.append(_outcome_from_ledger(ref, e.record))
                     continue
             todo.append((ref, ih))
@@ -735,7 +847,9 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
     def finish(ref: PageRef, ih: str, outcome: PageOutcome) -> None:
         nonlocal processed, failed_now, last_save
         processed += 1
-        if outcome.status != "ok":
+        if outcome.status == "suspect":
+            bar.write(f"memo-ocr: page {outcome.page_id} suspect: {outcome.error}", file=sys.stderr)
+        elif outcome.status != "ok":
             failed_now += 1
             bar.write(f"memo-ocr: page {outcome.page_id} failed: {outcome.error}", file=sys.stderr)
         # outputs are on disk (atomic writes in the worker) before the ledger says so

@@ -47,14 +47,21 @@ def _affine(m: np.ndarray) -> np.ndarray:
     return np.vstack([m, [0.0, 0.0, 1.0]])
 
 
+PAPER_TINT = 3.0  # paper whose chroma (a*, b*) is under this is white: its tint has no direction to follow
+TEXT_HUE = 60.0  # on a page typed in a colour, ink whose hue is this many degrees from the text's is another ink
+
+
 def to_grey(img: np.ndarray, drop_colour: bool = True, min_chroma: float = 11.0) -> np.ndarray:
-    """Grey image; on colour scans, coloured ink (pen, pencil, stamps) is turned to paper.
+    """Grey image; on colour scans, ink of another colour than the typed text's is turned to paper.
 
     A pixel counts as coloured ink when it is darker than the paper and its
     chroma (CIELAB a*, b*) leaves the line from neutral grey to the paper's own
     tint by more than ``min_chroma`` (at half resolution, after a 3x3 median):
     black type and aged paper lie near that line, blue and violet ink and red
-    pencil do not.
+    pencil do not. The text's own ink is never dropped: the page's dominant ink
+    (the vector median of the chroma of all its ink, Otsu-dark pixels) is the
+    typed text's. Where that is coloured (a violet ribbon, a blue carbon copy),
+    only ink whose hue lies more than ``TEXT_HUE`` degrees from it is dropped.
     """
     if img.ndim == 2:
         return img
@@ -73,13 +80,17 @@ def to_grey(img: np.ndarray, drop_colour: bool = True, min_chroma: float = 11.0)
     b = cv2.medianBlur(lab[:, :, 2], 3).astype(np.float32) - 128
     t = np.array([paper[1] - 128, paper[2] - 128], np.float32)
     norm = float(np.hypot(*t))
-    if norm > 1e-3:
+    if norm > PAPER_TINT:
         t /= norm
         proj = np.maximum(a * t[0] + b * t[1], 0)
         ra, rb = a - proj * t[0], b - proj * t[1]
     else:
         ra, rb = a, b
     chroma = np.hypot(ra, rb) > min_chroma
+    text = _text_ink(lab[:, :, 0], ra, rb)
+    if text is not None:  # the text is typed in a colour: only ink of another hue is dropped
+        cos = (ra * text[0] + rb * text[1]) / (np.hypot(ra, rb) * float(np.hypot(*text)) + 1e-6)
+        chroma &= cos < math.cos(math.radians(TEXT_HUE))
     # near-black pixels have unreliable chroma (JPEG colour fringes on type): never taken as coloured
     if not (chroma & (lab[:, :, 0] < paper[0] - 12) & (lab[:, :, 0] > 35)).any():
         return grey  # no coloured ink (most pages): the full-resolution test below is not needed
@@ -100,6 +111,23 @@ def to_grey(img: np.ndarray, drop_colour: bool = True, min_chroma: float = 11.0)
                 out = grey.copy()
             out[y0:y1, x0:x1][coloured] = paper_grey
     return out
+
+
+TEXT_CHROMA = 5.0  # the page's ink is coloured when the median chroma of all its ink is this far from neutral
+
+
+def _text_ink(lum: np.ndarray, ra: np.ndarray, rb: np.ndarray) -> tuple[float, float] | None:
+    """The chroma (a*, b* off the paper's line) of the page's dominant ink, when it is coloured; None for
+    black or grey type. Dominant: the per-component median over all ink pixels (darker than Otsu's level of
+    the lightness), so a stamp or a pencil note, which hold less ink than the text, does not decide it.
+    Faint coloured type has little chroma, hence ``TEXT_CHROMA``, well below a single pixel's
+    ``min_chroma``: the median of black type's ink on a colour scan stays within 2 of neutral."""
+    level, _ = cv2.threshold(lum[::2, ::2], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = lum < level
+    if ink.sum() < 100:
+        return None
+    med = (float(np.median(ra[ink])), float(np.median(rb[ink])))
+    return med if math.hypot(*med) > TEXT_CHROMA else None
 
 
 def find_border(grey: np.ndarray, dark_level: int) -> tuple[int, int, int, int]:

@@ -81,7 +81,9 @@ def to_pagexml(page: PageResult, creator: str, created: _dt.datetime | None = No
         reg = _sub(pg, "TextRegion", **attrs)
         _sub(reg, "Coords", points=_points(r.polygon))
         for ln in r.lines:
-            tl = _sub(reg, "TextLine", id=ln.id, custom=f"error {{reason:{_css(ln.note)};}}" if ln.note else None)
+            # a rejected region's lines say why the line decision rejected them; a kept line's note is an error
+            kind = "error" if r.kept else "rejected"
+            tl = _sub(reg, "TextLine", id=ln.id, custom=f"{kind} {{reason:{_css(ln.note)};}}" if ln.note else None)
             _sub(tl, "Coords", points=_points(ln.polygon))
             if len(ln.baseline) >= 2:
                 _sub(tl, "Baseline", points=_points(ln.baseline))

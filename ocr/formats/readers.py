@@ -194,15 +194,30 @@ def _box_attrs(el: etree._Element) -> tuple[tuple[int, int], ...]:
     return ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
 
 
+def _alto_line_kind(tagrefs: str | None, labels: dict[str, str]) -> str:
+    """A line's kind from the labels of its ``TAGREFS``: handwritten, printed (print counts as typewritten, as
+    in PAGE's ``production``) or typewritten; an ALTO line without a type label is typewritten."""
+    for ref in (tagrefs or "").split():
+        label = labels.get(ref, "")
+        if "handwrit" in label or "manuscript" in label:
+            return "handwritten"
+        if "stamp" in label:
+            return "stamp"
+    return "typewritten"
+
+
 def _read_alto(root: etree._Element, ns: str) -> Transcription:
     def q(tag: str) -> str:
         return f"{{{ns}}}{tag}" if ns else tag
 
     out: list[TLine] = []
     regs: list[TRegion] = []
+    # eScriptorium's ALTO types lines through TAGREFS to <Tags><OtherTag LABEL="DefaultLine:Handwritten">
+    labels = {t.get("ID"): (t.get("LABEL") or "").lower() for t in root.iter(q("OtherTag"))}
     for block in root.iter(q("TextBlock")):
         regs.append(TRegion(block.get("ID") or "", "typewritten", _box_attrs(block)))
     for line in root.iter(q("TextLine")):
+        kind = _alto_line_kind(line.get("TAGREFS"), labels)
         parts: list[str] = []
         for el in line:
             tag = etree.QName(el).localname
@@ -215,7 +230,7 @@ def _read_alto(root: etree._Element, ns: str) -> Transcription:
         # with SP elements the spaces are explicit; without them, words are joined by one space
         has_sp = any(etree.QName(el).localname == "SP" for el in line)
         text = ("" if has_sp else " ").join(parts)
-        out.append(TLine(text, "typewritten", _box_attrs(line)))
+        out.append(TLine(text, kind, _box_attrs(line)))
     fn = root.find(f"{q('Description')}/{q('sourceImageInformation')}/{q('fileName')}")
     page = root.find(f"{q('Layout')}/{q('Page')}")
     size = None

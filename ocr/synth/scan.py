@@ -115,3 +115,28 @@ def transform(m: np.ndarray, pts: np.ndarray, w: int, h: int) -> list[tuple[int,
 
 def angle_of(m: np.ndarray) -> float:
     return math.degrees(math.atan2(-m[1, 0], m[0, 0]))
+
+
+# BGR, as OpenCV writes: typical ribbon and carbon colours, and an aged paper
+RIBBONS = {
+    "violet": (190, 70, 125),  # aniline violet ribbon
+    "blue": (195, 95, 60),     # blue carbon copy
+    "red": (50, 50, 200),      # red ribbon half
+}
+PAPERS = {"yellow": (170, 222, 240)}  # yellowed, acid paper
+COLOURS = tuple(RIBBONS) + tuple(PAPERS)
+
+
+def recolour(grey: np.ndarray, colour: str) -> np.ndarray:
+    """The BGR image of a grey page (uint8, one channel) typed with a ribbon of ``colour``, or on paper of that
+    colour (``COLOURS``); nothing else changes. Ink is subtractive, ``255 - (255 - g) * (255 - ink) / 255`` per
+    channel: full ink has the ribbon's colour, paper stays white, faint strokes are pale ribbon. Yellowed
+    paper multiplies the page by the paper's colour, so black type stays black."""
+    g = grey.astype(np.float32)[:, :, None]
+    if colour in RIBBONS:
+        out = 255.0 - (255.0 - g) * (255.0 - np.array(RIBBONS[colour], np.float32)) / 255.0
+    elif colour in PAPERS:
+        out = g * np.array(PAPERS[colour], np.float32) / 255.0
+    else:
+        raise ValueError(f"unknown colour {colour!r}: use one of {', '.join(COLOURS)}")
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ocr import config as cfgmod  # noqa: E402
 from ocr.formats.readers import read_transcription  # noqa: E402
 from ocr.loader import PageRef  # noqa: E402
-from ocr.metrics import Counts, char_counts  # noqa: E402
+from ocr.metrics import char_counts  # noqa: E402
 from ocr.pipeline import run_reel  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -20,6 +20,8 @@ Exit status:
   3  bad configuration (the message names the key and the allowed values)
   5  engine problem before any page ran (e.g. tesseract missing)
   7  the run stopped early ([run] on_error = "abort", or more failures than [run] max_failure_ratio)
+130  interrupted by SIGINT (Ctrl+C) or SIGTERM: the workers are stopped at once, the pages finished
+     are recorded, the ones in flight are done again by the same command
 
 \b
 Re-running the same command resumes: pages done with the same input file and configuration
@@ -83,6 +85,10 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry
                           skew_override=deskew_angle, argv=sys.argv, retry_failed=retry_failed, scheduler=scheduler)
     except MemoOcrError as e:
         _fail(e)
+    except KeyboardInterrupt:
+        click.echo(f"memo-ocr: interrupted; the pages finished are recorded in {out_dir / 'run.json'} (run the same "
+                   f"command again to go on)", err=True)
+        sys.exit(130)
     s = report.to_dict()["summary"]
     rate = "-" if s["pages_per_minute"] is None else s["pages_per_minute"]
     click.echo(f"{s['ok']} of {s['pages']} pages ok ({s['done_now']} done now, {s['skipped']} skipped as already "

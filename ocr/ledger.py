@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,14 +65,19 @@ class Ledger:
             st = path.stat()
         except OSError:
             return "missing"
+        if not stat.S_ISREG(st.st_mode):
+            return "special"  # a FIFO or a device: never opened here (a FIFO would block); the loader says why
         row = self.db.execute("SELECT size, mtime_ns, sha256 FROM file_hashes WHERE path = ?",
                               (str(path.resolve()),)).fetchone()
         if row and row[0] == st.st_size and row[1] == st.st_mtime_ns:
             return row[2]
         h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
+        try:
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+        except OSError as e:  # unreadable (permissions, an I/O error): the page fails with the reason, not the reel
+            return f"unreadable:{e.errno}"
         digest = h.hexdigest()
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?)",

@@ -6,6 +6,7 @@ the file stem, plus ``_NNNN`` (1-based frame number) for multi-frame files.
 """
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,18 @@ def _frame_count(path: Path) -> int:
             return 1
     try:
         with Image.open(path) as im:
-            return max(1, getattr(im, "n_frames", 1))
+            try:
+                return max(1, getattr(im, "n_frames", 1))
+            except Exception:  # a damaged multi-page file: count the frames that can be found
+                k = 1
+                while True:
+                    try:
+                        im.seek(k)
+                    except EOFError:
+                        return k
+                    except Exception:  # noqa: BLE001 - frame k is damaged: its page fails with the reason
+                        return k + 1
+                    k += 1
     except Exception:
         return 1  # the worker reports the real error
 
@@ -62,18 +74,49 @@ def expand_inputs(inputs: list[str | Path]) -> list[PageRef]:
             files.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
         else:
             files.append(p)  # missing files are reported per page by the loader
-    refs: list[PageRef] = []
-    seen: dict[str, Path] = {}
-    for f in files:
-        n = _frame_count(f) if f.is_file() else 1
-        stem = f.stem
-        if stem in seen and seen[stem] != f:
+    frames = [(f, _frame_count(f) if _regular(f) else 1) for f in files]
+    return _unique_ids(frames)
+
+
+def _regular(path: Path) -> bool:
+    """A regular file we may read (a FIFO, a device or an unreadable file is left to the loader's error)."""
+    try:
+        return path.is_file() and os.access(path, os.R_OK)
+    except OSError:
+        return False
+
+
+def _unique_ids(frames: list[tuple[Path, int]]) -> list[PageRef]:
+    """Page ids for (file, frame count) pairs, unique and deterministic. The id is the file's stem (plus
+    ``_NNNN``, the 1-based frame, for a multi-frame file). Where two pages would get one id ("a.jpg" beside
+    "a.png"; the second frame of "x.tif" beside "x_0002.png"), each of them keeps its file's extension
+    ("a_jpg", "a_png", "x_tif_0002"); where that is not enough (one name in two folders), the folder's
+    name goes first ("left_a_jpg"); then a counter ("a_jpg~2")."""
+    def ids(rule: int, f: Path, n: int) -> list[str]:
+        stem = f.stem if rule == 0 else f"{f.stem}_{f.suffix.lstrip('.').lower()}"
+        if rule >= 2:
             stem = f"{f.parent.name}_{stem}"
-        seen.setdefault(stem, f)
-        if n == 1:
-            refs.append(PageRef(stem, f, None))
-        else:
-            refs.extend(PageRef(f"{stem}_{i + 1:04d}", f, i) for i in range(n))
+        return [stem] if n == 1 else [f"{stem}_{i + 1:04d}" for i in range(n)]
+
+    rule = [0] * len(frames)
+    for level in (1, 2):
+        owners: dict[str, set[int]] = {}
+        for k, (f, n) in enumerate(frames):
+            for pid in ids(rule[k], f, n):
+                owners.setdefault(pid, set()).add(k)
+        clash = {k for ks in owners.values() if len(ks) > 1 for k in ks}
+        for k in clash:
+            rule[k] = level
+    refs: list[PageRef] = []
+    taken: set[str] = set()
+    for k, (f, n) in enumerate(frames):
+        for i, pid in enumerate(ids(rule[k], f, n)):
+            base, c = pid, 1
+            while pid in taken:
+                c += 1
+                pid = f"{base}~{c}"
+            taken.add(pid)
+            refs.append(PageRef(pid, f, None if n == 1 else i))
     return refs
 
 
@@ -84,6 +127,10 @@ def load_image(ref: PageRef) -> np.ndarray:
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not an image")
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file (a FIFO, socket or device)")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied (the file cannot be read)")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: empty file")
     if path.suffix.lower() == ".pdf":
@@ -104,7 +151,7 @@ def load_image(ref: PageRef) -> np.ndarray:
         raise InputError(f"{path}: image too large (over {Image.MAX_IMAGE_PIXELS} pixels)") from None
     except EOFError:
         raise InputError(f"{path}: frame {ref.frame} missing (truncated multi-page file?)") from None
-    except (OSError, SyntaxError, ValueError) as e:
+    except (OSError, SyntaxError, ValueError, TypeError) as e:  # Pillow: TypeError for a damaged TIFF frame
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"{path}: corrupt or truncated image ({msg})") from None
     if arr.shape[0] < 8 or arr.shape[1] < 8:

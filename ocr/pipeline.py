@@ -84,7 +84,8 @@ def trim_line(raw: RawLine, edge_conf: float) -> RawLine | None:
         n = len(words)
         while words and speck(words[0]) and not item_number(words) and not letter_spaced(words, 0):
             words.pop(0)
-        while words and speck(words[-1]) and not letter_spaced(words, len(words) - 1):
+        while (words and speck(words[-1]) and not letter_spaced(words, len(words) - 1)
+               and not spaced_mark(words)):
             words.pop()
         gaps = [i for i in range(1, len(words)) if words[i].box[0] - words[i - 1].box[2] > wide]
         if gaps and gaps[-1] > len(words) - gaps[-1] and dirt(words[gaps[-1]:], words[:gaps[-1]]):
@@ -236,6 +237,22 @@ def _scraps(ln: RawLine) -> bool:
     text = ln.text
     return (not any(c.isdigit() for c in text) and any(c.islower() for c in text) and not letter_spaced(ln.words)
             and all(sum(c.isalpha() for c in w.text) < SCRAPS_WORD for w in ln.words))
+
+
+MARKS = set(".,;:!?»)")  # a sentence's closing marks, which French typists set off by a space ("route .")
+MARK_GAP = 1.5  # ... at most this many word heights after the word before, its foot on the line's baseline
+
+
+def spaced_mark(words) -> bool:
+    """Whether the last of a line's ``words`` is a closing mark typed after a space ("notre route ."): on the
+    line's baseline (within a quarter of the words' height) and close to the word before, not a speck of
+    dirt beyond the line's end."""
+    if len(words) < 2 or not words[-1].text or not set(words[-1].text) <= MARKS:
+        return False
+    h = _height(words[:-1])
+    foot = float(np.median([w.box[3] for w in words[:-1]]))
+    mark, prev = words[-1], words[-2]
+    return abs(mark.box[3] - foot) <= 0.25 * h and mark.box[0] - prev.box[2] <= MARK_GAP * h
 
 
 SPACED_RUN = 4  # this many one-letter words in a row, each ...
@@ -468,7 +485,8 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         info["tesseract_threshold"] = threshold
         steps.append(f"tesseract-threshold({threshold}: otsu would split the paper)")
     info.update(text_info)
-    info["guard"] = guard_info
+    if guard_info:
+        info["guard"] = guard_info
     suspect = verdict.suspect_reason()
     if suspect:
         info["suspect"] = suspect
@@ -508,6 +526,8 @@ def _guard(img: np.ndarray, pp: Preprocessed, regions: list[Region], engine: Eng
     """The page guard (``ocr.guard``): the regions to keep, their plausibility, what run.json records, steps."""
     import cv2
 
+    if not getattr(engine, "reads_text", True):  # the null engine: nothing to judge
+        return regions, guard.Plausibility(None, None, 0.0, 0), {}, []
     grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     h, w = grey.shape
     centres = guard.letter_centres(grey, None if pp.xheight is None else pp.xheight / pp.scale)
@@ -554,7 +574,32 @@ def write_outputs(page: PageResult, out_dir: Path, cfg: Config) -> list[str]:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(cfg_dict: dict[str, Any], engine_name: str, ready=None) -> None:
+def _watch_parent(parent: int) -> None:
+    """End this worker as soon as the run that started it is gone (kill -9, a crash, the end of a SLURM job):
+    on Linux the kernel sends it SIGKILL when its parent dies (``PR_SET_PDEATHSIG``); everywhere, a thread
+    checks the parent twice a second. A worker never outlives its run, nor writes a page for a dead one."""
+    import threading
+
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):  # not Linux: the thread alone
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(3)
+
+    if os.getppid() != parent:
+        os._exit(3)
+    threading.Thread(target=watch, daemon=True, name="memo-ocr-parent-watch").start()
+
+
+def _init_worker(cfg_dict: dict[str, Any], engine_name: str, ready=None, parent: int | None = None) -> None:
+    if parent is not None:
+        _watch_parent(parent)
     os.environ["OMP_THREAD_LIMIT"] = "1"
     # PyTorch (the kraken handwriting model) likewise: one thread per worker, the pool is the parallelism
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -616,8 +661,13 @@ def process_page(ref: PageRef, out_dir: str, skew_override: float | None = None)
         outcome.info = dict(page.info, lines=len(kept), rejected_lines=len(rejected),
                             rejected_chars=sum(len(ln.text) for ln in rejected),
                             mean_line_conf=round(sum(ln.conf for ln in kept) / len(kept), 3) if kept else None)
-        if page.info.get("suspect"):
-            outcome.status, outcome.error = "suspect", f"{ref.path}: suspect reading: {page.info['suspect']}"
+        # a line an engine failed on (the handwriting model, say) is loud: counted, and the page is suspect
+        failures = [ln.note for r in page.regions if r.kept for ln in r.lines if ln.note]
+        if failures:
+            outcome.info["engine_errors"] = len(failures)
+        why = page.info.get("suspect") or (f"{len(failures)} lines failed in an engine ({failures[0]})" if failures else "")
+        if why:
+            outcome.status, outcome.error = "suspect", f"{ref.path}: suspect reading: {why}"
     except MemoOcrError as e:
         outcome.status, outcome.error = "failed", str(e)
     except MemoryError:
@@ -653,6 +703,32 @@ def dask_process_page(ref: PageRef, out_dir: str, skew_override: float | None, c
 
 
 # --- reel side -------------------------------------------------------------------
+INTERRUPTED = "interrupted (SIGINT or SIGTERM): the pages in flight are done again when the same command runs again"
+
+
+class _signals_as_interrupt:
+    """SIGTERM (what timeout, SLURM and systemd send) raised as KeyboardInterrupt, as SIGINT is, while the
+    pool runs, so that the run stops its workers and records what it finished; the old handler after."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.old = None
+        if threading.current_thread() is threading.main_thread():
+            def interrupt(signum, frame):
+                raise KeyboardInterrupt(f"signal {signum}")
+
+            self.old = signal.signal(signal.SIGTERM, interrupt)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
+
+
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -691,6 +767,7 @@ class RunReport:
             "summary": {
                 "pages": len(self.pages), "ok": len(self.pages) - len(self.failed) - len(self.suspect),
                 "suspect": len(self.suspect), "failed": len(self.failed),
+                "engine_errors": sum(p.info.get("engine_errors", 0) for p in self.pages),
                 "rejected_lines": sum(p.info.get("rejected_lines", 0) for p in self.pages),
                 "rejected_chars": sum(p.info.get("rejected_chars", 0) for p in self.pages),
                 "done_now": len(done), "skipped": len(skipped), "failure_reasons": reasons,
@@ -728,7 +805,7 @@ class _Pool:
         n, cfg_dict, engine = self.args
         # spawn, not fork: a forked child inherits the parent's thread locks (OpenCV, BLAS) and can hang
         ctx = multiprocessing.get_context("spawn")
-        ex = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(cfg_dict, engine, ctx.Barrier(n)))
+        ex = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(cfg_dict, engine, ctx.Barrier(n), os.getpid()))
         # n tasks that meet at a barrier: every worker starts (and loads its models)
         return ex, [ex.submit(_worker_ready, 120.0) for _ in range(n)]
 
@@ -741,19 +818,28 @@ class _Pool:
                 break
         self.starting = []
 
-    def restart(self) -> None:
+    def _kill_workers(self) -> None:
         # the executor cannot stop one running task: kill its workers (private, but stable since 3.8)
         for proc in list((getattr(self.ex, "_processes", None) or {}).values()):
             try:
                 proc.kill()
             except (OSError, AttributeError):
                 pass
+
+    def restart(self) -> None:
+        self._kill_workers()
         self.ex.shutdown(wait=True, cancel_futures=True)
         self.ex, self.starting = self._new()
         self.ready()
 
     def close(self) -> None:
         self.ex.shutdown(wait=True, cancel_futures=True)
+
+    def kill(self) -> None:
+        """Stop every worker now (a run interrupted by SIGINT or SIGTERM): pages in flight are not recorded,
+        so a resumed run does them again; their files were never half-written (atomic writes)."""
+        self._kill_workers()
+        self.ex.shutdown(wait=False, cancel_futures=True)
 
 
 def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | None = None,
@@ -888,13 +974,14 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
     elif todo and pool is not None:
         pool.ready()
         queue = list(todo)
-        suspects: list[tuple[PageRef, str]] = []  # in flight when a worker died: re-run one at a time
+        retry_alone: list[tuple[PageRef, str]] = []  # in flight when a worker died: re-run one at a time
         in_flight: dict[Any, tuple[PageRef, str, float]] = {}
-        try:
-            while (queue or suspects or in_flight) and not report.stopped:
-                limit = 1 if suspects else n_workers
-                while len(in_flight) < limit and (suspects or queue):
-                    ref, ih = suspects.pop(0) if suspects else queue.pop(0)
+
+        def pool_loop() -> None:
+            while (queue or retry_alone or in_flight) and not report.stopped:
+                limit = 1 if retry_alone else n_workers
+                while len(in_flight) < limit and (retry_alone or queue):
+                    ref, ih = retry_alone.pop(0) if retry_alone else queue.pop(0)
                     fut = pool.ex.submit(process_page, ref, str(out_dir), skew_override)
                     in_flight[fut] = (ref, ih, time.perf_counter())
                 done, _ = wait(list(in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
@@ -910,7 +997,7 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
                                                         f"{ref.path}: worker process died (killed, crashed or "
                                                         f"out of memory)"))
                         else:
-                            suspects.append((ref, ih))
+                            retry_alone.append((ref, ih))
                 now = time.perf_counter()
                 hung = [f for f, (_, _, ts) in in_flight.items() if now - ts > cfg.run.page_timeout]
                 if broken or hung:
@@ -920,20 +1007,34 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
                                                         f"{ref.path}: timed out after {cfg.run.page_timeout:.0f} s "
                                                         f"([run] page_timeout)"))
                         elif broken and limit > 1:
-                            suspects.append((ref, ih))
+                            retry_alone.append((ref, ih))
                         else:
                             queue.insert(0, (ref, ih))
                     in_flight.clear()
                     pool.restart()
-                report.stopped = should_stop(len(queue) + len(suspects))
+                report.stopped = should_stop(len(queue) + len(retry_alone))
             for fut, (ref, ih, _) in list(in_flight.items()):  # stopping: record what was already running
                 try:
                     finish(ref, ih, fut.result(timeout=cfg.run.page_timeout))
                 except Exception as e:
                     finish(ref, ih, PageOutcome(ref.page_id, str(ref.path), ref.frame, "failed",
                                                 f"{ref.path}: not finished when the run stopped ({type(e).__name__})"))
-        finally:
+
+        try:
+            with _signals_as_interrupt():
+                pool_loop()
+        except KeyboardInterrupt:  # SIGINT, or SIGTERM (timeout, SLURM, systemd): stop every worker now
+            pool.kill()
+            report.stopped = INTERRUPTED
+            bar.close()
+            ledger.close()
+            report.seconds = time.perf_counter() - t0
+            report.save()
+            raise
+        except BaseException:
             pool.close()
+            raise
+        pool.close()
     bar.close()
     ledger.close()
     report.seconds = time.perf_counter() - t0

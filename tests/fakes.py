@@ -13,6 +13,7 @@ import numpy as np
 class _Fake:
     name = "fake"
     version = "0"
+    reads_text = False  # finds nothing on purpose: the page guard leaves it alone
 
     def __init__(self, cfg):
         self.cfg = cfg
@@ -59,6 +60,8 @@ def _rows(image: np.ndarray, conf: float, text: str):
 class GarbleEngine(_Fake):
     """Reads every row of ink as an unsure scrap: a page whose reading collapsed."""
 
+    reads_text = True
+
     def recognize(self, image: np.ndarray):
         return _rows(image, 0.12, "ee")
 
@@ -67,8 +70,17 @@ class RescaleBreaksEngine(_Fake):
     """Reads rows surely on an image of the original's size (the plain route), as scraps on a rescaled one."""
 
     width = 1700
+    reads_text = True
 
     def recognize(self, image: np.ndarray):
         if image.shape[1] == self.width:
             return _rows(image, 0.93, "typed words here")
         return _rows(image, 0.12, "ee")
+
+
+class SlowEngine(_Fake):
+    """Takes two seconds a page and finds nothing: a run that is still busy when it is killed."""
+
+    def recognize(self, image: np.ndarray):
+        time.sleep(2.0)
+        return []

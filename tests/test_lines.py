@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ocr.config import Config
 from ocr.engines.base import RawLine, RawWord
-from ocr.pipeline import classify_lines
+from ocr.pipeline import classify_lines, trim_line
 
 
 def line(y: int, texts: list[str], heights: list[int], conf: float) -> RawLine:
@@ -205,3 +205,13 @@ def test_a_page_number_read_unsurely_is_kept_as_one_and_other_short_lines_are_no
     assert not decide(short("B. 3", 860, 60))[1]  # letters: not a bare number
     [rows] = classify_lines([[short("~ 2)", 860, 60)] + BODY], Config())  # no page size: no rule
     assert not rows[0][1]
+
+
+def test_a_closing_mark_typed_after_a_space_stays_a_speck_beyond_the_line_goes():
+    words = [RawWord("notre", 0.9, (0, 10, 100, 40)), RawWord("route", 0.9, (120, 10, 220, 40))]
+    stop = RawWord(".", 0.5, (235, 34, 242, 40))  # French typists' "route ." at 0.5: on the baseline, near
+    assert trim_line(RawLine.of(words + [stop]), 0.7).text == "notre route ."
+    far = RawWord(".", 0.5, (400, 34, 407, 40))  # a speck of dirt well beyond the line's end
+    high = RawWord(".", 0.5, (235, 5, 242, 12))  # a speck above the line, not on its baseline
+    assert trim_line(RawLine.of(words + [far]), 0.7).text == "notre route"
+    assert trim_line(RawLine.of(words + [high]), 0.7).text == "notre route"

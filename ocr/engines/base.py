@@ -48,6 +48,7 @@ class NullEngine:
 
     name = "null"
     version = "0"
+    reads_text = False  # the page guard (ocr.guard) does not judge what it "read"
 
     def recognize(self, binary: np.ndarray) -> list[list[RawLine]]:
         return []

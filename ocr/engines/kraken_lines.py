@@ -55,7 +55,9 @@ class KrakenLines:
         except Exception as e:  # kraken raises many kinds for a file that is not one of its models
             msg = " ".join(str(e).split())[:160]
             raise EngineError(f"{self.path}: not a usable kraken recognition model ({type(e).__name__}: {msg})") from None
-        self.config = RecognitionInferenceConfig()
+        # line images cut in this process: a pool of its own would be a child of a daemon worker (not allowed on
+        # Dask, whose workers are daemons) and one more process per worker of the local pool
+        self.config = RecognitionInferenceConfig(num_line_workers=0)
         self.version = _kraken_version()
 
     def recognize(self, image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[LineText]:

@@ -1,1 +1,11 @@
 """Output writers (PAGE XML, ALTO, text), ground-truth readers and schema validation."""
+from __future__ import annotations
+
+import re
+
+
+def xml_id(page_id: str) -> str:
+    """A valid ``xs:ID`` (an NCName) for a page id, whatever the file was called ("0001", "scan 7"): the prefix
+    ``page_``, then the id with every character an NCName cannot hold written as ``_``. File names keep the
+    page id itself."""
+    return "page_" + re.sub(r"[^\w.\-]", "_", page_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..model import PageResult, Word, bbox
+from . import xml_id
 
 NS = "http://www.loc.gov/standards/alto/ns-v4#"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -41,7 +42,7 @@ def to_alto(page: PageResult, creator: str, software_version: str) -> bytes:
         tag_id[(prod, typ)] = f"BT{i + 1}"
         _sub(tags, "OtherTag", ID=f"BT{i + 1}", LABEL=f"{prod}:{typ}", DESCRIPTION=f"block type {typ}, production {prod}")
     layout = _sub(root, "Layout")
-    pg = _sub(layout, "Page", ID=f"page_{page.page_id}", WIDTH=str(page.width), HEIGHT=str(page.height),
+    pg = _sub(layout, "Page", ID=xml_id(page.page_id), WIDTH=str(page.width), HEIGHT=str(page.height),
               PHYSICAL_IMG_NR="1", PROCESSING="proc1")
     ps = _sub(pg, "PrintSpace", HPOS="0", VPOS="0", WIDTH=str(page.width), HEIGHT=str(page.height))
     for r in page.regions:

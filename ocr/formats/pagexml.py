@@ -6,6 +6,7 @@ import datetime as _dt
 from lxml import etree
 
 from ..model import PageResult, Point
+from . import xml_id
 
 NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -40,7 +41,7 @@ def to_pagexml(page: PageResult, creator: str, created: _dt.datetime | None = No
     now = (created or _dt.datetime.now(_dt.timezone.utc)).replace(microsecond=0).isoformat()
     root = etree.Element(f"{{{NS}}}PcGts", nsmap={None: NS, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{NS} {NS}/pagecontent.xsd")
-    root.set("pcGtsId", page.page_id)
+    root.set("pcGtsId", xml_id(page.page_id))
     md = _sub(root, "Metadata")
     _sub(md, "Creator").text = creator
     _sub(md, "Created").text = now

@@ -103,5 +103,9 @@ class Ledger:
                 (page_id, source, frame, input_hash, config_hash, status, error,
                  json.dumps(record, ensure_ascii=False), time.time()))
 
+    def records(self) -> dict[str, dict]:
+        """Every page's last recorded outcome (run.json's page entry), by page id."""
+        return {pid: json.loads(rec) for pid, rec in self.db.execute("SELECT page_id, record FROM pages")}
+
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM pages GROUP BY status").fetchall())

@@ -673,7 +673,8 @@ def process_page(ref: PageRef, out_dir: str, skew_override: float | None = None)
     except MemoryError:
         outcome.status, outcome.error = "failed", f"{ref.path}: out of memory (limit [run] memory_limit_mb)"
     except Exception as e:  # an unexpected bug must not stop the reel; record it with its type
-        msg = " ".join(str(e).split())[:300]
+        msg = " ".join(str(e).split())
+        msg = msg if len(msg) <= 1000 else msg[:999] + "…"
         outcome.status, outcome.error = "failed", f"{ref.path}: internal error {type(e).__name__}: {msg}"
     outcome.timings["total"] = time.perf_counter() - t0
     outcome.info["worker_peak_rss_mb"] = _peak_rss_mb()
@@ -744,6 +745,7 @@ class RunReport:
     seconds: float
     meta: dict[str, Any]
     stopped: str = ""  # why the run stopped early ([run] on_error / max_failure_ratio), if it did
+    earlier: dict[str, dict] = field(default_factory=dict)  # pages of OUT that earlier runs did, not this one
 
     @property
     def failed(self) -> list[PageOutcome]:
@@ -776,6 +778,8 @@ class RunReport:
                 "pages_per_minute": round(60 * len(done) / self.seconds, 2) if self.seconds > 0 and done else None,
             },
             "pages": [p.to_dict() for p in sorted(self.pages, key=lambda p: p.page_id)],
+            # run.json describes the whole OUT: pages earlier runs wrote there and this one was not given
+            "earlier_pages": [self.earlier[k] for k in sorted(self.earlier)],
         }
 
     def save(self) -> None:
@@ -854,6 +858,18 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
     or whose worker dies is recorded as failed and the reel goes on; ``[run] on_error`` and
     ``max_failure_ratio`` decide when a run stops early.
     """
+    lock = _lock_out(out_dir)
+    try:
+        return _run_reel(refs, out_dir, cfg, workers=workers, engine_name=engine_name, progress=progress,
+                         on_page=on_page, skew_override=skew_override, argv=argv, retry_failed=retry_failed,
+                         scheduler=scheduler)
+    finally:
+        lock.close()  # closing the file releases the lock
+
+
+def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | None, engine_name: str,
+              progress: bool | None, on_page: Callable[[PageOutcome], None] | None, skew_override: float | None,
+              argv: list[str] | None, retry_failed: bool, scheduler: str | None) -> RunReport:
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
@@ -861,7 +877,6 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
 
     from .ledger import Ledger
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     scheduler = scheduler or cfg.run.scheduler or None
     n_workers = workers or cfg.run.workers or default_workers()
     n_workers = max(1, min(n_workers, len(refs) or 1))
@@ -904,6 +919,8 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
         started = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
         report = RunReport(out_dir, [], started, 0.0, meta)
         ledger = Ledger(out_dir / "ledger.sqlite")
+        given = {r.page_id for r in refs}
+        report.earlier = {k: v for k, v in ledger.records().items() if k not in given}
         for stale in out_dir.glob(".*.tmp"):  # half-written files of a killed run (atomic.write_bytes names)
             stale.unlink(missing_ok=True)
         t0 = time.perf_counter()
@@ -1040,6 +1057,29 @@ def run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int | 
     report.seconds = time.perf_counter() - t0
     report.save()
     return report
+
+
+def _lock_out(out_dir: Path):
+    """Create OUT, check that it can be written, and lock it for this run (an exclusive ``flock`` on
+    OUT/.memo-ocr.lock, held until this process ends): a second run into the same OUT is refused with a
+    clear message instead of doing every page twice. Returns the open lock file."""
+    import fcntl
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(out_dir / ".memo-ocr.lock", "a+")
+    except OSError as e:
+        raise MemoOcrError(f"{out_dir}: cannot write the output folder ({e.strerror})") from None
+    if not os.access(out_dir, os.W_OK):
+        lock.close()
+        raise MemoOcrError(f"{out_dir}: cannot write the output folder (permission denied)")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        raise MemoOcrError(f"{out_dir}: another memo-ocr run is writing into this folder (it holds "
+                           f"{out_dir / '.memo-ocr.lock'}); wait for it to end, or choose another -o") from None
+    return lock
 
 
 def _run_on_dask(address: str, todo: list[tuple[PageRef, str]], out_dir: Path, cfg: Config, engine_name: str,

@@ -193,3 +193,57 @@ def test_handwriting_is_read_on_a_dask_cluster_as_on_the_local_pool(tmp_path):
     hand = [ln for ln in read_transcription(out / "memo-0001.page.xml") if ln.kind == "handwritten"]
     assert hand and sum(len(ln.text) for ln in hand) > 10
     assert b"error {reason" not in (out / "memo-0001.page.xml").read_bytes()
+
+
+def test_a_second_run_into_the_same_out_is_refused_and_run_json_covers_the_whole_out(tmp_path):
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for i in range(3):
+        _page(reel / f"p{i}.png", seed=i)
+    out = tmp_path / "out"
+    pl.run_reel(expand_inputs([reel]), out, Config(), workers=1, engine_name="null", progress=False)
+    # one page again (a re-run of a page a reviewer questioned): run.json keeps the others
+    report = pl.run_reel(expand_inputs([reel / "p1.png"]), out, Config(), workers=1, engine_name="null",
+                         progress=False)
+    run = json.loads((out / "run.json").read_text())
+    assert [p["page_id"] for p in run["pages"]] == ["p1"]
+    assert sorted(p["page_id"] for p in run["earlier_pages"]) == ["p0", "p2"]
+    assert report.to_dict()["summary"]["pages"] == 1
+    # while one run holds OUT, another is refused with one clear line, before touching anything
+    lock = pl._lock_out(out)
+    try:
+        from ocr.errors import MemoOcrError
+
+        with pytest.raises(MemoOcrError, match="another memo-ocr run is writing into this folder"):
+            pl.run_reel(expand_inputs([reel]), out, Config(), workers=1, engine_name="null", progress=False)
+    finally:
+        lock.close()
+    r = subprocess.run([sys.executable, "-m", "ocr", "run", str(reel), "-o", str(out), "--no-progress"],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert "Traceback" not in r.stderr
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    _page(tmp_path / "p.png")
+    r = subprocess.run([sys.executable, "-m", "ocr", "run", str(tmp_path / "p.png"), "-o", str(blocker / "out"),
+                        "--no-progress"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "cannot write the output folder" in r.stderr
+
+
+def test_a_long_failure_reason_is_kept_whole(tmp_path, monkeypatch):
+    msg = "x" * 600 + " the end"
+
+    def boom(*a, **k):
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(pl, "recognize_page", boom)
+    pl._WORKER.update(cfg=Config(), engine=object(), engine_error=None)
+    try:
+        o = pl.process_page(PageRef("p", tmp_path / "p.png"), str(tmp_path))
+    finally:
+        pl._WORKER.clear()
+    assert o.status == "failed" and o.error.endswith("the end")

@@ -389,3 +389,33 @@ def test_the_fine_tuned_model_is_installed_only_if_better_on_the_held_back_lines
         assert any("held-back CER: current model 50.00%" in m for m in logs)
         assert res["held_back"] + res["train"] == 12 and res["held_back"] >= 1
     assert out.read_bytes() == b"good"
+
+
+def test_a_correction_xml_cannot_carry_is_refused_before_the_journal(client, run):
+    journal = run / "review" / "journal.jsonl"
+    before = journal.read_bytes() if journal.exists() else b""
+    r = client.post("/api/save", json={"reel": R, "page": "p1", "line": "h001_l001", "text": "ис\u0001полнено"})
+    assert r.status_code == 400 and "U+0001" in r.get_json()["error"]
+    assert (journal.read_bytes() if journal.exists() else b"") == before  # nothing journalled
+    r = client.post("/api/save", json={"reel": R, "page": "p1", "line": "h001_l001", "text": "x", "base_rev": "a"})
+    assert r.status_code == 400 and "base_rev" in r.get_json()["error"]
+
+
+def test_the_app_starts_with_a_bad_journal_entry_and_skips_it(run, capsys):
+    (run / "review").mkdir(exist_ok=True)
+    with open(run / "review" / "journal.jsonl", "a", encoding="utf-8") as f:  # written by an older version
+        f.write(json.dumps({"page": "p1", "line": "h001_l001", "text": "a\u0001b", "status": "corrected",
+                            "by": "x", "at": "2026-01-01T00:00:00Z", "rev": 1, "base_rev": 0}) + "\n")
+        f.write(json.dumps({"page": "p1", "line": "h001_l002", "text": "к возврату", "status": "corrected",
+                            "by": "x", "at": "2026-01-01T00:00:00Z", "rev": 1, "base_rev": 0}) + "\n")
+    store = ReviewStore(run.parent)
+    assert "skipped a journal entry" in capsys.readouterr().err
+    assert store.item(R, "p1", "h001_l002").correction == "к возврату"
+    assert store.item(R, "p1", "h001_l001").correction in (None, "")
+    assert validate(run / "p1.page.xml") == []
+
+
+def test_a_huge_request_is_refused_unread_and_a_nul_in_a_path_is_a_404(client):
+    r = client.post("/api/save", data=b"{" + b" " * (2 * 1024 * 1024) + b"}", content_type="application/json")
+    assert r.status_code == 413
+    assert client.get("/files/reel-1/p1.page.xml%00").status_code == 404

@@ -17,6 +17,7 @@ from ..errors import MemoOcrError
 from .store import NotFound, ReviewError, ReviewStore
 
 STATIC = Path(__file__).with_name("static")
+MAX_REQUEST = 64 * 1024  # bytes: a correction is one line of at most 2,000 characters
 CSP = ("default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
@@ -24,6 +25,7 @@ CSP = ("default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self';
 def create_app(store: ReviewStore, *, user: str = "") -> Flask:
     """The app; ``serve`` sets REVIEW_HOSTS / REVIEW_PORT, the Host values it accepts (DNS rebinding)."""
     app = Flask("memo-ocr-review", static_folder=str(STATIC), static_url_path="/static")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST  # larger bodies get 413 without being read
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False
     app.json.sort_keys = False
@@ -108,15 +110,14 @@ def create_app(store: ReviewStore, *, user: str = "") -> Flask:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             abort(400, "the body is not a JSON object")
-        try:
-            base = body.get("base_rev")
-            base = None if base is None else int(base)
-            res = store.save(str(body["reel"]), str(body["page"]), str(body["line"]), body.get("text", ""),
-                             status=str(body.get("status", "corrected")), who=user, base_rev=base)
-        except KeyError as e:
-            abort(400, f"missing field {e.args[0]!r}")
-        except (TypeError, ValueError):
+        base = body.get("base_rev")
+        if base is not None and (isinstance(base, bool) or not isinstance(base, int)):
             abort(400, "base_rev must be an integer")
+        missing = [k for k in ("reel", "page", "line") if k not in body]
+        if missing:
+            abort(400, f"missing field {missing[0]!r}")
+        res = store.save(str(body["reel"]), str(body["page"]), str(body["line"]), body.get("text", ""),
+                         status=str(body.get("status", "corrected")), who=user, base_rev=base)
         return jsonify(res)
 
     @app.get("/files/<reel>/<path:name>")
@@ -124,6 +125,8 @@ def create_app(store: ReviewStore, *, user: str = "") -> Flask:
         run = store.runs.get(reel)
         if run is None:
             abort(404, "no such reel")
+        if "\x00" in name:
+            abort(404, "no such file")
         path = safe_join(str(run.resolve()), name)
         if path is None or not Path(path).resolve().is_relative_to(run.resolve()):
             abort(404, "outside the run folder")

@@ -24,6 +24,7 @@ import fcntl
 import json
 import os
 import re
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
@@ -414,6 +415,9 @@ class ReviewStore:
             raise ReviewError("a correction is one line of text (at most 2,000 characters)")
         if status == "corrected" and not text.strip():
             raise ReviewError("an empty correction: mark the line illegible instead")
+        bad = _not_xml(text)
+        if bad:  # refused before anything is journalled: a journal entry the XML cannot take would stay there
+            raise ReviewError(f"the correction holds {bad}, which XML cannot carry")
         p = self._page(reel, page)
         run = self.runs[reel]
         with self._lock, open(run / "review" / "journal.jsonl", "a+", encoding="utf-8") as j:
@@ -474,9 +478,18 @@ class ReviewStore:
         p.mtime = -1.0
 
     def replay(self, reel: str) -> int:
-        """Apply journal entries the XML misses (a crash between the two writes); returns how many."""
+        """Apply journal entries the XML misses (a crash between the two writes); returns how many. An entry
+        that cannot be applied (malformed, or text XML cannot carry, from an older version) is skipped with a
+        warning on stderr: the app still starts, and the entry stays in the journal for the record."""
         latest: dict[tuple[str, str], dict] = {}
         for e in self._journal(reel):
+            ok = (isinstance(e, dict) and isinstance(e.get("page"), str) and isinstance(e.get("line"), str)
+                  and isinstance(e.get("text"), str) and isinstance(e.get("rev"), int) and not _not_xml(e["text"])
+                  and e.get("status") in STATUSES)
+            if not ok:
+                print(f"memo-ocr review: {reel}: skipped a journal entry that cannot be applied: "
+                      f"{json.dumps(e, ensure_ascii=True)[:200]}", file=sys.stderr)
+                continue
             latest[(e["page"], e["line"])] = e
         n = 0
         for (page, line), e in latest.items():
@@ -491,6 +504,15 @@ class ReviewStore:
                 self._apply(p, e)
                 n += 1
         return n
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _not_xml(text: str) -> str:
+    """The first character of ``text`` XML 1.0 cannot carry, as "U+0001"; "" when there is none."""
+    m = _NOT_XML.search(text)
+    return f"U+{ord(m.group()):04X}" if m else ""
 
 
 def _clean(s: str) -> str:

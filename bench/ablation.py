@@ -30,7 +30,6 @@ VARIANTS = {
     "layout": ("layout", "enabled", False),
     "merged_rows": ("tesseract", "merged_rows", False),
     "page_numbers": ("tesseract", "page_numbers", False),
-    "missed_lines": ("tesseract", "missed_lines", False),
     "repair_stops": ("tesseract", "repair_stops", False),
     "space_after_marks": ("tesseract", "space_after_marks", False),
     "sentence_stops": ("tesseract", "sentence_stops", False),
@@ -40,7 +39,6 @@ VARIANTS = {
     "lexicon": ("tesseract", "lexicon", False),
     "trim_edge_words": ("tesseract", "trim_edge_word_conf", 0.0),
     "height_check": ("tesseract", "max_height_deviation", 0.0),
-    "line_decision": ("tesseract", "min_line_conf", 0.0),
 }
 
 

@@ -48,7 +48,7 @@ def main() -> None:
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="config.toml to use (default: built-in defaults, the same as the bundled config.toml).")
 @click.option("--lang", help="Tesseract language(s), e.g. rus, eng, deu, rus+eng (overrides [run] lang).")
-@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: [run] workers, 0 = cores).")
+@click.option("--workers", type=click.IntRange(min=0), help="Worker processes (default: [run] workers; 0 = one per core).")
 @click.option("--gt", "gt_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Ground-truth folder (PAGE XML, ALTO or .txt by page id): print the accuracy table after "
                    "the run and write OUT/report/report.html and report.json (as `memo-ocr score`).")

@@ -185,10 +185,12 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config,
                    size: tuple[int, int] | None = None) -> list[list[tuple[RawLine, bool]]]:
     """Typed text or noise (stamps, handwriting, specks read as garbage)? Per line, in block order.
 
-    A line is typed text when its confidence reaches ``min_line_conf``, it has
-    ``min_line_letters`` letters, and, unless it is read with high confidence,
-    its word height is within ``max_height_deviation`` of the page's confident
-    lines (typewriter type has one size; stamps and hands do not).
+    A line is typed text when it has ``min_line_letters`` letters and, unless it
+    is read with high confidence, its word height is within ``max_height_deviation``
+    of the page's confident lines (typewriter type has one size; stamps and hands
+    do not), and it is not scraps (``_scraps``). However unsure it was read: when in
+    doubt, typed-looking text is kept (a confidence threshold did not pay on pages
+    it was not tuned on).
     """
     t = cfg.tesseract
     trimmed = [[tall_words((trim_line(ln, t.trim_edge_word_conf) if t.trim_edge_word_conf else ln) or ln) for ln in b]
@@ -199,7 +201,7 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config,
         row = []
         for raw, ln in zip(b, tb, strict=True):
             letters = sum(ch.isalnum() for ch in ln.text)
-            ok = ln.conf * 100 >= t.min_line_conf and letters >= t.min_line_letters
+            ok = letters >= t.min_line_letters
             if ok and t.max_height_deviation and median_h and ln.conf < 0.85:
                 # a line read fairly surely may stand taller: a speck over a word, a line in capitals
                 dev = t.max_height_deviation * (SURE_HEIGHT_SLACK if ln.conf >= SURE_HEIGHT_CONF else 1.0)
@@ -325,8 +327,6 @@ def rejection_reason(ln: RawLine, cfg: Config, median_h: float | None) -> str:
     t = cfg.tesseract
     if sum(ch.isalnum() for ch in ln.text) < t.min_line_letters:
         return f"fewer than {t.min_line_letters} letters"
-    if ln.conf * 100 < t.min_line_conf:
-        return f"read at {ln.conf:.2f}, under min_line_conf"
     if median_h and t.max_height_deviation and abs(_type_height(ln) / median_h - 1) > t.max_height_deviation:
         return "not the height of the page's type"
     if ln.conf < SCRAPS_CONF and _scraps(ln):
@@ -394,7 +394,7 @@ def text_steps(pp: Preprocessed, blocks: list[list[RawLine]], engine: Engine,
     marks, full stops before a sentence's first word, stray full stops between words, straight quotes, stray
     quotes, the lexicon. Returns
     the blocks, what run.json records of each step that ran (its count) and the PAGE ``Metadata`` step names."""
-    from . import lexicon, mergedrows, missedlines, pagenumber, punctuation
+    from . import lexicon, mergedrows, pagenumber, punctuation
 
     t = cfg.tesseract
     lang = cfg.run.lang
@@ -406,9 +406,6 @@ def text_steps(pp: Preprocessed, blocks: list[list[RawLine]], engine: Engine,
         (t.page_numbers and hasattr(engine, "read_words"), "page_number_found",
          lambda b: pagenumber.add(b, pp.image, pp.xheight, engine.read_words),
          lambda n: "page-number(found outside Tesseract's lines)" if n else ""),
-        (t.missed_lines and hasattr(engine, "read_words"), "missed_lines_found",
-         lambda b: missedlines.add(b, pp.image, pp.xheight, engine.read_words),
-         lambda n: f"missed-lines({n} found outside Tesseract's lines)" if n else ""),
         (t.repair_stops, "repaired_stops", lambda b: punctuation.repair_stops(pp.image, b, pp.xheight),
          lambda n: f"stop-repair({n} words)"),
         (t.space_after_marks, "spaced_after_marks", punctuation.split_joined,

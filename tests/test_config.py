@@ -76,3 +76,13 @@ def test_replace_validates_and_digest_changes():
     assert other.run.lang == "eng" and other.digest() != cfg.digest()
     with pytest.raises(ConfigError):
         cfg.replace("tesseract", psm=99)
+
+
+def test_a_key_an_earlier_version_had_is_ignored_with_a_warning():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cfg = C.from_dict({"tesseract": {"missed_lines": True, "lexicon": False}})
+    assert cfg.tesseract.lexicon is False
+    assert any("[tesseract] missed_lines is no longer used" in str(w.message) for w in caught)

@@ -74,8 +74,6 @@ def test_a_page_number_tesseract_passed_over_is_found_on_a_real_page():
 
 
 @pytest.mark.parametrize("page,option,key,least,text", [
-    # the last lines of a 1942 consular report, beside its signature: plain Tesseract returns no line for them
-    ("EHRI-DR-19421116-US_08", "missed_lines", "missed_lines_found", 1, "complete destruction of the Jewish"),
     # show-through read as full stops between words ("was to be. arrested", "when transported. to")
     ("EHRI-ET-YV3549264_02", "stray_stops", "stray_stops_dropped", 2, "was to be arrested"),
     # a bent line read with the row under it into one ("The ee niin formerly used"): its band read again

@@ -92,7 +92,9 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry
     s = report.to_dict()["summary"]
     rate = "-" if s["pages_per_minute"] is None else s["pages_per_minute"]
     click.echo(f"{s['ok']} of {s['pages']} pages ok ({s['done_now']} done now, {s['skipped']} skipped as already "
-               f"done), {s['suspect']} suspect, {s['failed']} failed, {s['rejected_lines']} lines rejected "
+               f"done), {s['suspect']} suspect, {s['failed']} failed, "
+               + (f"{s['engine_errors']} lines an engine failed on, " if s["engine_errors"] else "")
+               + f"{s['rejected_lines']} lines rejected "
                f"({s['rejected_chars']} characters, in PAGE as rejected regions), {s['seconds']} s ({rate} "
                f"pages/min); details in {out_dir / 'run.json'}", err=True)
     if report.stopped:
@@ -103,7 +105,8 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry
         pairs = [(pid, h, g) for pid, h, g in pair_inputs(out_dir, gt_dir) if pid in ids]
         if pairs:
             prof = cfg.score.get_profile()
-            pages = score_pairs(pairs, prof, gt_root=gt_dir, images=ids)
+            suspect = {p.page_id: f"suspect: {p.error.split('suspect reading: ')[-1]}" for p in report.suspect}
+            pages = score_pairs(pairs, prof, gt_root=gt_dir, images=ids, statuses=suspect)
             click.echo(summary_table(pages))
             scored = write_reports(pages, prof, str(out_dir), str(gt_dir), out_dir / "report")
             report.meta["accuracy"] = {"profile": prof.name, **scored["run"], "report": "report/report.html"}
@@ -140,7 +143,8 @@ def score(hyp, gt, report_dir, profile, config_path, images):
     and micro and macro averages. A ground-truth page without a hypothesis counts as empty output.
     """
     from . import config as cfgmod
-    from .score import images_from_folder, images_from_run, pair_inputs, score_pairs, summary_table, write_reports
+    from .score import (images_from_folder, images_from_run, pair_inputs, score_pairs, statuses_from_run,
+                        summary_table, write_reports)
 
     try:
         cfg = cfgmod.load(config_path)
@@ -152,7 +156,8 @@ def score(hyp, gt, report_dir, profile, config_path, images):
         click.echo("memo-ocr: error: no page id is found on both sides", err=True)
         sys.exit(2)
     imgs = images_from_folder(images) if images else images_from_run(hyp)
-    pages = score_pairs(pairs, prof, gt_root=gt if gt.is_dir() else None, images=imgs)
+    pages = score_pairs(pairs, prof, gt_root=gt if gt.is_dir() else None, images=imgs,
+                        statuses=statuses_from_run(hyp))
     click.echo(summary_table(pages))
     click.echo(f"profile: {prof.name}", err=True)
     if report_dir:

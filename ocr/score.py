@@ -68,6 +68,7 @@ class PageScore:
     image: str = ""
     size: tuple[int, int] | None = None
     regions: list[tuple[str, tuple]] = field(default_factory=list)
+    run_status: str = ""  # from the run's run.json: "suspect: <reason>" for a page the page guard flagged
 
     @property
     def gain(self) -> float | None:
@@ -175,7 +176,7 @@ def pair_inputs(hyp: Path, gt: Path) -> list[tuple[str, Path | None, Path]]:
 
 
 def score_pairs(pairs: list[tuple[str, Path | None, Path]], profile: Profile, gt_root: Path | None = None,
-                images: dict[str, Path] | None = None) -> list[PageScore]:
+                images: dict[str, Path] | None = None, statuses: dict[str, str] | None = None) -> list[PageScore]:
     out = []
     for pid, h, g in pairs:
         ps = score_files(pid, h, g, profile, find_legacy(g))
@@ -186,6 +187,7 @@ def score_pairs(pairs: list[tuple[str, Path | None, Path]], profile: Profile, gt
             ps.reel = g.parent.name
         if images and pid in images:
             ps.image = str(images[pid])
+        ps.run_status = (statuses or {}).get(pid, "")
         out.append(ps)
     return out
 
@@ -246,6 +248,7 @@ def build_report(pages: list[PageScore], profile: Profile, hyp: str, gt: str) ->
         "confusions": [{"ref": a, "hyp": b, "count": n} for (a, b), n in conf.most_common(50)],
         "pages": [{
             "page_id": p.page_id, "reel": p.reel, "gt": p.gt_path, "hyp": p.hyp_path, "error": p.error,
+            "run_status": p.run_status or None,
             "cer": _counts_dict(p.chars), "wer": _counts_dict(p.words), "cer_order_free": _counts_dict(p.chars_free),
             "kinds": {k: _counts_dict(v) for k, v in p.kinds.items()},
             "legacy_cer": _counts_dict(p.legacy) if p.legacy else None, "reprocessing_gain": p.gain,
@@ -268,7 +271,8 @@ def summary_table(pages: list[PageScore]) -> str:
         if p.error:
             rows.append([p.page_id, "-", "error: " + p.error] + [""] * (len(head) - 3))
             continue
-        row = [p.page_id, str(p.chars.ref_len), fmt_rate(p.chars.rate), fmt_rate(p.words.rate),
+        row = [p.page_id + (" (suspect)" if p.run_status.startswith("suspect") else ""), str(p.chars.ref_len),
+               fmt_rate(p.chars.rate), fmt_rate(p.words.rate),
                fmt_rate(p.chars_free.rate)]
         row += [fmt_rate(p.kinds[k].rate) if k in p.kinds else "-" for k in kinds]
         if has_legacy:
@@ -302,6 +306,7 @@ def summary_table(pages: list[PageScore]) -> str:
 KIND_COLOURS = {"typewritten": "#1f77b4", "handwritten": "#d62728", "stamp": "#9467bd", "unknown": "#7f7f7f"}
 
 CSS = """
+.flag { background: #fde2a6; color: #6b3d00; border-radius: 3px; padding: 0 4px; font-size: 85%; }
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1400px}
 table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:right}
 td:first-child,th:first-child{text-align:left}td{white-space:nowrap}th{background:#eee;cursor:pointer;user-select:none}
@@ -423,7 +428,9 @@ def render_html(report: dict[str, Any], pages: list[PageScore], report_dir: Path
             rows.append(f'<tr><td><a href="#p-{_e(p.page_id)}">{_e(p.page_id)}</a></td><td>{_e(p.reel)}</td>'
                         f'<td colspan="{len(head) - 2}">error: {_e(p.error)}</td></tr>')
             continue
-        cells = [f'<td><a href="#p-{_e(p.page_id)}">{_e(p.page_id)}</a></td>', f"<td>{_e(p.reel)}</td>",
+        flag = (f' <span class="flag" title="{_e(p.run_status)}">suspect</span>'
+                if p.run_status.startswith("suspect") else "")
+        cells = [f'<td><a href="#p-{_e(p.page_id)}">{_e(p.page_id)}</a>{flag}</td>', f"<td>{_e(p.reel)}</td>",
                  f"<td>{p.chars.ref_len}</td>"]
         for c in [p.chars, p.words, p.chars_free] + [p.kinds.get(k) for k in kinds]:
             v = "" if c is None or c.rate is None else f"{c.rate:.6f}"
@@ -461,6 +468,7 @@ def render_html(report: dict[str, Any], pages: list[PageScore], report_dir: Path
             f'<section class="page" id="p-{_e(p.page_id)}"><h2>{_e(p.page_id)}</h2>'
             f"<p>CER {_pct(p.chars.rate)} (order-free {_pct(p.chars_free.rate)}), WER {_pct(p.words.rate)}; "
             f"substitutions {p.chars.subs}, deletions {p.chars.dels}, insertions {p.chars.ins}"
+            + (f"; <b>{_e(p.run_status)}</b>" if p.run_status else "")
             + (f"; legacy CER {_pct(p.legacy.rate)}" if p.legacy else "") + "</p>"
             + _page_svg(p, report_dir) + _diff_html(p.ref_text, p.hyp_text) + "</section>")
     prof = report["profile"]
@@ -504,6 +512,17 @@ def images_from_run(hyp: Path) -> dict[str, Path]:
         run = json.loads(rj.read_text(encoding="utf-8"))
         return {p["page_id"]: Path(p["source"]) for p in run.get("pages", []) if p.get("frame") is None}
     except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def statuses_from_run(hyp: Path) -> dict[str, str]:
+    """Page id -> "suspect: <reason>" for the pages a memo-ocr run flagged, from its run.json (if any)."""
+    rj = hyp / "run.json" if hyp.is_dir() else hyp.parent / "run.json"
+    try:
+        run = json.loads(rj.read_text(encoding="utf-8"))
+        return {p["page_id"]: f"suspect: {p.get('error', '').split('suspect reading: ')[-1]}"
+                for p in run.get("pages", []) + run.get("earlier_pages", []) if p.get("status") == "suspect"}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 

@@ -200,3 +200,22 @@ def _no_layout(tmp_path):
     p = tmp_path / "no-layout.toml"
     p.write_text("[layout]\nenabled = false\n")
     return p
+
+
+def test_a_suspect_page_is_marked_in_the_accuracy_table_and_report(tmp_path):
+    from ocr.score import pair_inputs, score_pairs, statuses_from_run, summary_table, write_reports
+
+    cv2.imwrite(str(tmp_path / "p1.png"), render_page(RUSSIAN_LINES))
+    gt = tmp_path / "gt"
+    gt.mkdir()
+    (gt / "p1.gt.txt").write_text("\n".join(RUSSIAN_LINES), encoding="utf-8")
+    out = tmp_path / "out"
+    run_reel([PageRef("p1", tmp_path / "p1.png")], out, Config().replace("layout", enabled=False), workers=1,
+             engine_name="tests.fakes:GarbleEngine", progress=False)
+    statuses = statuses_from_run(out)
+    assert statuses["p1"].startswith("suspect: words read at 0.12")
+    pages = score_pairs(pair_inputs(out, gt), Config().score.get_profile(), statuses=statuses)
+    assert "p1 (suspect)" in summary_table(pages)
+    report = write_reports(pages, Config().score.get_profile(), str(out), str(gt), tmp_path / "report")
+    assert report["pages"][0]["run_status"].startswith("suspect")
+    assert 'class="flag"' in (tmp_path / "report" / "report.html").read_text(encoding="utf-8")

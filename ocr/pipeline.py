@@ -23,8 +23,8 @@ from .errors import MemoOcrError
 from .formats import atomic
 from .formats.alto import to_alto
 from .formats.pagexml import to_pagexml
-from .loader import PageRef, load_image
 from .guard import Plausibility
+from .loader import PageRef, load_image
 from .model import Line, PageResult, Region, Word
 from .preprocess import Preprocessed, preprocess
 

@@ -247,3 +247,27 @@ def test_a_long_failure_reason_is_kept_whole(tmp_path, monkeypatch):
     finally:
         pl._WORKER.clear()
     assert o.status == "failed" and o.error.endswith("the end")
+
+
+@needs_tesseract
+def test_lines_an_engine_failed_on_make_the_page_suspect_and_are_counted(tmp_path):
+    pytest.importorskip("pymorphy3")
+    from ocr.synth.reel import make_page
+    from ocr.synth.scan import ScanSettings
+
+    from .test_layout import _fake_kraken_file
+
+    jpg, _, _, _ = make_page("p", 4242, 0, ScanSettings(), False)
+    (tmp_path / "p.jpg").write_bytes(jpg)
+    fake = _fake_kraken_file(tmp_path / "fake.safetensors")
+    cfg = Config().replace("layout", handwriting_model=str(fake))
+    from ocr.engines import get_engine
+
+    pl._WORKER.update(cfg=cfg, engine=get_engine("tesseract", cfg), engine_error=None)
+    try:
+        o = pl.process_page(PageRef("p", tmp_path / "p.jpg"), str(tmp_path))
+    finally:
+        pl._WORKER.clear()
+    assert o.status == "suspect" and o.info["engine_errors"] >= 1
+    assert "lines failed in an engine" in o.error and "fake.safetensors" in o.error
+    assert (tmp_path / "p.page.xml").exists()  # written all the same: the typed text is there

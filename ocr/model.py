@@ -57,6 +57,9 @@ class Line:
     note: str = ""  # why a line is empty (e.g. the recogniser failed on it)
 
 
+REJECTED_NOTE = "structure {type:rejected;}"  # PAGE custom of a region of lines set aside (not in the text)
+
+
 @dataclass(frozen=True)
 class Region:
     """A text region. ``production`` follows PAGE: typewritten, handwritten-cursive, ...

@@ -25,7 +25,7 @@ from .formats.alto import to_alto
 from .formats.pagexml import to_pagexml
 from .guard import Plausibility
 from .loader import PageRef, load_image
-from .model import Line, PageResult, Region, Word
+from .model import REJECTED_NOTE, Line, PageResult, Region, Word
 from .preprocess import Preprocessed, preprocess
 
 CREATOR = f"memo-ocr {__version__}"
@@ -361,9 +361,6 @@ def build_regions(pp: Preprocessed, blocks: list[list[RawLine]], cfg: Config) ->
             out.append(Region(rid, _quad(pp, box), lines, production="typewritten" if ok else None,
                               type="paragraph", kept=ok, note="" if ok else REJECTED_NOTE))
     return regions + rejected
-
-
-REJECTED_NOTE = "structure {type:rejected;}"  # PAGE custom of a region of lines the line decision rejected
 
 
 @dataclass

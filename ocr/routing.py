@@ -19,7 +19,7 @@ from . import layout
 from .config import Config
 from .errors import EngineError
 from .engines.base import mean_conf
-from .model import Glyph, Graphic, Line, Region, Word, bbox, cover, iou
+from .model import REJECTED_NOTE, Glyph, Graphic, Line, Region, Word, bbox, cover, iou
 
 ANGLES = [a for a in range(-14, 15, 2)] + [a for a in range(76, 105, 2)] + [a for a in range(-104, -75, 2)]
 
@@ -808,6 +808,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     hands = [c.box for c in keep if c.kind == "handwritten"]
     page_size = (image.shape[1], image.shape[0])
     stamp_lines = []
+    # handwriting is read only in a Cyrillic language, with the model: elsewhere its regions stay empty
+    hand_read = lc.handwriting and cyrillic
     for r in typed:
         # typed lines that lie on a stamp are the stamp's text; ones inside handwriting were handwriting
         # read as type (the kraken model reads them again with their region)
@@ -819,6 +821,13 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             out.typed.append(r if len(rest) == len(r.lines) else
                              Region(r.id, _quad(bbox([p for ln in rest for p in ln.polygon])), rest, r.production,
                                     r.type, r.kept, r.note))
+        if in_hand and not hand_read:  # no reading replaces Tesseract's: it stays, set aside with the reason
+            why = f"in a handwriting region, not read (the handwriting model reads Cyrillic; lang is {cfg.run.lang})"
+            rid = f"{r.id}h"
+            out.typed.append(Region(rid, _quad(bbox([p for ln in in_hand for p in ln.polygon])),
+                                    tuple(dataclasses.replace(ln, id=f"{rid}_l{j:03d}", note=why)
+                                          for j, ln in enumerate(in_hand, start=1)), None, "paragraph",
+                                    False, REJECTED_NOTE))
     if lc.handwriting and not cyrillic:
         out.info["handwriting_note"] = f"handwriting regions not read: the model reads Cyrillic, lang is {cfg.run.lang}"
     model = reader() if lc.handwriting and cyrillic and any(c.kind == "handwritten" for c in keep) else None

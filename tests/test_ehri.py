@@ -87,3 +87,22 @@ def test_steps_on_what_tesseract_read_are_recorded_and_lower_the_error_on_a_real
     assert results[True].info[key] >= least and key not in results[False].info
     assert text in " ".join(ln.text for ln in results[True].kept_lines())
     assert errs[True] < errs[False]
+
+
+FR = SHARED / "data" / "fr_typescripts"
+
+
+@pytest.mark.skipif(not have_tesseract("fra"), reason="tesseract fra missing (apt install tesseract-ocr-fra)")
+def test_a_typed_line_in_a_handwriting_region_that_is_not_read_stays_in_page_with_the_reason(tmp_path):
+    # underlined typed headings ("REMISE DES RECOMPENSES:") that the layout stage takes for handwriting: in French
+    # no handwriting is read, so Tesseract's reading of them is set aside, not lost
+    from ocr.formats.pagexml import to_pagexml
+    from ocr.formats.validate import validate
+
+    img = FR / "12148-btv1b10583138r__1_ab528_default.jpg"
+    cfg = Config().replace("run", lang="fra")
+    page = recognize_page(PageRef(img.stem, img), cfg, TesseractEngine("fra", cfg.tesseract))
+    aside = [ln for r in page.regions if not r.kept for ln in r.lines if ln.note.startswith("in a handwriting region")]
+    assert any("REMISE DES" in ln.text for ln in aside)
+    (tmp_path / "p.page.xml").write_bytes(to_pagexml(page, "test"))
+    assert validate(tmp_path / "p.page.xml") == []

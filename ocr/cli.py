@@ -105,7 +105,7 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry
         pairs = [(pid, h, g) for pid, h, g in pair_inputs(out_dir, gt_dir) if pid in ids]
         if pairs:
             prof = cfg.score.get_profile()
-            suspect = {p.page_id: f"suspect: {p.error.split('suspect reading: ')[-1]}" for p in report.suspect}
+            suspect = {p.page_id: f"suspect: {p.info['suspect']}" for p in report.suspect}
             pages = score_pairs(pairs, prof, gt_root=gt_dir, images=ids, statuses=suspect)
             click.echo(summary_table(pages))
             scored = write_reports(pages, prof, str(out_dir), str(gt_dir), out_dir / "report")

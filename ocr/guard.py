@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .model import Region
+from .model import Region, bbox
 from .preprocess import otsu_ink
 
 RETRY_CONF = 0.5  # a page whose kept words are read less surely than this (letter-weighted) is read again ...
@@ -90,8 +90,7 @@ def judge(regions: list[Region], centres: np.ndarray, size: tuple[int, int]) -> 
                 letters += n
                 conf_sum += n * w.conf
             if ln.polygon:
-                xs, ys = [p[0] for p in ln.polygon], [p[1] for p in ln.polygon]
-                boxes.append((min(xs), min(ys), max(xs), max(ys)))
+                boxes.append(bbox(ln.polygon))
     conf = conf_sum / letters if letters else None
     cover = None
     if len(centres) >= MIN_PIECES:

@@ -352,15 +352,22 @@ def build_regions(pp: Preprocessed, blocks: list[list[RawLine]], cfg: Config) ->
             group = [ln for ln, k in block if k == ok]
             if not group:
                 continue
-            lines = tuple(_line(pp, ln, f"{rid}_l{i:03d}") for i, ln in enumerate(group, start=1))
-            if not ok:
-                lines = tuple(dataclasses.replace(line, note=rejection_reason(ln, cfg, median_h))
-                              for line, ln in zip(lines, group, strict=True))
-            box = (min(ln.box[0] for ln in group), min(ln.box[1] for ln in group),
-                   max(ln.box[2] for ln in group), max(ln.box[3] for ln in group))
-            out.append(Region(rid, _quad(pp, box), lines, production="typewritten" if ok else None,
-                              type="paragraph", kept=ok, note="" if ok else REJECTED_NOTE))
+            notes = None if ok else [rejection_reason(ln, cfg, median_h) for ln in group]
+            out.append(_region(pp, rid, group, kept=ok, notes=notes))
     return regions + rejected
+
+
+def _region(pp: Preprocessed, rid: str, group: list[RawLine], kept: bool = True,
+            notes: list[str] | None = None) -> Region:
+    """A region of a block's lines (in the processed image's pixels), mapped to the original image: typewritten
+    text when ``kept``, else a rejected region whose lines carry ``notes`` (why each was rejected)."""
+    lines = tuple(_line(pp, ln, f"{rid}_l{i:03d}") for i, ln in enumerate(group, start=1))
+    if notes is not None:
+        lines = tuple(dataclasses.replace(line, note=n) for line, n in zip(lines, notes, strict=True))
+    box = (min(ln.box[0] for ln in group), min(ln.box[1] for ln in group),
+           max(ln.box[2] for ln in group), max(ln.box[3] for ln in group))
+    return Region(rid, _quad(pp, box), lines, production="typewritten" if kept else None, type="paragraph",
+                  kept=kept, note="" if kept else REJECTED_NOTE)
 
 
 @dataclass
@@ -505,14 +512,8 @@ def read_plain(img: np.ndarray, engine: Engine) -> list[Region]:
     """The page as plain Tesseract reads it: its grey image, nothing removed, rescaled or rotated, every line
     Tesseract returns kept (typewritten), no text step."""
     pp = preprocess(img, PLAIN_PREPROCESS)
-    regions = []
-    for b, block in enumerate(order_blocks(engine.recognize(pp.image), "top-down"), start=1):
-        rid = f"p{b:03d}"
-        lines = tuple(_line(pp, ln, f"{rid}_l{i:03d}") for i, ln in enumerate(block, start=1))
-        box = (min(ln.box[0] for ln in block), min(ln.box[1] for ln in block),
-               max(ln.box[2] for ln in block), max(ln.box[3] for ln in block))
-        regions.append(Region(rid, _quad(pp, box), lines))
-    return regions
+    return [_region(pp, f"p{b:03d}", block)
+            for b, block in enumerate(order_blocks(engine.recognize(pp.image), "top-down"), start=1)]
 
 
 def _guard(img: np.ndarray, pp: Preprocessed, regions: list[Region], engine: Engine,
@@ -521,7 +522,7 @@ def _guard(img: np.ndarray, pp: Preprocessed, regions: list[Region], engine: Eng
     import cv2
 
     if not getattr(engine, "reads_text", True):  # the null engine: nothing to judge
-        return regions, guard.Plausibility(None, None, 0.0, 0), {}, []
+        return regions, Plausibility(None, None, 0.0, 0), {}, []
     grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     h, w = grey.shape
     centres = guard.letter_centres(grey, None if pp.xheight is None else pp.xheight / pp.scale)
@@ -661,6 +662,7 @@ def process_page(ref: PageRef, out_dir: str, skew_override: float | None = None)
             outcome.info["engine_errors"] = len(failures)
         why = page.info.get("suspect") or (f"{len(failures)} lines failed in an engine ({failures[0]})" if failures else "")
         if why:
+            outcome.info["suspect"] = why
             outcome.status, outcome.error = "suspect", f"{ref.path}: suspect reading: {why}"
     except MemoOcrError as e:
         outcome.status, outcome.error = "failed", str(e)

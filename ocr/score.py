@@ -503,27 +503,28 @@ def write_reports(pages: list[PageScore], profile: Profile, hyp: str, gt: str, o
     return report
 
 
-def images_from_run(hyp: Path) -> dict[str, Path]:
-    """Page id -> source image, from a memo-ocr run folder's run.json (if there is one)."""
+def _run_pages(hyp: Path, earlier: bool = False) -> list[dict]:
+    """The page entries of a memo-ocr run folder's run.json ([] without one); with ``earlier``, also those of the
+    pages earlier runs wrote into the folder."""
     rj = hyp / "run.json" if hyp.is_dir() else hyp.parent / "run.json"
-    if not rj.exists():
-        return {}
     try:
         run = json.loads(rj.read_text(encoding="utf-8"))
-        return {p["page_id"]: Path(p["source"]) for p in run.get("pages", []) if p.get("frame") is None}
-    except (ValueError, KeyError, TypeError):
-        return {}
+        pages = run.get("pages", []) + (run.get("earlier_pages", []) if earlier else [])
+        return [p for p in pages if isinstance(p, dict)]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []
+
+
+def images_from_run(hyp: Path) -> dict[str, Path]:
+    """Page id -> source image, from a memo-ocr run folder's run.json (if there is one)."""
+    return {p["page_id"]: Path(p["source"]) for p in _run_pages(hyp)
+            if p.get("frame") is None and "page_id" in p and "source" in p}
 
 
 def statuses_from_run(hyp: Path) -> dict[str, str]:
     """Page id -> "suspect: <reason>" for the pages a memo-ocr run flagged, from its run.json (if any)."""
-    rj = hyp / "run.json" if hyp.is_dir() else hyp.parent / "run.json"
-    try:
-        run = json.loads(rj.read_text(encoding="utf-8"))
-        return {p["page_id"]: f"suspect: {p.get('error', '').split('suspect reading: ')[-1]}"
-                for p in run.get("pages", []) + run.get("earlier_pages", []) if p.get("status") == "suspect"}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
+    return {p["page_id"]: f"suspect: {p.get('suspect', '')}" for p in _run_pages(hyp, earlier=True)
+            if p.get("status") == "suspect" and "page_id" in p}
 
 
 def images_from_folder(folder: Path) -> dict[str, Path]:

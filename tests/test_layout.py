@@ -332,18 +332,25 @@ def test_the_run_checks_the_handwriting_model_without_loading_pytorch(tmp_path):
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
-def test_a_handwriting_model_that_fails_to_load_leaves_lines_empty_with_the_reason(tmp_path):
+def memo_with_a_broken_handwriting_model(tmp_path):
+    """A synthetic memo with handwriting (tmp_path/p.jpg) and a configuration whose handwriting model is a file
+    that claims to be a kraken model but holds no weights: (image path, configuration)."""
     pytest.importorskip("pymorphy3")
-    from ocr.engines import get_engine
-    from ocr.loader import PageRef
-    from ocr.pipeline import recognize_page
     from ocr.synth.reel import make_page
     from ocr.synth.scan import ScanSettings
 
     jpg, _, _, _ = make_page("p", 4242, 0, ScanSettings(), False)
     (tmp_path / "p.jpg").write_bytes(jpg)
     fake = _fake_kraken_file(tmp_path / "fake.safetensors")
-    cfg = Config().replace("layout", handwriting_model=str(fake))
+    return tmp_path / "p.jpg", Config().replace("layout", handwriting_model=str(fake))
+
+
+def test_a_handwriting_model_that_fails_to_load_leaves_lines_empty_with_the_reason(tmp_path):
+    from ocr.engines import get_engine
+    from ocr.loader import PageRef
+    from ocr.pipeline import recognize_page
+
+    _, cfg = memo_with_a_broken_handwriting_model(tmp_path)
     page = recognize_page(PageRef("p", tmp_path / "p.jpg"), cfg, get_engine("tesseract", cfg))
     hand = [ln for r in page.regions if r.production == "handwritten-cursive" for ln in r.lines]
     assert hand and all(ln.text == "" and "fake.safetensors: not a usable kraken" in ln.note for ln in hand)

@@ -251,18 +251,11 @@ def test_a_long_failure_reason_is_kept_whole(tmp_path, monkeypatch):
 
 @needs_tesseract
 def test_lines_an_engine_failed_on_make_the_page_suspect_and_are_counted(tmp_path):
-    pytest.importorskip("pymorphy3")
-    from ocr.synth.reel import make_page
-    from ocr.synth.scan import ScanSettings
-
-    from .test_layout import _fake_kraken_file
-
-    jpg, _, _, _ = make_page("p", 4242, 0, ScanSettings(), False)
-    (tmp_path / "p.jpg").write_bytes(jpg)
-    fake = _fake_kraken_file(tmp_path / "fake.safetensors")
-    cfg = Config().replace("layout", handwriting_model=str(fake))
     from ocr.engines import get_engine
 
+    from .test_layout import memo_with_a_broken_handwriting_model
+
+    _, cfg = memo_with_a_broken_handwriting_model(tmp_path)
     pl._WORKER.update(cfg=cfg, engine=get_engine("tesseract", cfg), engine_error=None)
     try:
         o = pl.process_page(PageRef("p", tmp_path / "p.jpg"), str(tmp_path))

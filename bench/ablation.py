@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ehri import SETS, SHARED, ground_truth, half, pages_of  # noqa: E402
 
 from ocr.config import Config  # noqa: E402
-from ocr.metrics import char_counts  # noqa: E402
+from ocr.score.metrics import char_counts  # noqa: E402
 
 # variant name -> (section, key, value): what is switched off
 VARIANTS = {
@@ -82,7 +82,7 @@ def one_page(task) -> dict:
     os.environ["OMP_THREAD_LIMIT"] = "1"
     from ocr.engines.tesseract import TesseractEngine
     from ocr.loader import PageRef
-    from ocr.pipeline import recognize_page
+    from ocr.page import recognize_page
 
     img, lang, gt, names = task
     base = Config().replace("run", lang=lang)

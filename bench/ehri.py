@@ -35,10 +35,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ocr import config as cfgmod  # noqa: E402
+from ocr.batch.runner import run_reel  # noqa: E402
 from ocr.formats.readers import read_transcription  # noqa: E402
 from ocr.loader import PageRef  # noqa: E402
-from ocr.metrics import char_counts  # noqa: E402
-from ocr.pipeline import run_reel  # noqa: E402
+from ocr.score.metrics import char_counts  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 # set -> (folder under the data folder, Tesseract language, image suffixes)

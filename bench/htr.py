@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from ocr.engines.kraken_lines import KrakenLines  # noqa: E402
 from ocr.htr.data import normalise_label, read_words  # noqa: E402
-from ocr.metrics import Counts, char_counts, fmt_rate  # noqa: E402
+from ocr.score.metrics import Counts, char_counts, fmt_rate  # noqa: E402
 
 NS = {"pc": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
 

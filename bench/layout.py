@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ocr.layout_train import cover, match, read_gt_layout  # noqa: E402
-from ocr.metrics import Counts, fmt_rate  # noqa: E402
-from ocr.score import score_files  # noqa: E402
+from ocr.score.metrics import Counts, fmt_rate  # noqa: E402
+from ocr.score.pages import score_files  # noqa: E402
+from ocr.train.layout import cover, match, read_gt_layout  # noqa: E402
 
 KINDS = ("typewritten", "handwritten", "stamp")
 

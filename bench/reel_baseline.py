@@ -23,8 +23,8 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ocr.formats.readers import region_kind, read_transcription  # noqa: E402
-from ocr.metrics import Counts, char_counts, fmt_rate  # noqa: E402
+from ocr.formats.readers import read_transcription, region_kind  # noqa: E402
+from ocr.score.metrics import Counts, char_counts, fmt_rate  # noqa: E402
 
 NS = {"pc": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
 

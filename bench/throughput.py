@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ocr.batch.runner import run_reel  # noqa: E402
 from ocr.config import load  # noqa: E402
 from ocr.loader import expand_inputs  # noqa: E402
-from ocr.pipeline import run_reel  # noqa: E402
 from ocr.synth.reel import make_reel  # noqa: E402
 
 

@@ -106,7 +106,7 @@ class ScoreConfig:
 
     def get_profile(self, name: str | None = None):
         """The named profile (default: ``profile``), built-in or custom; ConfigError if unknown."""
-        from .metrics import BUILTIN_PROFILES
+        from .score.metrics import BUILTIN_PROFILES
 
         name = name or self.profile
         if name in self.profiles:
@@ -146,7 +146,7 @@ class Config:
 
 def _profiles(value: Any, source: str) -> dict:
     """Validate ``[score.profiles.NAME]`` tables into Profile objects."""
-    from .metrics import BUILTIN_PROFILES, Profile
+    from .score.metrics import BUILTIN_PROFILES, Profile
 
     if not isinstance(value, dict):
         raise ConfigError(f"{source}: [score] profiles must be tables [score.profiles.NAME]")

@@ -1,6 +1,8 @@
 """Typed errors: each carries an exit code and a one-line message for the user."""
 from __future__ import annotations
 
+import sys
+
 
 class MemoOcrError(Exception):
     """Base of every error a user can cause; ``str(err)`` is one line."""
@@ -37,3 +39,9 @@ class GroundTruthError(MemoOcrError):
     """A ground-truth or hypothesis file that cannot be parsed."""
 
     exit_code = 6
+
+
+def exit_with(err: MemoOcrError) -> None:
+    """The command line's end on an error: one line on stderr, the error's exit status."""
+    print(f"memo-ocr: error: {err}", file=sys.stderr)
+    sys.exit(err.exit_code)

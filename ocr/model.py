@@ -14,6 +14,12 @@ def bbox(points: tuple[Point, ...] | list[Point]) -> tuple[int, int, int, int]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def box_polygon(box: tuple[int, int, int, int]) -> tuple[Point, ...]:
+    """The four corners of a box (x0, y0, x1, y1), clockwise from the top left."""
+    x0, y0, x1, y1 = box
+    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
 def _intersection(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
     return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
 

@@ -5,8 +5,8 @@ from ocr.config import Config
 from ocr.engines.tesseract import TesseractEngine
 from ocr.formats.readers import read_transcription
 from ocr.loader import PageRef
-from ocr.metrics import cer
-from ocr.pipeline import recognize_page
+from ocr.page import recognize_page
+from ocr.score.metrics import cer
 
 from .conftest import SHARED, have_tesseract, needs_shared
 

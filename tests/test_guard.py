@@ -9,17 +9,19 @@ import numpy as np
 import pytest
 from lxml import etree
 
+from ocr.batch.runner import run_reel
 from ocr.config import Config
 from ocr.engines.base import RawLine, RawWord
 from ocr.engines.tesseract import TesseractEngine
 from ocr.formats.validate import validate
 from ocr.guard import judge, letter_centres
 from ocr.loader import PageRef
-from ocr.metrics import cer
 from ocr.model import Line, Region, Word
-from ocr.pipeline import classify_lines, recognize_page, run_reel, trim_line
+from ocr.page import recognize_page
 from ocr.preprocess import to_grey
+from ocr.score.metrics import cer
 from ocr.synth.scan import COLOURS, recolour
+from ocr.typed.lines import classify_lines, trim_line
 
 from .conftest import RUSSIAN_LINES, needs_tesseract, render_page
 from .test_pipeline import memo_ocr
@@ -90,7 +92,7 @@ def test_letter_spaced_line_is_kept():
     assert trim_line(scrap, 0.6).text == "Name:"
 
 
-def _region(text: str, conf: float, box, kept=True) -> Region:
+def typed_region(text: str, conf: float, box, kept=True) -> Region:
     x0, y0, x1, y1 = box
     poly = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
     words = tuple(Word(w, conf, poly) for w in text.split())
@@ -102,13 +104,13 @@ def test_judge_measures_confidence_and_coverage():
     centres = letter_centres(page, 24.0)
     assert len(centres) > 200
     h, w = page.shape
-    whole = judge([_region("Генеральный секретарь", 0.9, (0, 0, w, h))], centres, (w, h))
+    whole = judge([typed_region("Генеральный секретарь", 0.9, (0, 0, w, h))], centres, (w, h))
     assert whole.conf == pytest.approx(0.9) and whole.cover == 1.0 and not whole.retry_reason()
-    top = judge([_region("Генеральный секретарь", 0.9, (0, 0, w, 200))], centres, (w, h))
+    top = judge([typed_region("Генеральный секретарь", 0.9, (0, 0, w, 200))], centres, (w, h))
     assert top.cover < 0.3 and "text-like ink" in top.retry_reason()
-    unsure = judge([_region("ее ее", 0.2, (0, 0, w, h))], centres, (w, h))
+    unsure = judge([typed_region("ее ее", 0.2, (0, 0, w, h))], centres, (w, h))
     assert "0.20" in unsure.retry_reason() and "0.20" in unsure.suspect_reason()
-    nothing = judge([_region("ее", 0.2, (0, 0, w, h), kept=False)], centres, (w, h))
+    nothing = judge([typed_region("ее", 0.2, (0, 0, w, h), kept=False)], centres, (w, h))
     assert nothing.conf is None and nothing.suspect_reason() == "no line read on a page with text-like ink"
     blank = judge([], letter_centres(np.full((800, 600), 255, np.uint8), 20.0), (600, 800))
     assert blank.cover is None and not blank.retry_reason() and not blank.suspect_reason()
@@ -203,7 +205,9 @@ def _no_layout(tmp_path):
 
 
 def test_a_suspect_page_is_marked_in_the_accuracy_table_and_report(tmp_path):
-    from ocr.score import pair_inputs, score_pairs, statuses_from_run, summary_table, write_reports
+    from ocr.score.pages import pair_inputs, score_pairs
+    from ocr.score.report import summary_table, write_reports
+    from ocr.score.runs import statuses_from_run
 
     cv2.imwrite(str(tmp_path / "p1.png"), render_page(RUSSIAN_LINES))
     gt = tmp_path / "gt"

@@ -12,7 +12,7 @@ import pytest
 from ocr.errors import EngineError, InputError
 from ocr.htr import data, lines
 from ocr.htr import train as htr_train
-from ocr.metrics import char_counts
+from ocr.score.metrics import char_counts
 
 from .conftest import ROOT
 

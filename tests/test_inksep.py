@@ -1,4 +1,4 @@
-"""The ink separation network (ocr/inksep.py): its file checks, what the committed weights tell apart on an
+"""The ink separation network (ocr/layout/inksep.py): its file checks, what the committed weights tell apart on an
 unseen synthetic page, and how the layout stage uses it (signatures across stamps, notes read as type)."""
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ import cv2
 import numpy as np
 import pytest
 
-from ocr import inksep, layout, routing
 from ocr.config import Config
 from ocr.errors import EngineError
-from ocr.layout_train import iou, read_gt_layout
+from ocr.layout import inksep, typed_or_hand
+from ocr.layout.candidates import FEATURES, Candidate
+from ocr.layout.hand_ink import hand_across
+from ocr.layout.stamps import suppress
+from ocr.layout.typed_or_hand import inked_lines
 from ocr.model import Line, Region, Word
+from ocr.train.layout import iou, read_gt_layout
 
 from .conftest import needs_tesseract
 
@@ -36,14 +40,14 @@ def test_the_ink_model_file_is_checked_without_pytorch_and_errors_name_the_file(
         inksep.check(other)
     with pytest.raises(EngineError, match="junk.safetensors"):
         inksep.InkSeparator(junk)
-    code = "import sys; from ocr import inksep; inksep.check(None); print('torch' in sys.modules)"
+    code = "import sys; from ocr.layout import inksep; inksep.check(None); print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
 @needs_tesseract
 def test_a_run_with_a_missing_ink_model_fails_its_pages_with_the_reason(tmp_path, page_png):
+    from ocr.batch.runner import run_reel
     from ocr.loader import expand_inputs
-    from ocr.pipeline import run_reel
 
     cfg = Config().replace("layout", ink_model=str(tmp_path / "gone.safetensors"))
     report = run_reel(expand_inputs([page_png]), tmp_path / "out", cfg, workers=1, progress=False)
@@ -57,7 +61,7 @@ def test_a_run_with_a_missing_ink_model_fails_its_pages_with_the_reason(tmp_path
 
 
 def test_the_committed_network_tells_handwriting_stamp_and_type_apart_on_an_unseen_page():
-    from ocr.inksep_train import page_samples
+    from ocr.train.inksep import page_samples
 
     torch = pytest.importorskip("torch")
     x, y = page_samples(4242, 3)  # seed 1000 made the training pages
@@ -87,7 +91,7 @@ def test_a_signature_written_across_a_stamp_ring_is_found_by_its_ink(tmp_path):
     stamp = next(s for s in gt.stamp if s[1] > 1500)
     signature = next(h for h in gt.handwritten if iou(h, stamp) > 0.05)
     ring = (stamp[0] - 3, stamp[1] - 3, stamp[2] + 4, stamp[3] + 4)
-    found = layout.hand_across(image, [(ring, True)], 23.0, None, inksep.load())  # the page's x-height
+    found = hand_across(image, [(ring, True)], 23.0, None, inksep.load())  # the page's x-height
     assert any(iou(c.box, signature) >= 0.5 and c.inked[1] == ring and c.kind == "handwritten" for c in found)
     assert all(iou(c.box, stamp) < 0.5 for c in found)  # the stamp's own lettering is not handwriting
 
@@ -97,7 +101,7 @@ def test_a_page_with_a_signature_across_a_stamp_gets_both_regions(tmp_path):
     pytest.importorskip("pymorphy3")
     from ocr.engines import get_engine
     from ocr.loader import PageRef
-    from ocr.pipeline import recognize_page
+    from ocr.page import recognize_page
 
     _, gt = _page(13000, 10, tmp_path)
     stamp = next(s for s in gt.stamp if s[1] > 1500)
@@ -133,32 +137,32 @@ def test_a_one_line_region_of_a_few_words_all_in_handwritten_ink_is_shown_to_the
         shares.append(len(boxes))
         return out
 
-    monkeypatch.setattr(layout, "hand_share", fake_share)
+    monkeypatch.setattr(typed_or_hand, "hand_share", fake_share)
     note = Region("r1", (), (_line(1, 100, ["Прошу", "подготовить", "ответ"]),))
     typed = Region("r2", (), (_line(2, 1200, ["Согласен"]),))
     mixed = Region("r3", (), (_line(3, 700, ["Ф.", "(И.", "Петров)"]),))  # a typed name that took in a signature
     block = Region("r4", (), (_line(4, 100, ["два"], 500), _line(5, 100, ["строки"], 560)))
     long_ = Region("r5", (), (_line(6, 100, ["a", "b", "c", "d", "e"], 700),))
-    got = routing.inked_lines(page, [note, typed, mixed, block, long_], lambda: None)
+    got = inked_lines(page, [note, typed, mixed, block, long_], lambda: None)
     assert got == {"l1"}
-    assert routing.inked_lines(page, [block, long_], lambda: pytest.fail("no line: the network is not loaded")) == set()
+    assert inked_lines(page, [block, long_], lambda: pytest.fail("no line: the network is not loaded")) == set()
     assert shares == [3 + 1 + 3]  # one call, for the words of the three one-line regions of at most 4 words
 
 
 def test_suppress_keeps_a_signature_found_across_a_stamp_and_gives_the_stamp_its_outline():
-    feats = np.zeros(len(layout.FEATURES), np.float32)
+    feats = np.zeros(len(FEATURES), np.float32)
     ring = (1000, 1000, 1400, 1400)
     group = (1000, 950, 1700, 1400)  # the stamp's ink grouped with the signature's
-    stamp = layout.Candidate(group, feats, "stamp", 0.95)
-    inked = layout.Candidate((1100, 950, 1700, 1080), feats, "handwritten", 0.9, inked=(0.9, ring))
-    part = layout.Candidate((1420, 960, 1700, 1070), feats, "handwritten", 0.95)  # its part outside the ring
-    other = layout.Candidate((200, 200, 500, 300), feats, "handwritten", 0.97)
-    out = routing.suppress([part, stamp, other, inked])
+    stamp = Candidate(group, feats, "stamp", 0.95)
+    inked = Candidate((1100, 950, 1700, 1080), feats, "handwritten", 0.9, inked=(0.9, ring))
+    part = Candidate((1420, 960, 1700, 1070), feats, "handwritten", 0.95)  # its part outside the ring
+    other = Candidate((200, 200, 500, 300), feats, "handwritten", 0.97)
+    out = suppress([part, stamp, other, inked])
     assert sorted((c.kind, c.box) for c in out) == [("handwritten", (200, 200, 500, 300)),
                                                    ("handwritten", (1100, 950, 1700, 1080)), ("stamp", ring)]
     # a handwriting candidate holding most of the one found across the stamp: the region grows to both
-    wider = layout.Candidate((1050, 940, 1750, 1075), feats, "handwritten", 0.99)
-    out = routing.suppress([stamp, inked, wider])
+    wider = Candidate((1050, 940, 1750, 1075), feats, "handwritten", 0.99)
+    out = suppress([stamp, inked, wider])
     assert sorted((c.kind, c.box) for c in out) == [("handwritten", (1050, 940, 1750, 1080)), ("stamp", ring)]
 
 
@@ -167,8 +171,8 @@ def test_the_network_reads_right_in_a_process_where_tesseract_set_its_thread_lim
     # thread count at the cores', then computed wrong convolutions (0.30 of the ink labelled right)
     pytest.importorskip("torch")
     code = ("import numpy as np, torch\n"
-            "from ocr import inksep\n"
-            "from ocr.inksep_train import page_samples\n"
+            "from ocr.layout import inksep\n"
+            "from ocr.train.inksep import page_samples\n"
             "x, y = page_samples(4242, 3)\n"
             "net = inksep.load().net\n"
             "with torch.inference_mode():\n"
@@ -184,8 +188,8 @@ def test_training_uses_no_more_threads_than_the_thread_limit(tmp_path):
     # asked for 2 threads under OMP_THREAD_LIMIT=1 (common advice for Tesseract), it trains with 1 and says so
     pytest.importorskip("torch")
     code = ("import numpy as np, torch\n"
-            "from ocr import inksep\n"
-            "from ocr.inksep_train import train\n"
+            "from ocr.layout import inksep\n"
+            "from ocr.train.inksep import train\n"
             "rng = np.random.default_rng(0)\n"
             "x = rng.random((20, inksep.CHANNELS, 32, 32), dtype=np.float32)\n"
             "y = rng.integers(0, 4, (20, 32, 32))\n"

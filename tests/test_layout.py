@@ -8,12 +8,18 @@ import cv2
 import numpy as np
 import pytest
 
-from ocr import layout, routing
 from ocr.config import Config
 from ocr.errors import EngineError
-from ocr.layout_train import cover, iou, match, read_gt_layout
+from ocr.layout.candidates import FEATURES, Candidate, candidates
+from ocr.layout.classifier import KINDS, TreeEnsemble, classify, export_sklearn, load_model
+from ocr.layout.handwriting import line_bands, rotate, upright_angle, written_noise
+from ocr.layout.rings import MIN_RING_PERIMETER, _outer_ring, find_circles, find_frames, refine_ring, ring_perimeter
+from ocr.layout.signatures import join_note_lines
+from ocr.layout.stamps import FINER_HAND, resolve_finer, suppress
+from ocr.layout.typed_or_hand import hidden_by_handwriting, lone_lines, off_pitch_lines, typed_boxes, unsure_text
 from ocr.model import Line, Region, Word, bbox
-from ocr.routing import FINER_HAND
+from ocr.train.layout import cover, iou, match, read_gt_layout
+from ocr.typed.paragraphs import line_pitch, paragraphs
 
 from .conftest import needs_tesseract
 
@@ -21,37 +27,37 @@ from .conftest import needs_tesseract
 def test_tree_ensemble_json_reproduces_sklearn():
     sklearn = pytest.importorskip("sklearn.ensemble")
     rng = np.random.default_rng(3)
-    X = rng.normal(size=(300, len(layout.FEATURES))).astype(np.float32)
+    X = rng.normal(size=(300, len(FEATURES))).astype(np.float32)
     y = np.where(X[:, 0] + X[:, 3] > 0.5, "stamp", np.where(X[:, 1] > 0, "handwritten", "noise"))
     clf = sklearn.RandomForestClassifier(n_estimators=7, max_depth=5, random_state=0).fit(X, y)
-    spec = json.loads(json.dumps(layout.export_sklearn(clf, layout.FEATURES, {})))
-    model = layout.TreeEnsemble(spec)
+    spec = json.loads(json.dumps(export_sklearn(clf, FEATURES, {})))
+    model = TreeEnsemble(spec)
     np.testing.assert_allclose(model.predict_proba(X[:50]), clf.predict_proba(X[:50]), atol=1e-4)
 
 
 def test_layout_model_errors_name_the_file(tmp_path):
     with pytest.raises(EngineError, match="missing.json: layout model file not found"):
-        layout.load_model(str(tmp_path / "missing.json"))
+        load_model(str(tmp_path / "missing.json"))
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(EngineError, match="bad.json: not a memo-ocr layout model"):
-        layout.load_model(str(bad))
+        load_model(str(bad))
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"kind": "forest", "classes": ["noise"], "features": ["w"], "trees": []}))
     with pytest.raises(EngineError, match="trained on other features"):
-        layout.load_model(str(other))
+        load_model(str(other))
 
 
 def test_bundled_layout_model_loads():
-    model = layout.load_model(None)
-    assert set(model.classes) == set(layout.KINDS) and len(model.trees) > 0
+    model = load_model(None)
+    assert set(model.classes) == set(KINDS) and len(model.trees) > 0
 
 
 def test_a_long_word_of_the_language_read_unsurely_still_hides_its_ink():
     pytest.importorskip("wordfreq")
 
     def word(text, conf, x):
-        return routing.Word(text, conf, ((x, 100), (x + 300, 100), (x + 300, 140), (x, 140)))
+        return Word(text, conf, ((x, 100), (x + 300, 100), (x + 300, 140), (x, 140)))
 
     words = (word("исследовательской", 0.34, 100),  # a signature written across it: a real word, unsure
              word("Виноград", 0.0, 500),  # a signature read as a word at 0.0: its ink is the signature's
@@ -59,9 +65,9 @@ def test_a_long_word_of_the_language_read_unsurely_still_hides_its_ink():
              word("Аурмецей", 0.4, 1300),  # no word
              word("Отдела", 0.9, 1700))  # read surely
     line = Line("l1", "", ((100, 100), (2000, 100), (2000, 140), (100, 140)), (), 0.7, words)
-    boxes, lines = routing.typed_boxes([line], "rus")
+    boxes, lines = typed_boxes([line], "rus")
     assert boxes == [(100, 100, 400, 140), (1700, 100, 2000, 140)] and lines == [(100, 100, 2000, 140)]
-    assert routing.typed_boxes([line], "") == ([(1700, 100, 2000, 140)], lines)  # no word list: by confidence
+    assert typed_boxes([line], "") == ([(1700, 100, 2000, 140)], lines)  # no word list: by confidence
 
 
 def test_a_page_number_in_a_handwriting_region_stays_typed_text():
@@ -70,11 +76,11 @@ def test_a_page_number_in_a_handwriting_region_stays_typed_text():
 
     size = (2000, 3000)
     hand = [(800, 50, 1300, 260)]  # a note written about the page number
-    assert not routing.hidden_by_handwriting(line("- 3 -", 950, 100, 1050, 140), hand, size)
-    assert routing.hidden_by_handwriting(line("tho", 950, 100, 1050, 140), hand, size)  # other text goes
+    assert not hidden_by_handwriting(line("- 3 -", 950, 100, 1050, 140), hand, size)
+    assert hidden_by_handwriting(line("tho", 950, 100, 1050, 140), hand, size)  # other text goes
     # a number in the middle of the page is no page number
-    assert routing.hidden_by_handwriting(line("- 3 -", 950, 1500, 1050, 1540), [(800, 1450, 1300, 1600)], size)
-    assert not routing.hidden_by_handwriting(line("text", 100, 1500, 700, 1540), hand, size)  # outside it
+    assert hidden_by_handwriting(line("- 3 -", 950, 1500, 1050, 1540), [(800, 1450, 1300, 1600)], size)
+    assert not hidden_by_handwriting(line("text", 100, 1500, 700, 1540), hand, size)  # outside it
 
 
 def test_box_overlap_measures():
@@ -89,13 +95,13 @@ def _text_mask(lines=3, angle=0.0):
     for i in range(lines):
         cv2.putText(img, "memo text here", (10, 50 + 55 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 1, 3)
     if angle:
-        img, _ = routing._rotate(img, angle, 0)
+        img, _ = rotate(img, angle, 0)
     return img
 
 
 @pytest.mark.parametrize("angle", [0.0, 8.0, 90.0, -84.0])
 def test_upright_angle_undoes_a_rotation(angle):
-    found = routing.upright_angle(_text_mask(angle=angle))
+    found = upright_angle(_text_mask(angle=angle))
     diff = (found + angle + 180) % 360 - 180  # rotating back by ``found`` must cancel ``angle`` (or turn it 180)
     assert min(abs(diff), abs(abs(diff) - 180)) <= 2.5
 
@@ -105,12 +111,12 @@ def test_ink_wider_than_tall_of_strongly_slanted_strokes_is_read_across():
     for row, y in enumerate((10, 70)):  # two rows of long, strongly slanted strokes (a bold slanted hand)
         for x in range(20 + 10 * row, 380, 22):
             cv2.line(m, (x, y + 50), (x + 14, y), 1, 4)
-    assert abs(routing.upright_angle(m)) < 45  # the profile turned upright is sharper, but it is two lines
+    assert abs(upright_angle(m)) < 45  # the profile turned upright is sharper, but it is two lines
     # (text up a margin, taller than wide, is still turned upright: test_upright_angle_undoes_a_rotation)
 
 
 def test_line_bands_split_lines():
-    bands = routing.line_bands(_text_mask(lines=3), min_h=10)
+    bands = line_bands(_text_mask(lines=3), min_h=10)
     assert len(bands) == 3
     assert all(b[1] < c[1] for b, c in zip(bands, bands[1:], strict=False))
 
@@ -125,7 +131,7 @@ def test_paragraphs_split_at_indents_and_gaps_not_at_centred_headings():
              _line(5, 330, 410), _line(6, 200, 460),  # next paragraph: indented, no extra gap
              _line(7, 200, 620)]  # after a wide gap
     regions = [Region("r1", (), tuple(lines))]
-    out = routing.paragraphs(regions, xheight=20)
+    out = paragraphs(regions, xheight=20)
     assert [[ln.text and int(ln.id.split("_l")[1]) for ln in r.lines] for r in out] == [[1, 2], [1, 2, 3], [1, 2], [1]]
     assert all(r.production == "typewritten" for r in out)
 
@@ -138,13 +144,13 @@ def test_paragraphs_end_a_centred_heading_at_the_text_under_it_at_line_pitch():
     # under it comes at the line pitch, with no wider gap, and is indented
     lines = [span(0, 300, 1000, 100), span(1, 500, 800, 150),
              span(2, 330, 1100, 200), span(3, 200, 1100, 250), span(4, 200, 1100, 300), span(5, 200, 700, 350)]
-    out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=20)
+    out = paragraphs([Region("r1", (), tuple(lines))], xheight=20)
     assert [[ln.polygon[0][0] for ln in r.lines] for r in out] == [[300, 500], [330, 200, 200, 200]]
     # a body line whose first word Tesseract lost stands in from both margins too, but not equally
     # (the row above it in two pieces, the right one lower: a skewed line Tesseract cut)
     body = [span(0, 200, 2100, 100), span(1, 200, 1000, 150), span(2, 1050, 2100, 155), span(3, 380, 1780, 200),
             span(4, 200, 600, 250)]
-    assert len(routing.paragraphs([Region("r1", (), tuple(body))], xheight=20)) == 1
+    assert len(paragraphs([Region("r1", (), tuple(body))], xheight=20)) == 1
 
 
 def test_paragraphs_keep_a_short_indented_line_under_a_short_line():
@@ -157,7 +163,7 @@ def test_paragraphs_keep_a_short_indented_line_under_a_short_line():
     # whose "№" Tesseract did not read, so that it starts right of the date (one block)
     lines = body + [span(4, 200, 600, 300), span(5, 330, 520, 350), span(6, 540, 1100, 350),
                     span(7, 200, 1100, 400), span(8, 200, 560, 600), span(9, 400, 530, 650)]
-    out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=20)
+    out = paragraphs([Region("r1", (), tuple(lines))], xheight=20)
     assert [[ln.polygon[0][1] for ln in r.lines] for r in out] == [[100, 150, 200, 250, 300], [350, 350, 400],
                                                                    [600, 650]]
 
@@ -169,7 +175,7 @@ def test_paragraphs_read_the_pieces_of_one_row_left_to_right():
     # a typed line cut in two by a stamp, its right piece two pixels higher, then the next line
     lines = [piece(0, 800, 298, "вопросы о национальной"), piece(1, 200, 300, "В ходе беседы были за"),
              piece(2, 200, 350, "последовательности")]
-    out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=15)
+    out = paragraphs([Region("r1", (), tuple(lines))], xheight=15)
     assert [ln.text for r in out for ln in r.lines] == ["В ходе беседы были за", "вопросы о национальной",
                                                          "последовательности"]
 
@@ -181,7 +187,7 @@ def test_paragraphs_measure_the_line_pitch_where_most_gaps_are_paragraph_gaps():
     # a signature block: a two-line paragraph, then lines a blank line apart (title, name, date), then a
     # date and its number: more of the distances are paragraph gaps than line pitches
     lines = [span(y) for y in (100, 150, 230, 310, 390, 440)]
-    out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=15)
+    out = paragraphs([Region("r1", (), tuple(lines))], xheight=15)
     assert [[ln.polygon[0][1] for ln in r.lines] for r in out] == [[100, 150], [230], [310], [390, 440]]
 
 
@@ -192,9 +198,9 @@ def test_the_line_pitch_is_measured_between_lines_one_under_the_other_not_betwee
              (332, 789, 386, 821), (996, 826, 2188, 862), (334, 870, 991, 900), (340, 981, 565, 1020),
              (494, 1085, 1988, 1121), (440, 1183, 2045, 1216), (350, 1222, 431, 1256), (1071, 1266, 1908, 1309),
              (353, 1300, 1068, 1332), (359, 1406, 676, 1447)]
-    assert 75 <= routing.line_pitch(boxes, 35.0) <= 115  # the rows lie 100-110 px apart
-    assert routing.line_pitch([(200, 100 + 50 * i, 1100, 130 + 50 * i) for i in range(5)], 30.0) == 50.0
-    assert routing.line_pitch([(200, 100, 600, 130), (700, 100, 1100, 130)], 30.0) == 60.0  # one row: 2 h
+    assert 75 <= line_pitch(boxes, 35.0) <= 115  # the rows lie 100-110 px apart
+    assert line_pitch([(200, 100 + 50 * i, 1100, 130 + 50 * i) for i in range(5)], 30.0) == 50.0
+    assert line_pitch([(200, 100, 600, 130), (700, 100, 1100, 130)], 30.0) == 60.0  # one row: 2 h
 
 
 def test_paragraphs_place_a_line_by_its_words_not_by_an_upright_box_around_a_slanted_row():
@@ -206,7 +212,7 @@ def test_paragraphs_place_a_line_by_its_words_not_by_an_upright_box_around_a_sla
     words = tuple(Word("слово", 0.9, ((x, 270), (x + 150, 270), (x + 150, 300), (x, 300))) for x in range(200, 1100, 200))
     rescued = Line("rescued", "слово", ((200, 230), (1100, 230), (1100, 340), (200, 340)), (), 0.9, words)
     lines = [span(100), span(150), span(200), rescued, span(320), span(370)]
-    out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=15)
+    out = paragraphs([Region("r1", (), tuple(lines))], xheight=15)
     assert [len(r.lines) for r in out] == [3, 3] and out[1].lines[0].words == words
 
 
@@ -219,7 +225,7 @@ def test_paragraphs_place_a_line_by_its_words_middle_not_by_a_tall_word_in_it():
 
     lines = [Line(f"l{i}", "слово", (), (), 0.9, words(y, tall=i == 2)) for i, y in enumerate((100, 150, 200, 250))]
     lines = [dataclasses.replace(ln, polygon=tuple(p for w in ln.words for p in w.polygon)) for ln in lines]
-    out = routing.paragraphs([Region("r1", (), tuple(lines))], xheight=15)
+    out = paragraphs([Region("r1", (), tuple(lines))], xheight=15)
     assert [[ln.words[0].polygon[0][1] for ln in r.lines] for r in out] == [[100, 150, 200, 250]]
 
 
@@ -230,7 +236,7 @@ def test_synthetic_page_gets_stamps_and_handwriting_routed(tmp_path):
     from ocr.formats.pagexml import to_pagexml
     from ocr.formats.validate import validate
     from ocr.loader import PageRef
-    from ocr.pipeline import recognize_page, write_outputs
+    from ocr.page import recognize_page, write_outputs
     from ocr.synth.reel import make_page
     from ocr.synth.scan import ScanSettings
 
@@ -264,20 +270,20 @@ def test_a_stamp_ring_is_found_and_scores_as_a_ring_and_dense_text_does_not():
     for i in range(12):  # dense "typed" rows
         cv2.putText(page, "ooooo ooooo ooooo oooo", (20, 40 + 50 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1, 2)
     cv2.circle(page, (620, 380), 110, 1, 4)  # a stamp ring over the text
-    found = layout._circles(page, page.shape[1])
+    found = find_circles(page, page.shape[1])
     near = [c for c in found if abs(c[0] - 620) < 12 and abs(c[1] - 380) < 12 and abs(c[2] - 110) < 12]
     assert near, found
-    assert layout._perimeter(page, near[0]) >= layout.MIN_RING_PERIMETER
+    assert ring_perimeter(page, near[0]) >= MIN_RING_PERIMETER
     text_only = page.copy()
     cv2.circle(text_only, (620, 380), 110, 0, 6)
-    assert layout._perimeter(text_only, (260.0, 300.0, 110.0)) < layout.MIN_RING_PERIMETER
+    assert ring_perimeter(text_only, (260.0, 300.0, 110.0)) < MIN_RING_PERIMETER
 
 
 def test_a_rectangular_stamp_frame_is_found():
     ink = np.zeros((1200, 1000), np.uint8)
     cv2.rectangle(ink, (100, 100), (400, 260), 1, 4)
     cv2.putText(ink, "CK 1955", (130, 200), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 1, 3)
-    boxes = layout._rects(ink, ink.shape[1], ink.shape[0])
+    boxes = find_frames(ink, ink.shape[1], ink.shape[0])
     assert any(abs(b[0] - 100) < 6 and abs(b[2] - 401) < 6 for b in boxes), boxes
 
 
@@ -286,7 +292,7 @@ def test_handwriting_is_not_read_as_cyrillic_on_pages_in_other_languages(tmp_pat
     pytest.importorskip("pymorphy3")
     from ocr.engines import get_engine
     from ocr.loader import PageRef
-    from ocr.pipeline import recognize_page
+    from ocr.page import recognize_page
     from ocr.synth.reel import make_page
     from ocr.synth.scan import ScanSettings
 
@@ -348,7 +354,7 @@ def memo_with_a_broken_handwriting_model(tmp_path):
 def test_a_handwriting_model_that_fails_to_load_leaves_lines_empty_with_the_reason(tmp_path):
     from ocr.engines import get_engine
     from ocr.loader import PageRef
-    from ocr.pipeline import recognize_page
+    from ocr.page import recognize_page
 
     _, cfg = memo_with_a_broken_handwriting_model(tmp_path)
     page = recognize_page(PageRef("p", tmp_path / "p.jpg"), cfg, get_engine("tesseract", cfg))
@@ -366,7 +372,7 @@ def _ln(box, text="x"):
 
 
 def test_stacked_signatures_are_split_and_a_note_of_several_lines_is_not():
-    from ocr.routing import signature_stack
+    from ocr.layout.signatures import signature_stack
 
     page = (2480, 3500)
     sigs = [_ln((1450, 1380, 1780, 1460)), _ln((1420, 1480, 1770, 1590))]
@@ -393,8 +399,8 @@ def test_stacked_signatures_are_split_and_a_note_of_several_lines_is_not():
 
 
 def test_stacked_signatures_whose_outlines_overlap_are_told_apart_by_their_baselines():
+    from ocr.layout.signatures import signature_stack
     from ocr.model import Line
-    from ocr.routing import signature_stack
 
     page = (2546, 3508)
     typed = [(311, 1494, 1528, 1580), (306, 1653, 2208, 1766)]  # outlines 86 and 113 px tall: median 99.5
@@ -416,7 +422,7 @@ def test_a_typed_line_weakly_taken_for_handwriting_is_read_as_type_and_handwriti
     from types import SimpleNamespace
 
     from ocr.htr import lines as hl
-    from ocr.routing import typed_rescue
+    from ocr.layout.typed_or_hand import typed_rescue
     from ocr.synth import fonts
 
     from .conftest import RUSSIAN_LINES, render_page
@@ -451,7 +457,7 @@ def test_a_typed_line_weakly_taken_for_handwriting_is_read_as_type_and_handwriti
 @needs_tesseract
 def test_a_weak_stamp_without_outline_that_does_not_read_as_print_is_handwriting():
     from ocr.htr import lines as hl
-    from ocr.routing import unprinted_stamps
+    from ocr.layout.stamps import unprinted_stamps
     from ocr.synth import fonts
 
     from .conftest import RUSSIAN_LINES, render_page
@@ -466,13 +472,13 @@ def test_a_weak_stamp_without_outline_that_does_not_read_as_print_is_handwriting
     printed_box, note_box = (140, 140, 1650, 260), (140, 690, 860, y + 10)
 
     def cand(box, prob, **feats):
-        f = dict.fromkeys(layout.FEATURES, 0.0) | feats
-        return layout.Candidate(box, np.array([f[k] for k in layout.FEATURES], np.float32), "stamp", prob,
+        f = dict.fromkeys(FEATURES, 0.0) | feats
+        return Candidate(box, np.array([f[k] for k in FEATURES], np.float32), "stamp", prob,
                                 probs={"stamp": prob, "handwritten": 0.3, "noise": 0.05})
 
     # the printed lines again, set down 15 degrees askew (a stamp whose frame was not found), below the note
     block = page[printed_box[1]:printed_box[3], printed_box[0]:printed_box[2]]
-    turned = routing._rotate(block, 15, 255)[0]
+    turned = rotate(block, 15, 255)[0]
     page = np.vstack([page, np.full((turned.shape[0] + 40, page.shape[1]), 255, np.uint8)])
     page[y + 40:y + 40 + turned.shape[0], 100:100 + turned.shape[1]] = turned
     askew_box = (100, y + 40, 100 + turned.shape[1], y + 40 + turned.shape[0])
@@ -488,15 +494,14 @@ def test_a_weak_stamp_without_outline_that_does_not_read_as_print_is_handwriting
 @needs_tesseract
 def test_train_layout_writes_a_loadable_model_and_renders_a_new_reel_for_other_pages(tmp_path):
     from click.testing import CliRunner
-
     from ocr.cli import main
 
     out = tmp_path / "layout.json"
     runner = CliRunner()
     r = runner.invoke(main, ["train-layout", "-w", str(tmp_path / "w"), "--pages", "2", "--seed", "7", "-o", str(out)])
     assert r.exit_code == 0, r.output
-    model = layout.load_model(str(out))
-    assert set(model.classes) <= set(layout.KINDS) and list(model.features) == list(layout.FEATURES)
+    model = load_model(str(out))
+    assert set(model.classes) <= set(KINDS) and list(model.features) == list(FEATURES)
     assert model.meta["pages"] == 2 and sum(model.meta["counts"].values()) > 0
     assert len(list((tmp_path / "w" / "reel").glob("*.jpg"))) == 2
     # other pages: the cached reel and its features are not reused
@@ -509,9 +514,9 @@ def test_train_layout_writes_a_loadable_model_and_renders_a_new_reel_for_other_p
     np.savez(cache, X=np.zeros((4, 3), np.float32), y=np.array(["noise"] * 4), features=np.array(["w", "h", "old"]))
     r = runner.invoke(main, ["train-layout", "-w", str(tmp_path / "w"), "--pages", "3", "--seed", "7", "-o", str(out)])
     assert r.exit_code == 0, r.output
-    layout.load_model.cache_clear()
-    assert list(layout.load_model(str(out)).features) == list(layout.FEATURES)
-    assert list(np.load(cache)["features"]) == list(layout.FEATURES) and "train-layout: memo-0001" in r.output
+    load_model.cache_clear()
+    assert list(load_model(str(out)).features) == list(FEATURES)
+    assert list(np.load(cache)["features"]) == list(FEATURES) and "train-layout: memo-0001" in r.output
 
 
 def test_a_note_touching_a_stamp_ring_becomes_a_candidate_of_its_own():
@@ -521,35 +526,35 @@ def test_a_note_touching_a_stamp_ring_becomes_a_candidate_of_its_own():
     for i, word in enumerate(("approved", "see me")):  # a two-line note written against the ring's top right
         cv2.putText(page, word, (1300, 640 + 60 * i), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, 0, 4)
     note = (1300, 605, 1525, 705)
-    cands = layout.candidates(page, [], None, 20.0, [])
+    cands = candidates(page, [], None, 20.0, [])
     boxes = [c.box for c in cands]
     assert any(iou(b, note) >= 0.5 for b in boxes)  # the note alone
     assert any(cover(note, b) >= 0.9 and cover((1070, 670, 1330, 930), b) >= 0.9 for b in boxes)  # and as grouped
     # the training reel's candidates are taken without the split
-    assert not any(iou(c.box, note) >= 0.5 for c in layout.candidates(page, [], None, 20.0, [], split=False))
+    assert not any(iou(c.box, note) >= 0.5 for c in candidates(page, [], None, 20.0, [], split=False))
     # without a ring next to it, no ink group is split
     alone = np.full((1400, 2480), 255, np.uint8)
     for i, word in enumerate(("approved", "see me")):
         cv2.putText(alone, word, (1300, 640 + 60 * i), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, 0, 4)
-    assert len(layout.candidates(alone, [], None, 20.0, [], finer=False)) == 1
-    # regrouped more tightly, its two lines are parts of the group (what ``routing.resolve_finer`` uses)
-    group, *parts = layout.candidates(alone, [], None, 20.0, [])
+    assert len(candidates(alone, [], None, 20.0, [], finer=False)) == 1
+    # regrouped more tightly, its two lines are parts of the group (what ``resolve_finer`` uses)
+    group, *parts = candidates(alone, [], None, 20.0, [])
     assert len(parts) == 2 and all(p.finer_of is group and cover(p.box, group.box) == 1.0 for p in parts)
     assert iou(bbox([q for p in parts for q in (p.box[:2], p.box[2:])]), group.box) >= 0.9
 
 
 def test_a_short_unsure_line_alone_is_shown_to_the_classifier():
     def ln(i, x0, y0, words, conf):
-        ws = tuple(routing.Word(w, conf, ((x0, y0), (x0 + 100, y0), (x0 + 100, y0 + 40), (x0, y0 + 40))) for w in words)
+        ws = tuple(Word(w, conf, ((x0, y0), (x0 + 100, y0), (x0 + 100, y0 + 40), (x0, y0 + 40))) for w in words)
         return Line(f"l{i}", " ".join(words), ((x0, y0), (x0 + 300, y0), (x0 + 300, y0 + 40), (x0, y0 + 40)), (), conf,
                     ws)
 
     block = [ln(i, 300, 400 + 60 * i, ["typed", "memo", "text"], 0.95) for i in range(3)]
     note = ln(10, 1900, 2100, ["Доложено"], 0.91)  # one word in the margin, far from any typed line
-    assert routing.lone_lines([*block, note]) == {"l10"}
-    assert routing.lone_lines([*block, ln(10, 1900, 2100, ["Доложено"], 0.97)]) == set()  # read surely
-    assert routing.lone_lines([*block, ln(10, 300, 580, ["28", "марта"], 0.9)]) == set()  # under the block
-    assert routing.lone_lines([*block, ln(10, 1900, 2100, ["a", "long", "note"], 0.9)]) == set()  # 3 words
+    assert lone_lines([*block, note]) == {"l10"}
+    assert lone_lines([*block, ln(10, 1900, 2100, ["Доложено"], 0.97)]) == set()  # read surely
+    assert lone_lines([*block, ln(10, 300, 580, ["28", "марта"], 0.9)]) == set()  # under the block
+    assert lone_lines([*block, ln(10, 1900, 2100, ["a", "long", "note"], 0.9)]) == set()  # 3 words
 
 
 def test_a_line_whose_every_word_is_off_the_typewriter_pitch_is_shown_to_the_classifier():
@@ -557,7 +562,7 @@ def test_a_line_whose_every_word_is_off_the_typewriter_pitch_is_shown_to_the_cla
         ws, x = [], 300
         for w in words:
             x1 = x + int((wide or {}).get(w, pitch) * len(w))
-            ws.append(routing.Word(w, conf, ((x, y), (x1, y), (x1, y + 40), (x, y + 40))))
+            ws.append(Word(w, conf, ((x, y), (x1, y), (x1, y + 40), (x, y + 40))))
             x = x1 + 20
         return Line(f"l{i}", " ".join(words), ((300, y), (x, y), (x, y + 40), (300, y + 40)), (), conf, tuple(ws))
 
@@ -566,18 +571,18 @@ def test_a_line_whose_every_word_is_off_the_typewriter_pitch_is_shown_to_the_cla
     narrow = ln(11, ["71277"], 0.97, pitch=14.0, y=1000)  # a stamp's number in a narrower face
     signed = ln(12, ["typed", "name", "Серый"], 0.7, y=1100, wide={"Серый": 36.0})  # a signature read as a word
     near = ln(13, ["almost", "same"], 0.9, pitch=22.0, y=1200)  # 1.1: within 15 %
-    assert routing.off_pitch_lines([*block, script, narrow, signed, near]) == {"l10", "l11"}
-    assert routing.off_pitch_lines([block[0], script]) == set()  # too few surely read words to know the pitch
+    assert off_pitch_lines([*block, script, narrow, signed, near]) == {"l10", "l11"}
+    assert off_pitch_lines([block[0], script]) == set()  # too few surely read words to know the pitch
 
 
 def test_the_outer_ring_of_a_double_ring_stamp_gives_its_size():
     ink = np.zeros((400, 400), np.uint8)
     cv2.circle(ink, (200, 200), 60, 1, 3)  # the inner ring, which the Hough search may find
-    assert layout._outer_ring(ink, 200.0, 200.0, 60.0) == 60.0  # a single ring: as found
+    assert _outer_ring(ink, 200.0, 200.0, 60.0) == 60.0  # a single ring: as found
     cv2.circle(ink, (200, 200), 90, 1, 3)
-    assert abs(layout._outer_ring(ink, 200.0, 200.0, 60.0) - 90) <= 4  # the stamp's outer edge
+    assert abs(_outer_ring(ink, 200.0, 200.0, 60.0) - 90) <= 4  # the stamp's outer edge
     cv2.putText(ink, "TEXT", (150, 210), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1, 3)  # text inside changes nothing
-    assert abs(layout._outer_ring(ink, 200.0, 200.0, 60.0) - 90) <= 4
+    assert abs(_outer_ring(ink, 200.0, 200.0, 60.0) - 90) <= 4
 
 
 def test_a_ring_found_off_centre_through_the_lettering_is_put_on_the_stamp_outer_ring():
@@ -588,13 +593,13 @@ def test_a_ring_found_off_centre_through_the_lettering_is_put_on_the_stamp_outer
         x, y = 240 + 97 * np.cos(np.radians(a)), 250 + 97 * np.sin(np.radians(a))
         cv2.rectangle(ink, (int(x) - 5, int(y) - 7), (int(x) + 5, int(y) + 7), 1, -1)
     # the Hough search's coarse circle: off the centre, between the rings
-    cx, cy, r, sharp = layout._refine_ring(ink, 262.0, 256.0, 98.0)
+    cx, cy, r, sharp = refine_ring(ink, 262.0, 256.0, 98.0)
     assert sharp and abs(cx - 240) <= 4 and abs(cy - 250) <= 4 and abs(r - 115) <= 4
     # no ring near a circle in dense type: left as found (and its outer ring measured as before)
     text = np.zeros((500, 500), np.uint8)
     for i in range(14):
         cv2.putText(text, "ooooo oooo ooooo", (10, 30 + 32 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 1, 2)
-    assert layout._refine_ring(text, 250.0, 250.0, 90.0) == (250.0, 250.0, layout._outer_ring(text, 250.0, 250.0, 90.0),
+    assert refine_ring(text, 250.0, 250.0, 90.0) == (250.0, 250.0, _outer_ring(text, 250.0, 250.0, 90.0),
                                                              False)
 
 
@@ -607,8 +612,8 @@ def test_a_signature_over_a_double_ring_stamp_keeps_the_part_just_outside_the_ri
         cv2.putText(page, "K", (int(x) - 10, int(y) + 10), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 3)
     cv2.putText(page, "I. Ivanovich", (1290, 670), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 2.4, 0, 5)  # across the ring
     sig = (1291, 623, 1635, 670)
-    cands = layout.candidates(page, [], None, 20.0, [])
-    rings = [c for c in cands if c.features[layout.FEATURES.index("source")] == 1.0]
+    cands = candidates(page, [], None, 20.0, [])
+    rings = [c for c in cands if c.features[FEATURES.index("source")] == 1.0]
     assert any(iou(c.box, (1026, 626, 1374, 974)) >= 0.85 for c in rings), [c.box for c in rings]  # the outer ring
     # the ink outside the ring (only the ring's width cut away, not 1.2 radii) is the signature
     assert any(iou(c.box, sig) >= 0.8 for c in cands), [c.box for c in cands]
@@ -621,17 +626,17 @@ def test_a_band_too_tall_for_one_line_is_cut_at_a_deep_valley_only():
     ink[5:60, 20:280] = 1  # the first signature (5.5 x-heights with its loops: as tall as one line can be)
     ink[60:75, 120:160] = 1  # a flourish reaching into the next
     ink[75:135, 30:270] = 1
-    bands = routing.line_bands(ink, min_h=10)
+    bands = line_bands(ink, min_h=10)
     assert len(bands) == 2 and bands[0][1] < 10 and 55 < bands[0][3] < 85 and 45 < bands[1][1] < 80  # (padded)
     # the same height with a shallow dip (one tall signature with a gap in its strokes) stays one band
     ink[60:75, 20:200] = 1
-    assert len(routing.line_bands(ink, min_h=10)) == 1
+    assert len(line_bands(ink, min_h=10)) == 1
     # and a line shorter than SPLIT_MIN_H x-heights is never cut
     short = np.zeros((60, 300), np.uint8)
     short[2:20, 20:280] = 1
     short[20:26, 120:160] = 1
     short[26:45, 20:280] = 1
-    assert len(routing.line_bands(short, min_h=10)) == 1
+    assert len(line_bands(short, min_h=10)) == 1
 
 
 def test_a_few_strokes_between_two_lines_join_the_nearer_line_and_a_short_word_line_stays():
@@ -639,10 +644,10 @@ def test_a_few_strokes_between_two_lines_join_the_nearer_line_and_a_short_word_l
     ink[10:60, 20:280] = 1  # a signature
     ink[72:86, 100:160] = 1  # a flourish's tail between the two, nearer the lower one
     ink[96:156, 30:270] = 1
-    bands = routing.line_bands(ink, min_h=20)
+    bands = line_bands(ink, min_h=20)
     assert len(bands) == 2 and bands[1][1] <= 72  # the mark went with the lower line
     ink[180:210, 30:90] = 1  # a short word on a line of its own: over an x-height tall, so a line
-    assert len(routing.line_bands(ink, min_h=20)) == 3
+    assert len(line_bands(ink, min_h=20)) == 3
 
 
 def test_a_signature_inked_with_a_stamp_into_one_group_keeps_its_own_region():
@@ -652,20 +657,20 @@ def test_a_signature_inked_with_a_stamp_into_one_group_keeps_its_own_region():
     for i, word in enumerate(("approved", "see me")):
         cv2.putText(page, word, (1300, 640 + 60 * i), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, 0, 4)
     note = (1300, 605, 1525, 705)
-    cands = layout.candidates(page, [], None, 20.0, [])
+    cands = candidates(page, [], None, 20.0, [])
     part = next(c for c in cands if iou(c.box, note) >= 0.5)
     group = next(c for c in cands if c is not part and cover(note, c.box) >= 0.9 and c.split_of is None
-                 and c.features[layout.FEATURES.index("source")] == 0)
+                 and c.features[FEATURES.index("source")] == 0)
     assert part.split_of is not None and part.split_of[0] == group.box
     ring = part.split_of[1]
     assert iou(ring, (1070, 670, 1330, 930)) >= 0.8
     # the classifier calls the whole group a stamp: with the part surely handwriting, the stamp is its ring
     group.kind, group.prob, part.kind = "stamp", 0.9, "handwritten"
     part.prob = 0.95
-    kept = routing.suppress([group, part])
+    kept = suppress([group, part])
     assert [(c.kind, c.box) for c in kept] == [("stamp", ring), ("handwritten", part.box)]
     part.prob = 0.6  # not sure enough: the group stays the stamp and covers the part
-    assert [(c.kind, c.box) for c in routing.suppress([group, part])] == [("stamp", group.box)]
+    assert [(c.kind, c.box) for c in suppress([group, part])] == [("stamp", group.box)]
 
 
 def test_ink_split_off_a_false_ring_inside_a_rectangular_stamp_is_not_taken_for_a_signature():
@@ -674,8 +679,8 @@ def test_ink_split_off_a_false_ring_inside_a_rectangular_stamp_is_not_taken_for_
     cv2.circle(page, (1300, 700), 150, 0, 6)  # ... with a ring inside (stands for a false Hough ring)
     for i, word in enumerate(("CENTRAL", "COMMITTEE", "1955")):
         cv2.putText(page, word, (930, 600 + 90 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 4)
-    cands = layout.candidates(page, [], None, 20.0, [])
-    assert any(c.features[layout.FEATURES.index("source")] == 2 for c in cands)  # the rectangle was found
+    cands = candidates(page, [], None, 20.0, [])
+    assert any(c.features[FEATURES.index("source")] == 2 for c in cands)  # the rectangle was found
     assert all(c.split_of is None or cover(c.box, (900, 500, 1500, 900)) < 0.5 for c in cands)
 
 
@@ -687,22 +692,22 @@ def test_noise_on_a_line_tesseract_rejected_but_read_with_letters_is_handwriting
             return np.array([[1 - r[0], r[0], 0.0] for r in x])
 
     def cand(box, p_hand):
-        features = np.zeros(len(layout.FEATURES), np.float32)
+        features = np.zeros(len(FEATURES), np.float32)
         features[0] = p_hand
-        return layout.Candidate(box, features)
+        return Candidate(box, features)
 
     rejected = [_ln((370, 2220, 590, 2260), "чсполиейо"), _ln((370, 2400, 590, 2440), "ч.с")]
     on_word, weak, on_short, elsewhere = (cand((378, 2228, 588, 2256), 0.25), cand((378, 2228, 588, 2256), 0.08),
                                           cand((378, 2405, 588, 2436), 0.4), cand((900, 900, 1100, 950), 0.4))
-    layout.classify([on_word, weak, on_short, elsewhere], Model())  # all noise, with their probabilities
-    found = routing.unsure_text([on_word, weak, on_short, elsewhere], rejected)
+    classify([on_word, weak, on_short, elsewhere], Model())  # all noise, with their probabilities
+    found = unsure_text([on_word, weak, on_short, elsewhere], rejected)
     assert found == [on_word] and on_word.kind == "handwritten" and on_word.prob == pytest.approx(0.25)
     assert weak.kind == on_short.kind == elsewhere.kind == "noise"
 
 
 def test_an_unclear_group_is_replaced_by_its_parts_that_are_surely_handwriting():
     def cand(box, kind, p, of=None):
-        return layout.Candidate(box, np.zeros(1, np.float32), kind, p, finer_of=of)
+        return Candidate(box, np.zeros(1, np.float32), kind, p, finer_of=of)
 
     # a note whose last line ran into an unsurely read typed heading: the group is no kind surely
     group = cand((800, 200, 2300, 520), "stamp", 0.4)
@@ -715,13 +720,13 @@ def test_an_unclear_group_is_replaced_by_its_parts_that_are_surely_handwriting()
     unclear = cand((300, 2000, 900, 2200), "noise", 0.45)
     weak = cand((300, 2000, 600, 2100), "handwritten", FINER_HAND - 0.01, unclear)
     # a signature beside a stamp, grouped with it: the stamp's lettering, inside its ring, is no part of it
-    f = np.zeros(len(layout.FEATURES), np.float32)
-    f[layout.FEATURES.index("source")] = 1.0
-    ring = layout.Candidate((1116, 2352, 1481, 2717), f, "stamp", 0.95)
+    f = np.zeros(len(FEATURES), np.float32)
+    f[FEATURES.index("source")] = 1.0
+    ring = Candidate((1116, 2352, 1481, 2717), f, "stamp", 0.95)
     with_stamp = cand((1116, 2352, 1804, 2717), "noise", 0.45)
     signature = cand((1459, 2432, 1800, 2525), "handwritten", 0.9, with_stamp)
     lettering = cand((1226, 2480, 1380, 2582), "handwritten", 0.85, with_stamp)
-    out = routing.resolve_finer([group, *lines, heading, sure, sure_part, unclear, weak, ring, with_stamp, signature,
+    out = resolve_finer([group, *lines, heading, sure, sure_part, unclear, weak, ring, with_stamp, signature,
                                  lettering])
     assert [(c.box, c.kind, c.prob) for c in out] == [(sure.box, "handwritten", 0.95), (unclear.box, "noise", 0.45),
                                                       (ring.box, "stamp", 0.95), ((1300, 240, 2260, 516), "handwritten", 0.85),
@@ -731,30 +736,30 @@ def test_an_unclear_group_is_replaced_by_its_parts_that_are_surely_handwriting()
 
 def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_another_are_not():
     def hand(box, p=0.9):
-        return layout.Candidate(box, np.zeros(1, np.float32), "handwritten", p)
+        return Candidate(box, np.zeros(1, np.float32), "handwritten", p)
 
-    stamp = layout.Candidate((300, 200, 700, 600), np.zeros(1, np.float32), "stamp", 0.99)
+    stamp = Candidate((300, 200, 700, 600), np.zeros(1, np.float32), "stamp", 0.99)
     line1, line2 = hand((1986, 222, 2328, 296)), hand((1970, 328, 2220, 380), 0.8)  # a note at the top right
     far = hand((1970, 600, 2220, 660))  # another note further down
     sig1, sig2 = hand((1300, 1500, 1700, 1600)), hand((1320, 1620, 1720, 1720))  # two signatories' signatures
-    out = routing.join_note_lines([stamp, line1, sig1, line2, far, sig2], 2480)
+    out = join_note_lines([stamp, line1, sig1, line2, far, sig2], 2480)
     assert [c.box for c in out] == [stamp.box, (1970, 222, 2328, 380), sig1.box, far.box, sig2.box]
     assert out[1].prob == 0.8 and line1.box == (1986, 222, 2328, 296)  # the less sure one's; inputs untouched
     # lines side by side, not one above the other, stay apart
-    assert len(routing.join_note_lines([hand((1800, 320, 2000, 400)), hand((2010, 420, 2240, 480))], 2480)) == 2
+    assert len(join_note_lines([hand((1800, 320, 2000, 400)), hand((2010, 420, 2240, 480))], 2480)) == 2
     # a slanted note's lines overlap little (here a tenth of the narrower line), and where a typed line
     # took its middle line in, its other lines stand two line heights apart: still one note
-    staggered = routing.join_note_lines([hand((1810, 324, 2046, 396)), hand((2024, 420, 2236, 478))], 2480)
+    staggered = join_note_lines([hand((1810, 324, 2046, 396)), hand((2024, 420, 2236, 478))], 2480)
     assert [c.box for c in staggered] == [(1810, 324, 2236, 478)]
-    apart = routing.join_note_lines([hand((2080, 188, 2288, 260)), hand((1980, 364, 2152, 420))], 2480)
+    apart = join_note_lines([hand((2080, 188, 2288, 260)), hand((1980, 364, 2152, 420))], 2480)
     assert [c.box for c in apart] == [(1980, 188, 2288, 420)]
     # the words of one slanted line found apart are one line; a scan's dark edge beside a note is not
     # joined to it (it would make one region of the page), nor are two notes a page's width apart
-    words = routing.join_note_lines([hand((402, 2856, 862, 2940)), hand((918, 2830, 1052, 2876))], 2480)
+    words = join_note_lines([hand((402, 2856, 862, 2940)), hand((918, 2830, 1052, 2876))], 2480)
     assert [c.box for c in words] == [(402, 2830, 1052, 2940)]
-    edge = routing.join_note_lines([hand((8, 48, 70, 1608)), hand((92, 588, 440, 662))], 2480)
+    edge = join_note_lines([hand((8, 48, 70, 1608)), hand((92, 588, 440, 662))], 2480)
     assert len(edge) == 2
-    assert len(routing.join_note_lines([hand((300, 2500, 900, 2600)), hand((1700, 2520, 2300, 2620))], 2480)) == 2
+    assert len(join_note_lines([hand((300, 2500, 900, 2600)), hand((1700, 2520, 2300, 2620))], 2480)) == 2
 
 
 def test_noise_the_handwriting_model_reads_surely_is_handwriting_and_the_model_loads_only_when_needed():
@@ -773,7 +778,7 @@ def test_noise_the_handwriting_model_reads_surely_is_handwriting_and_the_model_l
     box = (90, 240, 520, 320)
 
     def cand(p_hand, kind="noise"):
-        return layout.Candidate(box, np.zeros(len(layout.FEATURES), np.float32), kind, 0.6,
+        return Candidate(box, np.zeros(len(FEATURES), np.float32), kind, 0.6,
                                 probs={"noise": 0.6, "handwritten": p_hand, "stamp": 0.4 - p_hand})
 
     sure = Reader(0.9)
@@ -781,13 +786,13 @@ def test_noise_the_handwriting_model_reads_surely_is_handwriting_and_the_model_l
     weak, kept = cand(0.45, "handwritten"), cand(0.45, "handwritten")
     weak.prob, kept.prob = 0.45, 0.55  # below min_prob (dropped unless confirmed), and kept anyway
     reads = {}
-    assert routing.written_noise(page, [note, unlikely, stamp, weak, kept], lambda: sure, 20.0, 0.5, reads) == [note, weak]
+    assert written_noise(page, [note, unlikely, stamp, weak, kept], lambda: sure, 20.0, 0.5, reads) == [note, weak]
     assert list(reads) == [box] and reads[box][0][0].text == "исполнено"  # route does not read them again
     assert note.kind == "handwritten" and note.prob == pytest.approx(0.3) and unlikely.kind == "noise"
     assert sure.calls >= 1
     unsure = cand(0.3)
-    assert routing.written_noise(page, [unsure], lambda: Reader(0.8), 20.0) == [] and unsure.kind == "noise"
+    assert written_noise(page, [unsure], lambda: Reader(0.8), 20.0) == [] and unsure.kind == "noise"
     # no candidate asks for the model: it is not loaded; a model that does not load leaves the noise as it is
     asked = []
-    assert routing.written_noise(page, [cand(0.1)], lambda: asked.append(1), 20.0) == [] and asked == []
-    assert routing.written_noise(page, [cand(0.3)], lambda: None, 20.0) == []
+    assert written_noise(page, [cand(0.1)], lambda: asked.append(1), 20.0) == [] and asked == []
+    assert written_noise(page, [cand(0.3)], lambda: None, 20.0) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ocr.engines.base import RawLine, RawWord
-from ocr.lexicon import correct_lines, correct_word, known_word, languages
+from ocr.typed.lexicon import correct_lines, correct_word, known_word, languages
 
 pytest.importorskip("wordfreq")
 EN = ("en",)

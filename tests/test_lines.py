@@ -1,9 +1,9 @@
-"""Typed text or noise: the per-line decision of ``pipeline.classify_lines`` (no engine needed)."""
+"""Typed text or noise: the per-line decision of ``ocr.typed.lines.classify_lines`` (no engine needed)."""
 from __future__ import annotations
 
 from ocr.config import Config
 from ocr.engines.base import RawLine, RawWord
-from ocr.pipeline import classify_lines, trim_line
+from ocr.typed.lines import classify_lines, trim_line
 
 
 def line(y: int, texts: list[str], heights: list[int], conf: float) -> RawLine:
@@ -114,7 +114,7 @@ def test_a_document_number_under_the_date_is_kept_though_read_as_a_block_of_its_
 
 
 def test_unsure_words_far_from_the_rest_of_the_line_are_trimmed_and_close_ones_are_not():
-    from ocr.pipeline import trim_line
+    from ocr.typed.lines import trim_line
 
     def w(t, conf, x0, x1, y0=1604, y1=1634):
         return RawWord(t, conf, (x0, y0, x1, y1))
@@ -158,7 +158,7 @@ def test_unsure_words_far_from_the_rest_of_the_line_are_trimmed_and_close_ones_a
 
 
 def test_other_ink_read_into_a_typed_line_leaves_it_and_a_tall_sure_word_is_cut_to_the_line():
-    from ocr.pipeline import tall_words
+    from ocr.typed.lines import tall_words
 
     def w(t, conf, x0, x1, y0=1480, y1=1530):
         return RawWord(t, conf, (x0, y0, x1, y1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ocr.engines.base import RawLine, RawWord
-from ocr.mergedrows import MARGIN, candidate, fix, type_height, type_ink
+from ocr.typed.mergedrows import MARGIN, candidate, fix, type_height, type_ink
 
 TYPE_H = 30
 

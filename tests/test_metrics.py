@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from ocr.metrics import Counts, cer, char_counts, fmt_rate, graphemes, normalize, wer, word_counts
+from ocr.score.metrics import Counts, cer, char_counts, fmt_rate, graphemes, normalize, wer, word_counts
 
 
 def test_exact_values():

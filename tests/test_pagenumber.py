@@ -7,7 +7,7 @@ import pytest
 from PIL import ImageFont
 
 from ocr.engines.base import RawLine, RawWord
-from ocr.pagenumber import add, find
+from ocr.typed.pagenumber import add, find
 
 from .conftest import font_path, needs_tesseract, typed_page
 

@@ -7,12 +7,13 @@ import cv2
 import numpy as np
 import pytest
 
+from ocr.batch.runner import run_reel
+from ocr.batch.worker import init_worker, process_page
 from ocr.config import Config
 from ocr.formats.readers import read_transcription
 from ocr.formats.validate import validate
 from ocr.loader import PageRef
-from ocr.metrics import cer
-from ocr.pipeline import _init_worker, process_page, run_reel
+from ocr.score.metrics import cer
 
 from .conftest import RUSSIAN_LINES, needs_tesseract, render_page
 
@@ -102,14 +103,14 @@ def test_null_engine_reel_writes_valid_empty_pages(tmp_path, page_png):
 
 
 def test_unexpected_error_in_a_stage_fails_only_that_page(tmp_path, page_png, monkeypatch):
-    import ocr.pipeline as pl
+    import ocr.page
 
-    _init_worker(Config().replace("run", memory_limit_mb=0).to_dict(), "null")  # no rlimit on pytest itself
+    init_worker(Config().replace("run", memory_limit_mb=0).to_dict(), "null")  # no rlimit on pytest itself
 
     def boom(*a, **k):
         raise ValueError("synthetic bug")
 
-    monkeypatch.setattr(pl, "preprocess", boom)
+    monkeypatch.setattr(ocr.page, "preprocess", boom)
     outcome = process_page(PageRef("memo", page_png), str(tmp_path))
     assert outcome.status == "failed" and "internal error ValueError: synthetic bug" in outcome.error
 

@@ -3,8 +3,16 @@ import numpy as np
 import pytest
 
 from ocr.config import PreprocessConfig
-from ocr.preprocess import (estimate_xheight, find_border, measure_skew, otsu_ink, preprocess, remove_punch_holes,
-                            remove_speckles, sauvola)
+from ocr.preprocess import (
+    estimate_xheight,
+    find_border,
+    measure_skew,
+    otsu_ink,
+    preprocess,
+    remove_punch_holes,
+    remove_speckles,
+    sauvola,
+)
 
 from .conftest import RUSSIAN_LINES, render_page
 

@@ -3,11 +3,10 @@ spaces after a full stop or comma put back."""
 from __future__ import annotations
 
 import numpy as np
-
-from ocr.engines.base import RawLine, RawWord
 import pytest
 
-from ocr.punctuation import (
+from ocr.engines.base import RawLine, RawWord
+from ocr.typed.punctuation import (
     drop_stray_quotes,
     drop_stray_stops,
     final_glyph,
@@ -206,7 +205,7 @@ def test_quotes_that_pair_with_none_are_dropped(lines, expected, n):
 
 
 def test_a_quotation_longer_than_the_span_is_not_paired():
-    from ocr.punctuation import QUOTE_SPAN
+    from ocr.typed.punctuation import QUOTE_SPAN
 
     long = "\"" + " ".join(["word"] * (QUOTE_SPAN + 2)) + "\""
     out, dropped = drop_stray_quotes(quoted(long))

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-import ocr.pipeline as pl
+from ocr.batch.runner import run_reel
 from ocr.config import Config
 from ocr.loader import expand_inputs
 
@@ -38,18 +38,18 @@ def test_rerun_skips_done_redoes_changed_and_config_changes(tmp_path):
     reel = make_reel(tmp_path / "reel", 3)
     out = tmp_path / "out"
     cfg = Config()
-    first = pl.run_reel(expand_inputs([reel]), out, cfg, workers=2, engine_name="null", progress=False)
+    first = run_reel(expand_inputs([reel]), out, cfg, workers=2, engine_name="null", progress=False)
     assert first.to_dict()["summary"]["done_now"] == 3
-    again = pl.run_reel(expand_inputs([reel]), out, cfg, workers=2, engine_name="null", progress=False)
+    again = run_reel(expand_inputs([reel]), out, cfg, workers=2, engine_name="null", progress=False)
     s = again.to_dict()["summary"]
     assert (s["done_now"], s["skipped"], s["ok"]) == (0, 3, 3)
     assert runs(out) == {"p01": 1, "p02": 1, "p03": 1}
     cv2.imwrite(str(reel / "p02.png"), render_page(["другой текст"], size=(1000, 700), margin=60))
-    changed = pl.run_reel(expand_inputs([reel]), out, cfg, workers=2, engine_name="null", progress=False)
+    changed = run_reel(expand_inputs([reel]), out, cfg, workers=2, engine_name="null", progress=False)
     assert changed.to_dict()["summary"]["done_now"] == 1 and runs(out)["p02"] == 2
     (out / "p03.txt").unlink()  # a lost output file is redone too
     other = cfg.replace("preprocess", deskew=False)
-    redo = pl.run_reel(expand_inputs([reel]), out, other, workers=2, engine_name="null", progress=False)
+    redo = run_reel(expand_inputs([reel]), out, other, workers=2, engine_name="null", progress=False)
     assert redo.to_dict()["summary"]["done_now"] == 3
     assert json.loads((out / "run.json").read_text())["summary"]["skipped"] == 0
 
@@ -59,13 +59,13 @@ def test_failed_pages_are_retried_only_when_asked_or_changed(tmp_path):
     (reel / "p03.png").write_bytes(b"broken")
     out = tmp_path / "out"
     refs = expand_inputs([reel])
-    pl.run_reel(refs, out, Config(), workers=1, engine_name="null", progress=False)
-    again = pl.run_reel(refs, out, Config(), workers=1, engine_name="null", progress=False)
+    run_reel(refs, out, Config(), workers=1, engine_name="null", progress=False)
+    again = run_reel(refs, out, Config(), workers=1, engine_name="null", progress=False)
     assert again.to_dict()["summary"]["failed"] == 1 and runs(out)["p03"] == 1
-    pl.run_reel(refs, out, Config(), workers=1, engine_name="null", progress=False, retry_failed=True)
+    run_reel(refs, out, Config(), workers=1, engine_name="null", progress=False, retry_failed=True)
     assert runs(out)["p03"] == 2
     cv2.imwrite(str(reel / "p03.png"), render_page(["исправлено"], size=(600, 300), margin=40))
-    fixed = pl.run_reel(expand_inputs([reel]), out, Config(), workers=1, engine_name="null", progress=False)
+    fixed = run_reel(expand_inputs([reel]), out, Config(), workers=1, engine_name="null", progress=False)
     assert fixed.to_dict()["summary"]["failed"] == 0
 
 
@@ -82,7 +82,7 @@ def test_a_bad_page_fails_alone(tmp_path, monkeypatch, engine, message):
     # the fakes read nothing, so the layout stage would take every text line for handwriting: not tested here
     cfg = Config().replace("run", page_timeout=3.0, memory_limit_mb=3072).replace("layout", enabled=False)
     t = time.perf_counter()
-    report = pl.run_reel(expand_inputs([reel]), tmp_path / "out", cfg, workers=2, engine_name=engine, progress=False)
+    report = run_reel(expand_inputs([reel]), tmp_path / "out", cfg, workers=2, engine_name=engine, progress=False)
     assert time.perf_counter() - t < 60
     status = {p.page_id: p for p in report.pages}
     assert status["p02"].status == "failed" and message in status["p02"].error
@@ -95,10 +95,10 @@ def test_abort_and_failure_ratio_stop_the_run(tmp_path):
     reel.mkdir()
     for i in range(12):
         (reel / f"b{i:02d}.png").write_bytes(b"not an image")
-    report = pl.run_reel(expand_inputs([reel]), tmp_path / "o1", Config().replace("run", on_error="abort"),
+    report = run_reel(expand_inputs([reel]), tmp_path / "o1", Config().replace("run", on_error="abort"),
                          workers=1, engine_name="null", progress=False)
     assert "on_error" in report.stopped and len(report.pages) < 12
-    report = pl.run_reel(expand_inputs([reel]), tmp_path / "o2", Config(), workers=1, engine_name="null",
+    report = run_reel(expand_inputs([reel]), tmp_path / "o2", Config(), workers=1, engine_name="null",
                          progress=False)
     assert "max_failure_ratio" in report.stopped and 10 <= len(report.pages) < 12
 
@@ -153,12 +153,12 @@ def test_reel_on_a_dask_local_cluster_keeps_the_ledger(tmp_path):
     (reel / "p06.png").write_bytes(b"broken")
     out = tmp_path / "out"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
-        report = pl.run_reel(expand_inputs([reel]), out, Config(), engine_name="null", progress=False,
+        report = run_reel(expand_inputs([reel]), out, Config(), engine_name="null", progress=False,
                              scheduler=cl.scheduler_address)
         s = report.to_dict()["summary"]
         assert (s["ok"], s["failed"], s["done_now"]) == (5, 1, 5)
         assert "scheduler" in report.meta
-        again = pl.run_reel(expand_inputs([reel]), out, Config(), engine_name="null", progress=False,
+        again = run_reel(expand_inputs([reel]), out, Config(), engine_name="null", progress=False,
                             scheduler=cl.scheduler_address)
         assert again.to_dict()["summary"]["skipped"] == 6
     assert runs(out) == {f"p{i:02d}": 1 for i in range(1, 7)}

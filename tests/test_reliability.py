@@ -13,11 +13,14 @@ import cv2
 import pytest
 from PIL import Image
 
-import ocr.pipeline as pl
+from ocr.batch import worker
+from ocr.batch.ledger import Ledger
+from ocr.batch.report import INTERRUPTED
+from ocr.batch.runner import _lock_out, run_reel
+from ocr.batch.worker import _WORKER, process_page
 from ocr.config import Config
-from ocr.formats.validate import validate
-from ocr.ledger import Ledger
 from ocr.errors import InputError
+from ocr.formats.validate import validate
 from ocr.loader import PageRef, expand_inputs, load_image
 
 from .conftest import ROOT, RUSSIAN_LINES, needs_tesseract, render_page
@@ -33,7 +36,7 @@ def test_scanner_file_names_give_valid_page_and_alto(tmp_path):
     for name in ("0001.png", "00017.png", "scan 7 (back).png"):
         _page(reel / name)
     out = tmp_path / "out"
-    report = pl.run_reel(expand_inputs([reel]), out, Config(), workers=1, engine_name="null", progress=False)
+    report = run_reel(expand_inputs([reel]), out, Config(), workers=1, engine_name="null", progress=False)
     assert sorted(p.page_id for p in report.pages) == ["0001", "00017", "scan 7 (back)"]  # file names keep the stem
     for pid in ("0001", "00017", "scan 7 (back)"):
         for kind in ("page", "alto"):
@@ -58,7 +61,7 @@ def test_inputs_that_share_a_stem_get_distinct_deterministic_ids(tmp_path):
     assert by_file[("x.tif", 1)] == "x_tif_0002" and by_file[("x_0002.png", None)] == "x_0002_png"
     assert [r.page_id for r in expand_inputs([reel])] == ids  # the same every time
     out = tmp_path / "out"
-    report = pl.run_reel(refs, out, Config(), workers=2, engine_name="null", progress=False)
+    report = run_reel(refs, out, Config(), workers=2, engine_name="null", progress=False)
     assert len({o for p in report.pages for o in p.outputs}) == 3 * len(refs)  # nobody's files overwritten
 
 
@@ -90,7 +93,7 @@ def test_unreadable_and_special_files_fail_their_page_only(tmp_path, monkeypatch
     with pytest.raises(InputError, match="pipe.png: not a regular file"):
         load_image(PageRef("pipe", fifo))
     out = tmp_path / "out"
-    report = pl.run_reel(expand_inputs([reel / "good.png", fifo]), out, Config(), workers=1, engine_name="null",
+    report = run_reel(expand_inputs([reel / "good.png", fifo]), out, Config(), workers=1, engine_name="null",
                          progress=False)
     status = {p.page_id: (p.status, p.error) for p in report.pages}
     assert status["good"][0] == "ok" and status["pipe"][0] == "failed" and "not a regular file" in status["pipe"][1]
@@ -106,7 +109,7 @@ def test_a_truncated_multipage_tiff_keeps_its_good_frames_and_fails_the_rest(tmp
     damaged.write_bytes(data[: int(len(data) * 0.4)])
     refs = expand_inputs([damaged])
     assert [r.page_id for r in refs] == ["film_0001", "film_0002", "film_0003"]
-    report = pl.run_reel(refs, tmp_path / "out", Config(), workers=1, engine_name="null", progress=False)
+    report = run_reel(refs, tmp_path / "out", Config(), workers=1, engine_name="null", progress=False)
     status = {p.page_id: (p.status, p.error) for p in report.pages}
     assert status["film_0001"][0] == "ok"
     assert all(status[k][0] == "failed" and "corrupt or truncated" in status[k][1] for k in ("film_0002", "film_0003"))
@@ -117,7 +120,7 @@ import sys
 from pathlib import Path
 from ocr.config import Config
 from ocr.loader import expand_inputs
-from ocr.pipeline import run_reel
+from ocr.batch.runner import run_reel
 run_reel(expand_inputs([Path(sys.argv[1])]), Path(sys.argv[2]), Config(), workers=2,
          engine_name="tests.fakes:SlowEngine", progress=False)
 """
@@ -170,7 +173,7 @@ def test_a_killed_run_leaves_no_worker_behind(tmp_path, sig):
     assert not any(_alive(w) for w in workers), "a worker outlived its run"
     if sig == signal.SIGTERM:
         run = json.loads((out / "run.json").read_text())
-        assert run["summary"]["stopped"] == pl.INTERRUPTED
+        assert run["summary"]["stopped"] == INTERRUPTED
     written = {p.name for p in out.glob("*.page.xml")}
     time.sleep(2.5)  # a worker that outlived its parent would write the next page now
     assert {p.name for p in out.glob("*.page.xml")} == written
@@ -183,7 +186,7 @@ def test_handwriting_is_read_on_a_dask_cluster_as_on_the_local_pool(tmp_path):
     page = ROOT / "scans" / "reel-083" / "memo-0001.jpg"
     out = tmp_path / "out"
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
-        report = pl.run_reel([PageRef("memo-0001", page)], out, Config(), progress=False,
+        report = run_reel([PageRef("memo-0001", page)], out, Config(), progress=False,
                              scheduler=cl.scheduler_address)
     [o] = report.pages
     assert o.status == "ok", o.error
@@ -201,21 +204,21 @@ def test_a_second_run_into_the_same_out_is_refused_and_run_json_covers_the_whole
     for i in range(3):
         _page(reel / f"p{i}.png", seed=i)
     out = tmp_path / "out"
-    pl.run_reel(expand_inputs([reel]), out, Config(), workers=1, engine_name="null", progress=False)
+    run_reel(expand_inputs([reel]), out, Config(), workers=1, engine_name="null", progress=False)
     # one page again (a re-run of a page a reviewer questioned): run.json keeps the others
-    report = pl.run_reel(expand_inputs([reel / "p1.png"]), out, Config(), workers=1, engine_name="null",
+    report = run_reel(expand_inputs([reel / "p1.png"]), out, Config(), workers=1, engine_name="null",
                          progress=False)
     run = json.loads((out / "run.json").read_text())
     assert [p["page_id"] for p in run["pages"]] == ["p1"]
     assert sorted(p["page_id"] for p in run["earlier_pages"]) == ["p0", "p2"]
     assert report.to_dict()["summary"]["pages"] == 1
     # while one run holds OUT, another is refused with one clear line, before touching anything
-    lock = pl._lock_out(out)
+    lock = _lock_out(out)
     try:
         from ocr.errors import MemoOcrError
 
         with pytest.raises(MemoOcrError, match="another memo-ocr run is writing into this folder"):
-            pl.run_reel(expand_inputs([reel]), out, Config(), workers=1, engine_name="null", progress=False)
+            run_reel(expand_inputs([reel]), out, Config(), workers=1, engine_name="null", progress=False)
     finally:
         lock.close()
     r = subprocess.run([sys.executable, "-m", "ocr", "run", str(reel), "-o", str(out), "--no-progress"],
@@ -240,12 +243,12 @@ def test_a_long_failure_reason_is_kept_whole(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError(msg)
 
-    monkeypatch.setattr(pl, "recognize_page", boom)
-    pl._WORKER.update(cfg=Config(), engine=object(), engine_error=None)
+    monkeypatch.setattr(worker, "recognize_page", boom)
+    _WORKER.update(cfg=Config(), engine=object(), engine_error=None)
     try:
-        o = pl.process_page(PageRef("p", tmp_path / "p.png"), str(tmp_path))
+        o = process_page(PageRef("p", tmp_path / "p.png"), str(tmp_path))
     finally:
-        pl._WORKER.clear()
+        _WORKER.clear()
     assert o.status == "failed" and o.error.endswith("the end")
 
 
@@ -256,11 +259,11 @@ def test_lines_an_engine_failed_on_make_the_page_suspect_and_are_counted(tmp_pat
     from .test_layout import memo_with_a_broken_handwriting_model
 
     _, cfg = memo_with_a_broken_handwriting_model(tmp_path)
-    pl._WORKER.update(cfg=cfg, engine=get_engine("tesseract", cfg), engine_error=None)
+    _WORKER.update(cfg=cfg, engine=get_engine("tesseract", cfg), engine_error=None)
     try:
-        o = pl.process_page(PageRef("p", tmp_path / "p.jpg"), str(tmp_path))
+        o = process_page(PageRef("p", tmp_path / "p.jpg"), str(tmp_path))
     finally:
-        pl._WORKER.clear()
+        _WORKER.clear()
     assert o.status == "suspect" and o.info["engine_errors"] >= 1
     assert "lines failed in an engine" in o.error and "fake.safetensors" in o.error
     assert (tmp_path / "p.page.xml").exists()  # written all the same: the typed text is there

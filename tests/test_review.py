@@ -23,8 +23,9 @@ from ocr.errors import InputError
 from ocr.formats.readers import read_page
 from ocr.formats.validate import validate
 from ocr.review import training
+from ocr.review.lines import PAGE_NS, ReviewError, line_image
 from ocr.review.server import create_app
-from ocr.review.store import PAGE_NS, ReviewError, ReviewStore, line_image
+from ocr.review.store import ReviewStore
 
 from .review_fixture import HAND, XSS, make_run
 

@@ -10,9 +10,9 @@ import pytest
 from ocr import config as C
 from ocr.errors import ConfigError
 from ocr.formats.readers import TLine, Transcription
-from ocr.metrics import BUILTIN_PROFILES, STRICT, char_counts
-from ocr.score import (build_report, pair_inputs, render_html, score_pairs, score_transcriptions, summary_table,
-                       write_reports)
+from ocr.score.metrics import BUILTIN_PROFILES, STRICT, char_counts
+from ocr.score.pages import pair_inputs, score_pairs, score_transcriptions
+from ocr.score.report import build_report, render_html, summary_table, write_reports
 
 
 # --- an independent CER: its own grapheme split and a plain dynamic programme --------------

@@ -9,9 +9,9 @@ from lxml import etree
 pytest.importorskip("pymorphy3")
 pytest.importorskip("wordfreq")
 
+from ocr.config import PreprocessConfig  # noqa: E402
 from ocr.formats.readers import read_transcription  # noqa: E402
 from ocr.formats.validate import validate  # noqa: E402
-from ocr.config import PreprocessConfig  # noqa: E402
 from ocr.preprocess import preprocess  # noqa: E402
 from ocr.synth.content import SEED_LEGACY, generate_memo  # noqa: E402
 from ocr.synth.reel import make_page, make_reel  # noqa: E402

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..config import TesseractConfig
 from ..errors import EngineError, LanguageMissingError
+from ..typed.lexicon import warm
 from .base import RawLine, RawWord
 
 BACKENDS = ("api", "cli")
@@ -235,8 +236,6 @@ class TesseractEngine:
         if self.cfg.backend == "api":
             _api(self.lang, self.cfg.oem)
         if self.cfg.lexicon:
-            from ..lexicon import warm
-
             warm(self.lang)
 
     def recognize(self, image: np.ndarray) -> list[list[RawLine]]:

@@ -14,7 +14,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.security import safe_join
 
 from ..errors import MemoOcrError
-from .store import NotFound, ReviewError, ReviewStore
+from .lines import NotFound, ReviewError
+from .store import ReviewStore
 
 STATIC = Path(__file__).with_name("static")
 MAX_REQUEST = 64 * 1024  # bytes: a correction is one line of at most 2,000 characters
@@ -138,12 +139,11 @@ def create_app(store: ReviewStore, *, user: str = "") -> Flask:
 
 
 def serve(store: ReviewStore, host: str, port: int, user: str) -> None:
-    from werkzeug.serving import make_server
-
     import logging
     import socket
 
     import click
+    from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
 

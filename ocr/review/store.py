@@ -27,185 +27,36 @@ import re
 import sys
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import cv2
 import numpy as np
 from lxml import etree
 
-from ..errors import InputError, MemoOcrError
 from ..formats import atomic
-from ..formats.readers import parse_points, region_kind
-
-PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
-STATUSES = ("corrected", "illegible", "unclear")
-KINDS = ("typewritten", "handwritten", "stamp", "other")
-TAG = "memo-ocr review"
-_COMMENT = re.compile(r"^memo-ocr review: (?P<body>.*)$")
-_PARSER = etree.XMLParser(no_network=True, resolve_entities=False, huge_tree=True)
-
-
-class ReviewError(MemoOcrError):
-    """A review request that cannot be carried out (unknown line, bad status, unreadable page)."""
-
-    exit_code = 2
-
-
-class NotFound(ReviewError):
-    """No such reel, page or line (the web app answers 404)."""
-
-
-def _q(tag: str) -> str:
-    return f"{{{PAGE_NS}}}{tag}"
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-@dataclass
-class LineItem:
-    """One text line of a page, as the queue shows it."""
-
-    reel: str
-    page: str
-    line: str
-    kind: str
-    region_type: str
-    conf: float | None
-    machine: str
-    alternatives: list[str]
-    box: tuple[int, int, int, int]
-    poly: list[tuple[int, int]] = field(default_factory=list)
-    error: str = ""
-    kept: bool = True
-    correction: str | None = None
-    status: str = ""  # "" (not reviewed), corrected, illegible, unclear
-    rev: int = 0
-    who: str = ""
-    at: str = ""
-    need: float = 0.0
-
-    def to_json(self) -> dict:
-        d = asdict(self)
-        d["box"] = list(self.box)
-        d["poly"] = [list(p) for p in self.poly]
-        return d
-
-
-@dataclass
-class _Page:
-    reel: str
-    page_id: str
-    xml: Path
-    run_dir: Path
-    source: str = ""
-    image_name: str = ""  # PAGE imageFilename, read with the lines
-    frame: int | None = None
-    mtime: float = -1.0
-    lines: list[LineItem] = field(default_factory=list)
-
-
-def find_runs(root: Path) -> dict[str, Path]:
-    """Reel name -> run folder: ROOT itself when it holds PAGE XML, else each sub-folder that does."""
-    root = Path(root)
-    if not root.is_dir():
-        raise InputError(f"{root}: no such folder (give the -o folder of a finished 'memo-ocr run')")
-    if any(root.glob("*.page.xml")):
-        return {root.resolve().name: root}
-    runs = {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and any(p.glob("*.page.xml"))}
-    if not runs:
-        raise InputError(f"{root}: no *.page.xml here or in its sub-folders (not a memo-ocr run folder)")
-    return runs
-
-
-def _kind(region: etree._Element) -> str:
-    kind = region_kind(region)
-    return "other" if kind == "unknown" else kind
-
-
-def _poly(line: etree._Element) -> list[tuple[int, int]]:
-    c = line.find(_q("Coords"))
-    return list(parse_points(c.get("points") if c is not None else ""))
-
-
-def _box(pts: list[tuple[int, int]]) -> tuple[int, int, int, int]:
-    if not pts:
-        return (0, 0, 0, 0)
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    return (min(xs), min(ys), max(xs) + 1, max(ys) + 1)
-
-
-def line_image(img: np.ndarray, poly: list[tuple[int, int]], pad: float = 0.15) -> np.ndarray:
-    """The line cut out of the page, upright: a four-point polygon (top-left, top-right, bottom-right,
-    bottom-left in reading direction, as memo-ocr writes lines, also of notes written up a margin) is
-    mapped onto a rectangle; any other polygon gives its bounding box."""
-    if len(poly) == 4:
-        p0, p1, _, p3 = (np.asarray(p, np.float32) for p in poly)
-        w, h = float(np.linalg.norm(p1 - p0)), float(np.linalg.norm(p3 - p0))
-        if w >= 2 and h >= 2:
-            m = pad * h
-            ux, uy = (p1 - p0) / w, (p3 - p0) / h
-            src = np.float32([p0 - m * ux - m * uy, p1 + m * ux - m * uy, p3 - m * ux + m * uy])
-            W, H = int(round(w + 2 * m)), int(round(h + 2 * m))
-            dst = np.float32([[0, 0], [W, 0], [0, H]])
-            fill = int(np.percentile(img, 90)) if img.ndim == 2 else (255, 255, 255)
-            return cv2.warpAffine(img, cv2.getAffineTransform(src, dst), (W, H), flags=cv2.INTER_LINEAR,
-                                  borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
-    x0, y0, x1, y1 = _box(poly)
-    m = int(pad * max(1, y1 - y0))
-    H, W = img.shape[:2]
-    x0, y0, x1, y1 = max(0, x0 - m), max(0, y0 - m), min(W, x1 + m), min(H, y1 + m)
-    if x1 <= x0 or y1 <= y0:
-        raise ReviewError("the line's polygon lies outside the page image")
-    return img[y0:y1, x0:x1].copy()
-
-
-def _parse_comment(s: str | None) -> dict[str, str] | None:
-    m = _COMMENT.match(s or "")
-    if not m:
-        return None
-    out = {}
-    for part in m.group("body").split("; "):
-        k, _, v = part.partition("=")
-        out[k.strip()] = v
-    return out
-
-
-def _unicode(te: etree._Element) -> str:
-    u = te.find(_q("Unicode"))
-    return (u.text or "") if u is not None else ""
-
-
-def _split(line: etree._Element) -> tuple[etree._Element | None, list[etree._Element]]:
-    """(the review's TextEquiv or None, the machine's TextEquivs in index order)."""
-    ours, machine = None, []
-    for te in line.findall(_q("TextEquiv")):
-        if _parse_comment(te.get("comments")) is not None:
-            ours = te
-        else:
-            machine.append(te)
-    machine.sort(key=lambda te: int(te.get("index") or 1))
-    return ours, machine
-
-
-def need_of(item: LineItem) -> float:
-    """How much a line needs a human: errors and marked lines first, then handwriting, stamps, low confidence."""
-    conf = item.conf if item.conf is not None else 0.0
-    need = 1.0 - conf
-    if item.error:
-        need += 2.0
-    if item.status in ("illegible", "unclear"):
-        need += 1.5
-    if item.kind == "handwritten":
-        need += 1.0
-    elif item.kind == "stamp":
-        need += 0.6
-    if not item.kept:
-        need -= 0.5
-    return round(need, 4)
+from .lines import (
+    KINDS,
+    PARSER,
+    STATUSES,
+    TAG,
+    LineItem,
+    NotFound,
+    ReviewError,
+    ReviewPage,
+    box_of,
+    clean_text,
+    find_runs,
+    kind_of,
+    line_image,
+    need_of,
+    not_xml,
+    now_iso,
+    parse_comment,
+    polygon_of,
+    qname,
+    split_equivs,
+    unicode_of,
+)
 
 
 class ReviewStore:
@@ -216,7 +67,7 @@ class ReviewStore:
         self.runs = find_runs(self.root)
         self.max_conf = max_conf
         self.image_dirs = tuple(Path(d) for d in image_dirs)
-        self._pages: dict[tuple[str, str], _Page] = {}
+        self._pages: dict[tuple[str, str], ReviewPage] = {}
         self._lock = threading.RLock()
         self._images: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         for reel, run in self.runs.items():
@@ -224,7 +75,7 @@ class ReviewStore:
             for xml in sorted(run.glob("*.page.xml")):
                 pid = xml.name[: -len(".page.xml")]
                 src, frame = sources.get(pid, ("", None))
-                self._pages[(reel, pid)] = _Page(reel, pid, xml, run, src, frame)
+                self._pages[(reel, pid)] = ReviewPage(reel, pid, xml, run, src, frame)
             (run / "review").mkdir(exist_ok=True)
             self.replay(reel)
 
@@ -237,33 +88,33 @@ class ReviewStore:
         except (OSError, ValueError, KeyError, TypeError):
             return {}
 
-    def _load(self, page: _Page) -> list[LineItem]:
+    def _load(self, page: ReviewPage) -> list[LineItem]:
         mtime = page.xml.stat().st_mtime_ns
         if mtime == page.mtime:
             return page.lines
         try:
-            root = etree.parse(str(page.xml), _PARSER).getroot()
+            root = etree.parse(str(page.xml), PARSER).getroot()
         except (OSError, etree.XMLSyntaxError) as e:
             raise ReviewError(f"{page.xml}: cannot read PAGE XML ({e})") from None
-        pg = root.find(_q("Page"))
+        pg = root.find(qname("Page"))
         page.image_name = (pg.get("imageFilename") or "") if pg is not None else ""
         items = []
-        for reg in root.iter(_q("TextRegion")):
-            kind = _kind(reg)
+        for reg in root.iter(qname("TextRegion")):
+            kind = kind_of(reg)
             kept = (reg.get("type") or "") != "other" or kind == "stamp"
-            for ln in reg.findall(_q("TextLine")):
-                ours, machine = _split(ln)
-                text = _unicode(machine[0]) if machine else ""
+            for ln in reg.findall(qname("TextLine")):
+                ours, machine = split_equivs(ln)
+                text = unicode_of(machine[0]) if machine else ""
                 conf = float(machine[0].get("conf")) if machine and machine[0].get("conf") else None
                 custom = ln.get("custom") or ""
                 m = re.search(r"error \{reason:(.*?);\}", custom)
-                pts = _poly(ln)
+                pts = polygon_of(ln)
                 item = LineItem(page.reel, page.page_id, ln.get("id") or "", kind, reg.get("type") or "", conf,
-                                text, [_unicode(te) for te in machine[1:]], _box(pts), pts,
+                                text, [unicode_of(te) for te in machine[1:]], box_of(pts), pts,
                                 m.group(1) if m else "", kept)
                 if ours is not None:
-                    meta = _parse_comment(ours.get("comments")) or {}
-                    item.correction = _unicode(ours)
+                    meta = parse_comment(ours.get("comments")) or {}
+                    item.correction = unicode_of(ours)
                     item.status = meta.get("status", "corrected")
                     item.rev = int(meta.get("rev", "1") or 1)
                     item.who, item.at = meta.get("by", ""), meta.get("at", "")
@@ -307,7 +158,7 @@ class ReviewStore:
         out.sort(key=lambda it: (-it.need, it.reel, it.page, it.line))
         return out
 
-    def _page(self, reel: str, page: str) -> _Page:
+    def _page(self, reel: str, page: str) -> ReviewPage:
         p = self._pages.get((reel, page))
         if p is None:
             raise NotFound(f"no page {page!r} in reel {reel!r}")
@@ -340,7 +191,7 @@ class ReviewStore:
         return out
 
     # ------------------------------------------------------------------ images
-    def _image_path(self, p: _Page) -> Path | None:
+    def _image_path(self, p: ReviewPage) -> Path | None:
         cands = []
         if p.source:
             s = Path(p.source)
@@ -415,7 +266,7 @@ class ReviewStore:
             raise ReviewError("a correction is one line of text (at most 2,000 characters)")
         if status == "corrected" and not text.strip():
             raise ReviewError("an empty correction: mark the line illegible instead")
-        bad = _not_xml(text)
+        bad = not_xml(text)
         if bad:  # refused before anything is journalled: a journal entry the XML cannot take would stay there
             raise ReviewError(f"the correction holds {bad}, which XML cannot carry")
         p = self._page(reel, page)
@@ -426,7 +277,7 @@ class ReviewStore:
                 current = self._current_rev(reel, page, line)
                 self.item(reel, page, line)  # the line must exist
                 entry = {"page": page, "line": line, "text": text, "status": status, "by": who or "unknown",
-                         "at": _now(), "rev": current + 1, "base_rev": base_rev}
+                         "at": now_iso(), "rev": current + 1, "base_rev": base_rev}
                 j.write(json.dumps(entry, ensure_ascii=False) + "\n")
                 j.flush()
                 os.fsync(j.fileno())
@@ -441,19 +292,19 @@ class ReviewStore:
         revs = [e.get("rev", 0) for e in self._journal(reel) if e["page"] == page and e["line"] == line]
         return max(revs, default=0)
 
-    def _apply(self, p: _Page, entry: dict) -> None:
+    def _apply(self, p: ReviewPage, entry: dict) -> None:
         """Write the journal entry into the page's PAGE XML (atomically)."""
-        tree = etree.parse(str(p.xml), _PARSER)
+        tree = etree.parse(str(p.xml), PARSER)
         root = tree.getroot()
-        ln = next((e for e in root.iter(_q("TextLine")) if e.get("id") == entry["line"]), None)
+        ln = next((e for e in root.iter(qname("TextLine")) if e.get("id") == entry["line"]), None)
         if ln is None:
             raise ReviewError(f"{p.xml}: no TextLine {entry['line']!r}")
-        ours, machine = _split(ln)
+        ours, machine = split_equivs(ln)
         for te in machine:
             if te.get("index") in (None, "0"):
                 te.set("index", "1")
         if ours is None:
-            ours = etree.Element(_q("TextEquiv"))
+            ours = etree.Element(qname("TextEquiv"))
             first = machine[0] if machine else None
             if first is not None:
                 first.addprevious(ours)
@@ -467,13 +318,13 @@ class ReviewStore:
         for child in list(ours):
             ours.remove(child)
         ours.set("index", "0")
-        ours.set("comments", f"{TAG}: status={entry['status']}; by={_clean(entry['by'])}; at={entry['at']}; "
+        ours.set("comments", f"{TAG}: status={entry['status']}; by={clean_text(entry['by'])}; at={entry['at']}; "
                              f"rev={entry['rev']}")
-        uni = etree.SubElement(ours, _q("Unicode"))
+        uni = etree.SubElement(ours, qname("Unicode"))
         uni.text = entry["text"]
-        md = root.find(_q("Metadata"))
-        if md is not None and md.find(_q("LastChange")) is not None:
-            md.find(_q("LastChange")).text = entry["at"].replace("Z", "+00:00")
+        md = root.find(qname("Metadata"))
+        if md is not None and md.find(qname("LastChange")) is not None:
+            md.find(qname("LastChange")).text = entry["at"].replace("Z", "+00:00")
         atomic.write_bytes(p.xml, etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
         p.mtime = -1.0
 
@@ -484,7 +335,7 @@ class ReviewStore:
         latest: dict[tuple[str, str], dict] = {}
         for e in self._journal(reel):
             ok = (isinstance(e, dict) and isinstance(e.get("page"), str) and isinstance(e.get("line"), str)
-                  and isinstance(e.get("text"), str) and isinstance(e.get("rev"), int) and not _not_xml(e["text"])
+                  and isinstance(e.get("text"), str) and isinstance(e.get("rev"), int) and not not_xml(e["text"])
                   and e.get("status") in STATUSES)
             if not ok:
                 print(f"memo-ocr review: {reel}: skipped a journal entry that cannot be applied: "
@@ -504,16 +355,3 @@ class ReviewStore:
                 self._apply(p, e)
                 n += 1
         return n
-
-
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _not_xml(text: str) -> str:
-    """The first character of ``text`` XML 1.0 cannot carry, as "U+0001"; "" when there is none."""
-    m = _NOT_XML.search(text)
-    return f"U+{ord(m.group()):04X}" if m else ""
-
-
-def _clean(s: str) -> str:
-    return re.sub(r"[;=\n]", " ", s)[:80]

@@ -19,8 +19,9 @@ import cv2
 import numpy as np
 
 from ..errors import MemoOcrError
-from ..metrics import Counts, char_counts
-from .store import ReviewStore, line_image
+from ..score.metrics import Counts, char_counts
+from .lines import line_image
+from .store import ReviewStore
 
 HELD_BACK = 0.2
 MIN_LINES = 5

@@ -1,4 +1,4 @@
-"""Train the ink separation network (``ocr.inksep``) on synthetic pages, whose ink is known per pixel.
+"""Train the ink separation network (``ocr.layout.inksep``) on synthetic pages, whose ink is known per pixel.
 
 Each page is rendered and scanned as the synthetic reel's are (``ocr.synth``); its typed, stamp and
 handwriting coverage layers go through the scan's own affine map, so the labels lie on the scanned
@@ -17,9 +17,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import inksep
-from .layout import SCALE
-from .weights import thread_limit
+from ..layout import inksep
+from ..layout.candidates import SCALE
+from ..weights import thread_limit
 
 PATCH = 96
 LABEL_COVER = 0.25
@@ -27,9 +27,9 @@ LABEL_COVER = 0.25
 
 def page_samples(seed: int, index: int, per_stamp: int = 6, elsewhere: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """Patches of one synthetic page: (n x CHANNELS x PATCH x PATCH inputs, n x PATCH x PATCH labels)."""
-    from .synth.content import generate_memo
-    from .synth.render import render_memo
-    from .synth.scan import ScanSettings, scan, transform
+    from ..synth.content import generate_memo
+    from ..synth.render import render_memo
+    from ..synth.scan import ScanSettings, scan, transform
 
     rng = np.random.default_rng([seed, index])
     rendered = render_memo(rng, generate_memo(rng))

@@ -10,19 +10,56 @@ is kept as "- N -" when they read as a number of one to three digits.
 """
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 
-from .engines.base import RawLine, RawWord
-# where a page number stands: the top or bottom tenth of the page, centred (the line decision's own bounds)
-from .pipeline import PAGE_NUMBER_BAND as BAND
-from .pipeline import PAGE_NUMBER_CENTRE as CENTRE
-from .pipeline import page_number_match
+from ..engines.base import RawLine, RawWord
+
 DARK_ROW = 0.5  # a row of the band this much ink across is a dark edge's
 MIN_DIGIT_CONF = 0.3  # the number read at least this surely (Tesseract's word confidence; its shape is known)
 NOT_DIGITS = "-–—~_.,:;'\"‘’“”()|"  # what Tesseract reads around or for the dashes
 # the digits' height against the page's x-height: typewriter digits stand about 1.4 x-heights tall
 DIGIT_HEIGHT = (0.9, 2.6)
+
+
+PAGE_NUMBER = re.compile(r"^([-–—~_.,:;'\"‘’“”«»()<>|\s]{0,4})(\d{1,3})([-–—~_.,:;'\"‘’“”«»()<>|\s]{0,4})$")
+PAGE_NUMBER_BAND = 0.1  # a page number stands in the top or bottom tenth of the page ...
+PAGE_NUMBER_CENTRE = (0.3, 0.7)  # ... centred between these shares of its width
+
+
+def page_number_match(text: str, box: tuple[int, int, int, int], size: tuple[int, int] | None) -> re.Match | None:
+    """The match of ``PAGE_NUMBER`` when a line of ``text`` at ``box`` is a page number: a number of one to
+    three digits with only dashes and punctuation about it, centred in the top or bottom tenth of the
+    page (``size`` = width, height, in the box's pixels)."""
+    m = PAGE_NUMBER.match(text.strip())
+    if m is None or size is None:
+        return None
+    w, h = size
+    x0, y0, x1, _ = box
+    cx = (x0 + x1) / 2 / max(w, 1)
+    if not PAGE_NUMBER_CENTRE[0] <= cx <= PAGE_NUMBER_CENTRE[1] or PAGE_NUMBER_BAND * h < y0 < (1 - PAGE_NUMBER_BAND) * h:
+        return None
+    return m
+
+
+def page_number(ln: RawLine, size: tuple[int, int] | None) -> RawLine | None:
+    """The line as a page number ("- 3 -", "7") when it is one (``page_number_match``). Typists number
+    pages "- 3 -"; Tesseract reads the short line unsurely ("~ 2)", "-— 4 -", "- 3.") and the line
+    decision would reject it for too few letters or too little confidence. The text is written
+    "- N -" when a dash stands on either side, else "N"."""
+    m = page_number_match(ln.text, ln.box, size)
+    if m is None:
+        return None
+    x0, y0, x1, y1 = ln.box
+    conf = ln.conf
+    if not any(c in "-–—~" for c in m.group(1) + m.group(3)):
+        return RawLine((RawWord(m.group(2), conf, ln.box),), ln.box)
+    third = max(1, (x1 - x0) // 3)
+    return RawLine((RawWord("-", conf, (x0, y0, x0 + third, y1)),
+                    RawWord(m.group(2), conf, (x0 + third, y0, x1 - third, y1)),
+                    RawWord("-", conf, (x1 - third, y0, x1, y1))), ln.box)
 
 
 def _clusters(ink: np.ndarray, xheight: float) -> list[tuple[int, int, int, int]]:
@@ -44,7 +81,7 @@ def find(image: np.ndarray, blocks: list[list[RawLine]], xheight: float | None, 
 
     ``read(crop, psm) -> list[RawWord]`` reads a cut image in that page segmentation mode (boxes in the
     crop's pixels). Nothing is looked for in a band where a returned line already is a page number
-    (``pipeline.page_number_match``), nor without an x-height (no text found)."""
+    (``page_number_match``), nor without an x-height (no text found)."""
     if not xheight or image.ndim != 2:
         return None
     h, w = image.shape
@@ -52,8 +89,8 @@ def find(image: np.ndarray, blocks: list[list[RawLine]], xheight: float | None, 
     lines = [ln for b in blocks for ln in b]
     # per returned page number: whether it is the top band's
     numbered = [ln.box[1] < h / 2 for ln in lines if page_number_match(ln.text, ln.box, size)]
-    band = int(BAND * h)
-    x_lo, x_hi = int(CENTRE[0] * w), int(CENTRE[1] * w)
+    band = int(PAGE_NUMBER_BAND * h)
+    x_lo, x_hi = int(PAGE_NUMBER_CENTRE[0] * w), int(PAGE_NUMBER_CENTRE[1] * w)
     # the page's own ink/paper threshold: a band of bare paper and one number has no two tones to split
     level, _ = cv2.threshold(image[::2, ::2], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     found = []
@@ -80,7 +117,7 @@ def find(image: np.ndarray, blocks: list[list[RawLine]], xheight: float | None, 
             if not DIGIT_HEIGHT[0] * xheight <= ch <= DIGIT_HEIGHT[1] * xheight or cw > 12 * xheight:
                 continue
             mid = (cx0 + cx1) / 2 + x_lo
-            if not CENTRE[0] * w <= mid <= CENTRE[1] * w:
+            if not PAGE_NUMBER_CENTRE[0] * w <= mid <= PAGE_NUMBER_CENTRE[1] * w:
                 continue
             found.append((cx0 + x_lo, cy0 + y_lo, cx1 + x_lo, cy1 + y_lo))
     for box in found:

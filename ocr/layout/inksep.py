@@ -6,7 +6,7 @@ shape they are: a stamp's ink is rings, frames and small even print, a signature
 The network sees the page at the layout stage's half resolution: the ink's darkness relative to the local
 paper and, on colour scans, its Lab a*/b* (zero on grey scans), and gives four classes per pixel
 (background, typed, stamp, handwritten). It is trained by ``memo-ocr train-inksep`` on synthetic pages,
-whose ink layers are known per pixel (``ocr.inksep_train``); the weights are committed
+whose ink layers are known per pixel (``ocr.train.inksep``); the weights are committed
 (``ocr/models/inksep.safetensors``).
 """
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import EngineError
-from .weights import safetensors_metadata
+from ..errors import EngineError
+from ..weights import safetensors_metadata
 
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "inksep.safetensors"
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "inksep.safetensors"
 CLASSES = ("background", "typed", "stamp", "handwritten")
 CHANNELS = 4  # darkness, a*, b*, colour scan
 WIDTHS = (16, 24, 24, 32, 32)  # the first layer at full (half-page) resolution, the others at half of it
@@ -55,7 +55,7 @@ def inputs(small: np.ndarray) -> np.ndarray:
     """The network's input planes (CHANNELS x H x W float32) of a half-resolution page or crop (grey or BGR)."""
     colour = small.ndim == 3 and small.shape[2] >= 3
     grey = cv2.cvtColor(small[:, :, :3], cv2.COLOR_BGR2GRAY) if colour else small
-    from .layout import relative_grey
+    from .candidates import relative_grey
 
     dark = np.clip(1.0 - relative_grey(grey, max_k=31), 0.0, 1.0)
     out = np.zeros((CHANNELS, *grey.shape), np.float32)
@@ -89,7 +89,7 @@ class InkSeparator:
     def __init__(self, path: str | Path | None = None):
         from safetensors.torch import load_file
 
-        from .weights import torch_within_thread_limit
+        from ..weights import torch_within_thread_limit
 
         torch = torch_within_thread_limit()
 

@@ -28,8 +28,9 @@ import re
 
 import numpy as np
 
-from .engines.base import RawLine, RawWord
-from .preprocess import ink_pieces
+from ..engines.base import RawLine, RawWord
+from ..preprocess import ink_pieces
+from .words import wordfreq_langs, zipf
 
 COMMA_DROP = 0.2  # a "," whose glyph reaches less than this far below the baseline (x-heights) is a "."
 STOP_HEIGHT = 0.72  # an "e"/"s" whose glyph is lower than this (x-heights) and sits on the baseline is a "."
@@ -317,9 +318,7 @@ def drop_stray_stops(blocks: list[list[RawLine]], lang: str) -> tuple[list[list[
     common word in small letters — in its line or the next line of its block — is dropped: a typed
     sentence does not start with a small letter. Other languages than ``STRAY_STOP_LANGS`` are left alone.
     And how many were dropped."""
-    from .lexicon import _wordfreq_langs, _zipf
-
-    langs = _wordfreq_langs(lang, STRAY_STOP_LANGS)
+    langs = wordfreq_langs(lang, STRAY_STOP_LANGS)
     if not langs:
         return blocks, 0
     dropped = 0
@@ -332,7 +331,7 @@ def drop_stray_stops(blocks: list[list[RawLine]], lang: str) -> tuple[list[list[
             t, nxt = texts[i], _small_word(texts[i + 1])
             word = _small_word(t[:-1]) if t.endswith(".") else None
             if (nxt is None or word is None or word != t[:-1] or word in ABBREVIATIONS
-                    or _zipf(word, langs) < STOP_WORD_ZIPF or _zipf(nxt, langs) < NEXT_WORD_ZIPF):
+                    or zipf(word, langs) < STOP_WORD_ZIPF or zipf(nxt, langs) < NEXT_WORD_ZIPF):
                 continue
             texts[i] = t[:-1]
             dropped += 1

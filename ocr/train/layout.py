@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
-from . import layout
-from .model import bbox, cover, iou  # noqa: F401 - cover and iou re-exported for bench/ and tests
+from ..layout.candidates import FEATURES, Candidate
+from ..layout.classifier import export_sklearn
+from ..model import bbox, cover, iou  # noqa: F401 - cover and iou re-exported for bench/ and tests
 
 NS = "{http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15}"
 Box = tuple[int, int, int, int]
@@ -76,7 +77,7 @@ def match(pred: list[Box], gt: list[Box], threshold: float = 0.5) -> tuple[int, 
     return tp, len(pred), len(gt)
 
 
-def collect(pages: Iterable[tuple[Path, Path]], page_features: Callable[[Path], list[layout.Candidate]]
+def collect(pages: Iterable[tuple[Path, Path]], page_features: Callable[[Path], list[Candidate]]
             ) -> tuple[np.ndarray, np.ndarray]:
     """Features and labels of every candidate on (image, ground truth) pages."""
     X, y = [], []
@@ -85,7 +86,7 @@ def collect(pages: Iterable[tuple[Path, Path]], page_features: Callable[[Path], 
         for c in page_features(img):
             X.append(c.features)
             y.append(label(c.box, gt))
-    return np.stack(X) if X else np.zeros((0, len(layout.FEATURES)), np.float32), np.array(y)
+    return np.stack(X) if X else np.zeros((0, len(FEATURES)), np.float32), np.array(y)
 
 
 def fit(X: np.ndarray, y: np.ndarray, seed: int, meta: dict) -> dict:
@@ -94,4 +95,4 @@ def fit(X: np.ndarray, y: np.ndarray, seed: int, meta: dict) -> dict:
     clf = RandomForestClassifier(n_estimators=80, max_depth=12, min_samples_leaf=2, class_weight="balanced",
                                  random_state=seed, n_jobs=1)
     clf.fit(X, y)
-    return layout.export_sklearn(clf, layout.FEATURES, meta)
+    return export_sklearn(clf, FEATURES, meta)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engines.base import RawLine, RawWord
-from .model import cover
-from .preprocess import ink_pieces
+from ..engines.base import RawLine, RawWord
+from ..model import cover
+from ..preprocess import ink_pieces
 
 TALL_LINE = 1.6  # a line this many type heights tall ...
 TALL_WORD = 1.6  # ... with a word this many type heights tall ...

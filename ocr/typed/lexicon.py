@@ -37,8 +37,9 @@ import itertools
 import re
 from functools import lru_cache
 
-from .engines.base import RawLine, RawWord
+from ..engines.base import RawLine, RawWord
 from .punctuation import STOP_ABBREVIATIONS
+from .words import UMLAUT_OF, UMLAUTS, wordfreq_langs, zipf
 
 # Tesseract language code -> wordfreq language code (Latin-script languages only)
 LANGS = {"eng": "en", "deu": "de", "fra": "fr", "ita": "it", "spa": "es", "nld": "nl", "pol": "pl", "ces": "cs",
@@ -78,39 +79,17 @@ WORD_LISTS = {**LANGS, "rus": "ru", "ukr": "uk", "bul": "bg", "srp": "sr", "mkd"
 def known_word(text: str, lang: str, min_letters: int) -> bool:
     """Whether ``text`` (punctuation about it aside) is a word of ``lang`` ("rus", "eng+deu") of at least
     ``min_letters`` letters that is not rare (Zipf >= ``COMMON``)."""
-    langs = _wordfreq_langs(lang, WORD_LISTS)
+    langs = wordfreq_langs(lang, WORD_LISTS)
     m = _WORD.match(text)
     if not langs or not m or len(m.group(2)) < min_letters:
         return False
-    return _zipf(m.group(2).lower(), langs) >= COMMON
-
-
-def _wordfreq_langs(lang: str, table: dict[str, str]) -> tuple[str, ...]:
-    return tuple(table[c] for c in lang.split("+") if c in table)
+    return zipf(m.group(2).lower(), langs) >= COMMON
 
 
 def languages(lang: str) -> tuple[str, ...]:
     """The wordfreq languages of a Tesseract language string ("eng+deu") that lexicon correction
     supports, or () where none is."""
-    return _wordfreq_langs(lang, LANGS)
-
-
-# typewriters without umlaut keys: German typed "ae", "oe", "ue" for "ä", "ö", "ü" ("Haeftlinge")
-_UMLAUTS = {"de": re.compile(r"(?<!q)(ae|oe|ue)")}
-_UMLAUT_OF = {"ae": "ä", "oe": "ö", "ue": "ü"}
-
-
-@lru_cache(maxsize=200_000)
-def _zipf(word: str, langs: tuple[str, ...]) -> float:
-    """The word's frequency (Zipf) in the commonest of ``langs``; a German word written with "ae", "oe",
-    "ue" for its umlauts counts as the word with them."""
-    from wordfreq import zipf_frequency
-
-    z = max(zipf_frequency(word, lg) for lg in langs)
-    for lg in langs:
-        if lg in _UMLAUTS and _UMLAUTS[lg].search(word):
-            z = max(z, zipf_frequency(_UMLAUTS[lg].sub(lambda m: _UMLAUT_OF[m.group(1)], word), lg))
-    return z
+    return wordfreq_langs(lang, LANGS)
 
 
 @lru_cache(maxsize=None)
@@ -122,12 +101,12 @@ def _vocabulary(lg: str) -> dict[str, float]:
 
 def _listed(word: str, langs: tuple[str, ...]) -> bool:
     """Whether a word list has ``word`` (small letters; German "ae" for "ä" too): a quick test before
-    ``_zipf``, which tokenises."""
+    ``zipf``, which tokenises."""
     for lg in langs:
         if word in _vocabulary(lg):
             return True
-        if lg in _UMLAUTS and _UMLAUTS[lg].search(word) and \
-                _UMLAUTS[lg].sub(lambda m: _UMLAUT_OF[m.group(1)], word) in _vocabulary(lg):
+        if lg in UMLAUTS and UMLAUTS[lg].search(word) and \
+                UMLAUTS[lg].sub(lambda m: UMLAUT_OF[m.group(1)], word) in _vocabulary(lg):
             return True
     return False
 
@@ -136,7 +115,7 @@ def warm(lang: str) -> None:
     """Load the word lists now (a worker does it while the others start), not on the first page."""
     langs = languages(lang)
     if langs:
-        _zipf("the", langs)
+        zipf("the", langs)
         for lg in langs:
             _vocabulary(lg)
 
@@ -147,7 +126,7 @@ def correct_word(text: str, conf: float, langs: tuple[str, ...]) -> str:
     if not langs or not m:
         return text
     pre, core, post = m.groups()
-    if _INNER_CAPITAL.match(core) and _zipf(core.lower(), langs) >= COMMON:  # however sure the reading
+    if _INNER_CAPITAL.match(core) and zipf(core.lower(), langs) >= COMMON:  # however sure the reading
         return pre + core[0] + core[1:].lower() + post
     if conf >= MAX_CONF:
         return text
@@ -158,7 +137,7 @@ def correct_word(text: str, conf: float, langs: tuple[str, ...]) -> str:
     if post.startswith("-") or not (core.islower() or capitalised):
         return text  # headings and halves of words hyphenated at the line end stay as read
     core = core.lower()
-    z0 = _zipf(core, langs)
+    z0 = zipf(core, langs)
     if z0 >= UNKNOWN:
         return text
     if capitalised and not title:  # short: only a garbled one ("Unole", "Nagis"), its capital kept
@@ -175,14 +154,14 @@ def correct_word(text: str, conf: float, langs: tuple[str, ...]) -> str:
                 for i, ch in zip(pos, subs, strict=True):
                     cand[i] = ch
                 word = "".join(cand)
-                z = _zipf(word, langs)
+                z = zipf(word, langs)
                 if z > best_z:
                     best, best_z = word, z
         if best is not None:
             break  # one change is preferred to two
     # a full stop read as "e" at the end of a word ("knowne" -> "known.")
-    if best is None and not title and core.endswith("e") and not post and _zipf(core[:-1], langs) >= COMMON + 0.5:
-        best, best_z, post = core[:-1], _zipf(core[:-1], langs), "."
+    if best is None and not title and core.endswith("e") and not post and zipf(core[:-1], langs) >= COMMON + 0.5:
+        best, best_z, post = core[:-1], zipf(core[:-1], langs), "."
     # (an abbreviation typed with its stop, "grms.", is no misreading)
     if best is None and z0 <= GARBLED and len(core) >= ANY_MIN and core not in STOP_ABBREVIATIONS:
         best, best_z = _any_letter(core, langs, skip_first=title)
@@ -196,7 +175,7 @@ def _any_letter(core: str, langs: tuple[str, ...], skip_first: bool) -> tuple[st
     (``ANY_MARGIN``), and its Zipf; the first letter stays where ``skip_first``."""
     letters = "abcdefghijklmnopqrstuvwxyz" + "".join(EXTRA_LETTERS.get(lg, "") for lg in langs)
     floor = ANY_COMMON_LONG if len(core) >= ANY_LONG else ANY_COMMON
-    found = sorted(((_zipf(w, langs), w) for i in range(int(skip_first), len(core)) for ch in letters
+    found = sorted(((zipf(w, langs), w) for i in range(int(skip_first), len(core)) for ch in letters
                     if ch != core[i] for w in (core[:i] + ch + core[i + 1:],) if _listed(w, langs)), reverse=True)
     found = [(z, w) for z, w in found if z >= floor]
     if not found or (len(found) > 1 and found[0][0] - found[1][0] < ANY_MARGIN):

@@ -1,0 +1,159 @@
+"""The layout stage: find, classify and read what is not typed text on a page (handwriting, stamps)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ..config import Config
+from ..errors import EngineError
+from ..model import REJECTED_NOTE, Graphic, Line, Region, bbox, box_polygon, cover
+from . import inksep
+from .candidates import candidates
+from .classifier import classify, load_model
+from .hand_ink import hand_across
+from .handwriting import CYRILLIC_LANGS, read_handwriting, written_noise
+from .signatures import join_note_lines, signature_stack
+from .stamps import read_stamp, resolve_finer, stamp_outlines, suppress, unprinted_stamps
+from .typed_or_hand import (
+    hidden_by_handwriting,
+    inked_lines,
+    lone_lines,
+    off_pitch_lines,
+    typed_boxes,
+    typed_rescue,
+    unsure_text,
+)
+
+
+@dataclass
+class Routed:
+    typed: list[Region] = field(default_factory=list)  # the typed regions less the lines that lie on stamps
+    regions: list[Region] = field(default_factory=list)
+    graphics: list[Graphic] = field(default_factory=list)
+    info: dict = field(default_factory=dict)
+
+
+def route(image: np.ndarray, typed: list[Region], border, xheight: float | None, cfg: Config) -> Routed:
+    """Find, classify and read the non-typed regions of a page (original image, BGR or grey)."""
+    lc = cfg.layout
+    out = Routed()
+    kept_lines = [ln for r in typed if r.kept for ln in r.lines]
+    line_boxes = [bbox(ln.polygon) for ln in kept_lines]
+    # lone lines' ink is shown to the classifier: a short note Tesseract read as type may be handwriting
+    lone = lone_lines(kept_lines) | off_pitch_lines(kept_lines)
+    cyrillic = bool(set(cfg.run.lang.split("+")) & CYRILLIC_LANGS)
+
+    def separator():
+        """The ink separation network, loaded (PyTorch imported) on first use."""
+        return inksep.load(lc.ink_model or None)
+
+    if lc.separate_ink and cyrillic:  # trained on Cyrillic typescripts, it takes some Latin type for a hand
+        lone |= inked_lines(image, typed, separator)
+    words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone], cfg.run.lang)
+    cands = candidates(image, words, border, xheight, shown_boxes)
+    classify(cands, load_model(lc.model or None))
+    cands = resolve_finer(cands)
+    outlines = stamp_outlines(cands, lc.min_prob) if lc.separate_ink else []
+    if outlines:
+        cands += hand_across(image, outlines, xheight, border, separator())
+    unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines])
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    unprinted = unprinted_stamps(grey, [c for c in cands if c.prob >= lc.min_prob], cfg)
+    kraken: dict = {}
+
+    def reader():
+        """The handwriting model, loaded on first use (None, with the reason recorded, when it does not load)."""
+        if "reader" not in kraken:
+            from ..engines.kraken_lines import load as load_kraken
+
+            try:
+                kraken["reader"] = load_kraken(lc.handwriting_model or None)
+                out.info["kraken"] = kraken["reader"].version
+            except EngineError as e:  # the run checked the file, but it does not load: the lines say why
+                kraken["reader"], kraken["error"] = None, str(e)
+                out.info["handwriting_error"] = str(e)
+        return kraken["reader"]
+
+    reads: dict = {}  # handwriting regions already read (written_noise), by box
+    written = (written_noise(grey, cands, reader, xheight or 20.0, lc.min_prob, reads)
+               if lc.handwriting and cyrillic else [])
+    unsure_ids = {id(c) for c in unsure + written}  # kept below min_prob (not compared by value: features are arrays)
+    keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= lc.min_prob or id(c) in unsure_ids)])
+    heights = [b[3] - b[1] for b in (bbox(w.polygon) for ln in kept_lines for w in ln.words)]
+    rescued = typed_rescue(image, keep, cfg, line_boxes, float(np.median(heights)) if heights else None)
+    if rescued:
+        keep = [c for c in keep if id(c) not in rescued]
+        out.typed.extend(r for r in rescued.values() if r is not None)
+    keep = join_note_lines(keep, image.shape[1])
+    stamps = [c.box for c in keep if c.kind == "stamp"]
+    hands = [c.box for c in keep if c.kind == "handwritten"]
+    page_size = (image.shape[1], image.shape[0])
+    stamp_lines = []
+    # handwriting is read only in a Cyrillic language, with the model: elsewhere its regions stay empty
+    hand_read = lc.handwriting and cyrillic
+    for r in typed:
+        # typed lines that lie on a stamp are the stamp's text; ones inside handwriting were handwriting
+        # read as type (the kraken model reads them again with their region)
+        inside = [ln for ln in r.lines if r.kept and any(cover(bbox(ln.polygon), b) >= 0.6 for b in stamps)]
+        in_hand = [ln for ln in r.lines if r.kept and ln not in inside and hidden_by_handwriting(ln, hands, page_size)]
+        stamp_lines += inside
+        rest = tuple(ln for ln in r.lines if ln not in inside and ln not in in_hand)
+        if rest:
+            out.typed.append(r if len(rest) == len(r.lines) else
+                             Region(r.id, box_polygon(bbox([p for ln in rest for p in ln.polygon])), rest, r.production,
+                                    r.type, r.kept, r.note))
+        if in_hand and not hand_read:  # no reading replaces Tesseract's: it stays, set aside with the reason
+            why = f"in a handwriting region, not read (the handwriting model reads Cyrillic; lang is {cfg.run.lang})"
+            rid = f"{r.id}h"
+            out.typed.append(Region(rid, box_polygon(bbox([p for ln in in_hand for p in ln.polygon])),
+                                    tuple(dataclasses.replace(ln, id=f"{rid}_l{j:03d}", note=why)
+                                          for j, ln in enumerate(in_hand, start=1)), None, "paragraph",
+                                    False, REJECTED_NOTE))
+    if lc.handwriting and not cyrillic:
+        out.info["handwriting_note"] = f"handwriting regions not read: the model reads Cyrillic, lang is {cfg.run.lang}"
+    model = reader() if lc.handwriting and cyrillic and any(c.kind == "handwritten" for c in keep) else None
+    load_error = kraken.get("error", "")
+    h_page = image.shape[0]
+    n_h = n_s = 0
+    for c in sorted(keep, key=lambda c: (c.kind != "handwritten", c.box[1], c.box[0])):
+        if c.kind == "handwritten":
+            lines, angle = reads.get(c.box) or read_handwriting(grey, c.box, f"h{n_h + 1:03d}", model, xheight or 20.0)
+            if load_error:
+                lines = [dataclasses.replace(ln, note=load_error) for ln in lines]
+            note = f"memo-ocr {{layout-prob:{c.prob:.2f}; upright-angle:{angle:.1f};}}"
+            stacked = signature_stack(lines, line_boxes, angle, (image.shape[1], h_page))
+            for group in stacked or [lines]:
+                n_h += 1
+                rid = f"h{n_h:03d}"
+                box = c.box if not stacked else bbox([p for ln in group for p in ln.polygon])
+                group = [dataclasses.replace(ln, id=f"{rid}_l{i:03d}") for i, ln in enumerate(group, start=1)]
+                cy = (box[1] + box[3]) / 2
+                beside_typed = any(t[1] - 20 <= cy <= t[3] + 20 for t in line_boxes)
+                signature = bool(stacked) or (len(group) <= 1 and abs(angle) < 45 and cy > 0.5 * h_page
+                                              and beside_typed)
+                out.regions.append(Region(rid, box_polygon(box), tuple(group), production="handwritten-cursive",
+                                          type="signature-mark" if signature else "marginalia", kept=True, note=note))
+        else:
+            n_s += 1
+            sid = f"s{n_s:03d}"
+            out.graphics.append(Graphic(sid, box_polygon(c.box), "stamp"))
+            on_stamp = [ln for ln in stamp_lines if cover(bbox(ln.polygon), c.box) >= 0.6]
+            if on_stamp:  # Tesseract already read the stamp's straight lines as typed text
+                lines = tuple(Line(f"{sid}_t_l{i + 1:03d}", ln.text, ln.polygon, ln.baseline, ln.conf, ln.words)
+                              for i, ln in enumerate(on_stamp))
+                out.regions.append(Region(f"{sid}_t", box_polygon(c.box), lines, production="printed", type="other",
+                                          kept=True, note="structure {type:stamp-text;}"))
+            elif lc.stamp_text:
+                texts = read_stamp(grey, c.box, cfg.run.lang, cfg.tesseract.backend)
+                if texts:
+                    lines = tuple(Line(f"{sid}_t_l{i + 1:03d}", t, box_polygon(c.box), (), conf)
+                                  for i, (t, conf) in enumerate(texts))
+                    out.regions.append(Region(f"{sid}_t", box_polygon(c.box), lines, production="printed", type="other",
+                                              kept=True, note="structure {type:stamp-text;}"))
+    out.info["layout"] = {"candidates": len(cands), "handwritten": n_h, "stamps": n_s, "typed_rescued": len(rescued),
+                          "unsure_text_as_handwriting": len(unsure), "read_as_handwriting": len(written),
+                          "unprinted_stamps_as_handwriting": len(unprinted)}
+    return out

@@ -1,0 +1,150 @@
+"""Stamps: candidates grouped with their outlines, handwriting split off a stamp's group, weak stamps that
+do not read as print, and a stamp's legible text."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..config import Config
+from ..engines.base import mean_conf
+from ..engines.tesseract import image_to_data, read_region
+from ..errors import EngineError
+from ..model import bbox, cover, iou
+from .candidates import FEATURES
+from .handwriting import crop_angle, rotate
+
+
+def read_stamp(grey: np.ndarray, box: tuple[int, int, int, int], lang: str,
+               backend: str = "api") -> list[tuple[str, float]]:
+    """Legible text of a stamp crop with Tesseract (sparse text), lines with their confidence."""
+    x0, y0, x1, y1 = box
+    crop = grey[y0:y1, x0:x1]
+    if crop.size == 0:
+        return []
+    try:
+        data = image_to_data(crop, lang, psm=11, timeout=60, backend=backend)
+    except EngineError:
+        return []
+    words = [(str(t).strip(), float(c) / 100) for t, c in zip(data["text"], data["conf"], strict=True)
+             if str(t).strip() and float(c) >= 30 and sum(ch.isalnum() for ch in str(t)) >= 2]
+    return [(" ".join(t for t, _ in words), float(np.mean([c for _, c in words])))] if words else []
+
+
+SPLIT_HAND_PROB = 0.8  # how sure the classifier must be of the handwriting split off a stamp's group
+
+
+FINER_UNCLEAR = 0.5  # a group the classifier gives no kind this surely ...
+
+
+FINER_HAND = 0.8  # ... is replaced by its tighter parts it calls handwriting at least this surely
+
+
+def resolve_finer(cands: list) -> list:
+    """The candidates, with a group the classifier cannot name replaced by the parts of it that, regrouped
+    more tightly (``Candidate.finer_of``), it calls handwriting surely, as one candidate: the group
+    less what is not handwriting (a typed heading's unsurely read word a note ran into). Several
+    signatures are split later by their lines (``signature_stack``). Parts lying in a stamp's ring or
+    frame are the stamp's lettering, never adopted. Other tighter parts are dropped."""
+    src = FEATURES.index("source")
+    outlines = [c.box for c in cands if c.finer_of is None and c.kind == "stamp" and c.features.size > src
+                and c.features[src] > 0]
+    adopted: dict = {}  # id of the group -> its handwriting parts
+    for c in cands:
+        if (c.finer_of is not None and c.kind == "handwritten" and c.prob >= FINER_HAND and c.finer_of.prob < FINER_UNCLEAR
+                and all(cover(c.box, o) < 0.5 for o in outlines)):  # not a stamp's own lettering
+            adopted.setdefault(id(c.finer_of), []).append(c)
+    joined = [dataclasses.replace(parts[0], box=bbox([q for p in parts for q in (p.box[:2], p.box[2:])]),
+                                  prob=min(p.prob for p in parts)) for parts in adopted.values()]
+    return [c for c in cands if c.finer_of is None and id(c) not in adopted] + joined
+
+
+def stamp_outlines(cands: list, min_prob: float) -> list[tuple[tuple[int, int, int, int], bool]]:
+    """(box, round?) of the ring and frame candidates classified stamp at least ``min_prob`` surely."""
+    src = FEATURES.index("source")
+    return [(c.box, bool(c.features[src] == 1.0)) for c in cands if c.kind == "stamp" and c.prob >= min_prob
+            and c.inked is None and c.features.size > src and c.features[src] > 0]
+
+
+INKED_JOIN = 0.5  # a handwriting candidate lying this much in one found across a stamp is part of it
+
+
+def suppress(cands: list) -> list:
+    """One region per thing: stamps first (most probable first), then what they do not mostly cover.
+
+    A signature written across a stamp is inked into one group with it, which the classifier may call a
+    stamp. Where the ink separation network found it (``Candidate.inked``), it is kept though the stamp
+    covers it, other handwriting candidates lying mostly in it or holding most of it join it (the region
+    grows to hold both), and a stamp that took it in is
+    given its outline's box. Else the ink outside the stamp's outline is a candidate of its own
+    (``Candidate.split_of``): when that part is handwriting, the stamp is given its outline's box and the
+    handwriting is kept."""
+    out: list = []
+    inked: list = []
+    for c in sorted(cands, key=lambda c: (c.kind != "stamp", c.inked is None, -c.prob)):
+        if c.inked is not None:
+            outline = c.inked[1]
+            if any(cover(c.box, o.box) >= 0.8 for o in inked):
+                continue
+            out = [dataclasses.replace(o, box=outline) if o.kind == "stamp" and o.box != outline
+                   and cover(outline, o.box) >= 0.9 and cover(c.box, o.box) >= 0.5 else o for o in out]
+            inked.append(c)
+            out.append(c)
+            continue
+        if c.kind == "handwritten" and c.split_of is not None and c.prob >= SPLIT_HAND_PROB:
+            group, outline = c.split_of
+            out = [dataclasses.replace(o, box=outline) if o.kind == "stamp" and o.box == group else o for o in out]
+        if any(o.kind == "stamp" and (cover(c.box, o.box) >= 0.6 or iou(c.box, o.box) >= 0.3) for o in out):
+            continue
+        if c.kind == "handwritten":
+            home = next((o for o in inked if cover(c.box, o.box) >= INKED_JOIN or cover(o.box, c.box) >= INKED_JOIN),
+                        None)
+            if home is not None:  # a part of a signature found across a stamp: the region grows to hold it
+                grown = dataclasses.replace(home, box=bbox([home.box[:2], home.box[2:], c.box[:2], c.box[2:]]))
+                out = [grown if o is home else o for o in out]
+                inked = [grown if o is home else o for o in inked]
+                continue
+            if any(o.kind == "handwritten" and cover(c.box, o.box) >= 0.8 for o in out):
+                continue
+        out.append(c)
+    return out
+
+
+PRINT_BELOW = 0.7  # a stamp candidate classified less surely than this, in which no outline was found ...
+
+
+PRINT_CONF = 0.4  # ... is a stamp only if Tesseract reads it as print with at least this mean word confidence
+
+
+PRINT_ASKEW = 4.0  # (read turned upright when its rows lie this many degrees off the horizontal or more)
+
+
+def unprinted_stamps(grey: np.ndarray, cands: list, cfg: Config) -> list:
+    """Candidates the classifier weakly called stamps, with no ring or frame found in them, whose ink
+    Tesseract cannot read as print: a stamp is printed type (a frameless date stamp reads as print), a
+    squat three-line resolution note ("т. Морозов / исполнено / 6.VIII.55") is not, and the classifier,
+    seeing its size and place, took it for a stamp. A candidate whose rows lie askew is read turned upright
+    (a rectangular stamp set down 15 degrees askew, its frame not found, read as a hand as it lay).
+    Returns them, made handwritten with the probability that they are not noise (``grey``: the page)."""
+    out = []
+    for c in cands:
+        f = dict(zip(FEATURES, c.features, strict=True))
+        if c.kind != "stamp" or c.prob >= PRINT_BELOW or f["perimeter"] > 0 or f["source"] > 0:
+            continue
+        x0, y0, x1, y1 = c.box
+        region = grey[y0:y1, x0:x1]
+        crop, box = grey, c.box
+        # a stamp set down askew is read turned upright (Tesseract reads type 15 degrees off as badly as a hand)
+        angle = crop_angle(region)
+        if PRINT_ASKEW <= abs(angle) < 45:
+            crop = rotate(region, angle, int(np.percentile(region, 90)))[0]
+            box = (0, 0, crop.shape[1], crop.shape[0])
+        try:
+            raw = read_region(crop, box, cfg.run.lang, timeout=cfg.tesseract.timeout, backend=cfg.tesseract.backend)
+        except EngineError:
+            continue  # stays a stamp
+        if mean_conf([w for ln in raw for w in ln.words]) >= PRINT_CONF:
+            continue
+        c.kind, c.prob = "handwritten", 1.0 - (c.probs or {}).get("noise", 0.0)
+        out.append(c)
+    return out

@@ -1,0 +1,298 @@
+"""The ``memo-ocr`` commands that make training data and train the models: synth, train, lines, train-layout,
+train-inksep."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import MemoOcrError, exit_with
+
+
+@click.command()
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the page images (<prefix>-NNNN.jpg).")
+@click.option("--gt-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the ground truth (<prefix>-NNNN.page.xml, and the seed memo's .legacy.txt); default: OUT.")
+@click.option("--pages", type=click.IntRange(min=1), default=12, show_default=True, help="Number of pages.")
+@click.option("--seed", type=int, default=83, show_default=True, help="Random seed: the same seed gives identical files.")
+@click.option("--prefix", default="memo", show_default=True, help="Page id prefix.")
+@click.option("--seed-memo/--no-seed-memo", default=True, show_default=True,
+              help="Make page 1 the archival seed memo (RGANI f. 5, op. 28, d. 347, reel 83).")
+@click.option("--clean", is_flag=True, help="No scanning effects and no skew: for checking the ground truth itself.")
+@click.option("--max-skew", type=click.FloatRange(0, 15), default=3.0, show_default=True,
+              help="Largest page skew in degrees (either way).")
+@click.option("--typed-only", is_flag=True, help="Typed text only: no handwritten notes, signatures or stamps.")
+def synth(out_dir, gt_dir, pages, seed, prefix, seed_memo, clean, max_skew, typed_only):
+    """Render synthetic scanned Soviet memos with exact PAGE XML ground truth.
+
+    Each page has typed Russian text, handwritten notes and signatures, and rubber stamps,
+    scanned with paper texture, stains, uneven light, skew, blur, noise, dark microfilm borders
+    and JPEG artefacts. The ground truth transcribes every line, gives every region its kind
+    (typewritten / handwritten-cursive / stamp) and records the true skew angle.
+    Needs the synth extra: pip install 'memo-ocr[synth]'.
+    """
+    from ..synth.reel import make_reel
+    from ..synth.scan import ScanSettings
+
+    settings = ScanSettings(degrade=not clean, max_skew=max_skew)
+    try:
+        ids = make_reel(out_dir, gt_dir or out_dir, pages, seed, prefix=prefix, with_seed_memo=seed_memo,
+                        settings=settings, progress=lambda pid: click.echo(f"synth: {pid}", err=True),
+                        typed_only=typed_only)
+    except (ImportError, RuntimeError) as e:
+        click.echo(f"memo-ocr: error: {e}", err=True)
+        sys.exit(2)
+    click.echo(f"{len(ids)} pages in {out_dir}, ground truth in {gt_dir or out_dir}", err=True)
+
+
+@click.command(epilog="""
+\b
+Examples:
+  memo-ocr train --real ../shared/data/htr_ru/train -w work/htr --epochs 30 -o ocr/models/htr-ru.safetensors
+  memo-ocr train -w work/htr --epochs 40 -o ocr/models/htr-ru.safetensors     # resume, 10 more epochs
+  memo-ocr train -w work/htr --export-only -o ocr/models/htr-ru.safetensors   # best checkpoint so far
+  memo-ocr train --from-corrections out/reel-083 -w work/ft -o ocr/models/htr-ru.safetensors
+
+--from-corrections OUT: the handwritten lines corrected in `memo-ocr review OUT` (not those marked
+illegible or unclear) are cut out upright into WORK/lines; 20 % of them (fixed by a hash of
+reel/page/line) are held back; the model (--load, default the committed one) is fine-tuned on
+the rest for --epochs (default 10, learning rate 3e-4 unless --lrate), and written to OUT only
+if its CER on the held-back lines is lower than the current model's. Both CERs are printed.
+Needs at least 5 corrected lines.
+""")
+@click.option("-w", "--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Working folder: training data, ketos checkpoints, train.log. Re-using it resumes.")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where the best model goes (.safetensors).")
+@click.option("--real", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Real word images with gt.tsv (e.g. ../shared/data/htr_ru/train); split 85/7.5/7.5 by path hash.")
+@click.option("--synthetic", type=click.IntRange(min=0), default=20000, show_default=True,
+              help="Synthetic handwritten lines to render (memo vocabulary, 5 script fonts, strong augmentation).")
+@click.option("--seed", type=int, default=5, show_default=True, help="Seed of the synthetic lines and augmentations.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None,
+              help="Train until this epoch (counted from the start, also when resuming). Default 30; 10 with "
+                   "--from-corrections.")
+@click.option("--spec", default=None, help="VGSL network spec (default: a small CPU network, input height 48).")
+@click.option("--batch", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--lrate", type=float, default=None, help="Learning rate (default 1e-3; 3e-4 with --from-corrections).")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
+              help="PyTorch threads of ketos; its OMP_THREAD_LIMIT is raised to this where set lower "
+                   "(a lower limit makes PyTorch compute wrong).")
+@click.option("--load", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Fine-tune this model instead of training from scratch (its codec grows to the new data).")
+@click.option("--export-only", is_flag=True, help="Only convert the best checkpoint in WORK to OUT.")
+@click.option("--from-corrections", "corrections", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Fine-tune on the lines corrected in this reviewed run folder (see below).")
+def train(work, out, real, synthetic, seed, epochs, spec, batch, lrate, threads, load, export_only, corrections):
+    """Train the handwriting (kraken) model on real words and synthetic memo lines; resumable.
+
+    Runs kraken's ketos on the CPU, one checkpoint per epoch in WORK/ckpt; a later call with the
+    same WORK resumes from the newest checkpoint. The best checkpoint by validation accuracy is
+    written to OUT. Training never runs in CI: the committed model is the result of this command.
+    """
+    from ..htr import data
+    from ..htr import train as htr_train
+    from ..synth import fonts
+
+    if corrections is not None:
+        from ..engines.kraken_lines import DEFAULT_MODEL
+        from ..review.training import from_corrections
+
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            from_corrections(corrections, work, load or DEFAULT_MODEL, out, epochs=epochs or 10, lrate=lrate or 3e-4,
+                             threads=threads, seed=seed, log=lambda m: click.echo(f"memo-ocr train: {m}"))
+        except MemoOcrError as e:
+            exit_with(e)
+        return
+    epochs, lrate = epochs or 30, lrate or 1e-3
+    try:
+        if not export_only:
+            work.mkdir(parents=True, exist_ok=True)
+            bar = None
+
+            def progress(done: int, total: int) -> None:
+                nonlocal bar
+                if bar is None:
+                    from tqdm import tqdm
+                    bar = tqdm(total=total, desc="training data", unit="img", file=sys.stderr)
+                bar.update(done - bar.n)
+
+            manifest = data.prepare(work, real, synthetic, seed, fonts.handwriting_training(), progress=progress)
+            if bar is not None:
+                bar.close()
+            click.echo(f"memo-ocr train: data {manifest['counts']}", err=True)
+            done = htr_train.checkpoints(work / "ckpt")
+            resume = done[-1][2] if done else None
+            if resume is not None and done[-1][0] + 1 >= epochs:
+                click.echo(f"memo-ocr train: {resume.name} already reached epoch {epochs}", err=True)
+            else:
+                cmd = htr_train.ketos_command(work, spec=spec or htr_train.DEFAULT_SPEC, epochs=epochs,
+                                              batch=batch, threads=threads, lrate=lrate, load=load, resume=resume)
+                rc = htr_train.run_ketos(cmd, work / "train.log")
+                if rc != 0:
+                    click.echo(f"memo-ocr train: ketos exited {rc} (log: {work / 'train.log'}); exporting the best "
+                               "checkpoint so far", err=True)
+        src, epoch, acc = htr_train.export_best(work, out)
+    except MemoOcrError as e:
+        exit_with(e)
+    click.echo(f"memo-ocr train: {out} <- {src.name} (epoch {epoch}, validation accuracy {acc:.4f})")
+
+
+@click.command(epilog="""
+\b
+Output: one line per image, PATH<TAB>TEXT<TAB>CONFIDENCE (0..1, 3 decimals). An image that cannot be
+read prints PATH<TAB><TAB>0.000 and its reason on stderr; the rest go on (exit status 1 at the end).
+\b
+Exit status: 0 all read, 1 some images failed, 5 engine or model problem (e.g. a missing model file).
+""")
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--engine", type=click.Choice(["kraken", "tesseract"]), default="kraken", show_default=True,
+              help="kraken: the handwriting model; tesseract: Tesseract in single-line mode (--psm 7).")
+@click.option("--model", type=click.Path(dir_okay=False, path_type=Path),
+              help="Kraken model (default: the committed ocr/models/htr-ru.safetensors).")
+@click.option("--lang", default="rus", show_default=True, help="Tesseract language (with --engine tesseract).")
+def lines(images, engine, model, lang):
+    """Recognise already-cut line or word images (files or folders of them)."""
+    import cv2
+
+    from ..loader import expand_inputs, load_image
+
+    try:
+        if engine == "kraken":
+            from ..engines.kraken_lines import load as load_kraken
+
+            reader = load_kraken(str(model) if model else None)
+        else:
+            from ..engines.tesseract import check_languages, read_line_image
+
+            check_languages(lang)
+        refs = expand_inputs(list(images))
+    except MemoOcrError as e:
+        exit_with(e)
+    failed = 0
+    for ref in refs:
+        try:
+            img = load_image(ref)
+            grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+            if engine == "kraken":
+                res = reader.read_image(grey)
+                text, conf = res.text, res.conf
+                if res.error:
+                    raise MemoOcrError(f"{ref.path}: {res.error}")
+            else:
+                text, conf = read_line_image(grey, lang)
+        except MemoOcrError as e:
+            failed += 1
+            click.echo(f"memo-ocr: {e}", err=True)
+            text, conf = "", 0.0
+        click.echo(f"{ref.path}\t{text}\t{conf:.3f}")
+    sys.exit(1 if failed else 0)
+
+
+@click.command("train-layout", epilog="""
+\b
+Example (the bundled model):
+  memo-ocr train-layout -w work/layout --pages 120 --seed 1000 -o ocr/models/layout.json
+""")
+@click.option("-w", "--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Working folder: the synthetic training reel and its cached features.")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where the classifier goes (JSON).")
+@click.option("--pages", type=click.IntRange(min=2), default=30, show_default=True)
+@click.option("--seed", type=int, default=1000, show_default=True,
+              help="Seed of the training reel (keep it apart from the reels you measure on).")
+@click.option("--lang", default="rus", show_default=True)
+def train_layout(work, out, pages, seed, lang):
+    """Train the region classifier (handwritten / stamp / noise) on a synthetic reel's ground truth."""
+    import json
+    import shutil
+
+    import numpy as np
+
+    from .. import config as config_mod
+    from ..engines import get_engine
+    from ..formats import atomic
+    from ..layout.candidates import FEATURES, candidates
+    from ..layout.classifier import KINDS, TreeEnsemble
+    from ..layout.typed_or_hand import typed_boxes
+    from ..loader import PageRef, load_image
+    from ..page import recognize_page
+    from ..synth.reel import make_reel
+    from . import layout as layout_train
+
+    cfg = config_mod.Config().replace("layout", enabled=False).replace("run", lang=lang)
+    reel, gt = work / "reel", work / "gt"
+    try:
+        done, cache = work / "reel.done", work / "features.npz"
+        if not done.exists() or done.read_text().split() != [str(pages), str(seed)]:
+            # a reel of other pages or another seed (or none yet): render it, and forget its features
+            cache.unlink(missing_ok=True)
+            shutil.rmtree(reel, ignore_errors=True)
+            shutil.rmtree(gt, ignore_errors=True)
+            make_reel(reel, gt, pages, seed, with_seed_memo=False,
+                      progress=lambda pid: click.echo(f"train-layout: rendered {pid}", err=True))
+            done.write_text(f"{pages} {seed}\n")
+        engine = get_engine("tesseract", cfg)
+
+        def page_features(img_path: Path):
+            ref = PageRef(img_path.stem, img_path)
+            page = recognize_page(ref, cfg, engine)
+            xh = page.info.get("xheight_px")
+            click.echo(f"train-layout: {img_path.stem}", err=True)
+            words, line_boxes = typed_boxes(page.kept_lines(), cfg.run.lang)
+            return candidates(load_image(ref), words, page.border, xh, line_boxes, split=False, finer=False)
+
+        z = np.load(cache) if cache.exists() else None
+        if z is not None and list(z.get("features", [])) == list(FEATURES):
+            X, y = z["X"], z["y"]
+        else:  # none cached yet, or features of another version of the candidates
+            pairs = [(p, gt / f"{p.stem}.page.xml") for p in sorted(reel.glob("*.jpg"))]
+            X, y = layout_train.collect(pairs, page_features)
+            np.savez(cache, X=X, y=y, features=np.array(FEATURES))
+    except MemoOcrError as e:
+        exit_with(e)
+    counts = {k: int((y == k).sum()) for k in KINDS}
+    spec = layout_train.fit(X, y, seed, {"train_reel_seed": seed, "pages": pages, "counts": counts,
+                                         "command": f"memo-ocr train-layout -w WORK --pages {pages} --seed {seed}"})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(out, json.dumps(spec, separators=(",", ":")))
+    model = TreeEnsemble(spec)
+    acc = float((np.array(model.classes)[model.predict_proba(X).argmax(1)] == y).mean())
+    click.echo(f"train-layout: {len(y)} candidates {counts}; training accuracy {acc:.3f}; written {out}")
+
+
+@click.command("train-inksep", epilog="""
+\b
+Example (the bundled model; about 5 min of rendering and 4 min of training on 2 cores):
+  memo-ocr train-inksep -w work/inksep --pages 150 --seed 1000 --steps 3000 -o ocr/models/inksep.safetensors
+""")
+@click.option("-w", "--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Working folder: the cached training patches (re-used for the same pages and seed).")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where the network goes (safetensors).")
+@click.option("--pages", type=click.IntRange(min=2), default=150, show_default=True,
+              help="Synthetic pages rendered for training patches.")
+@click.option("--seed", type=int, default=1000, show_default=True,
+              help="Seed of the training pages (keep it apart from the reels you measure on).")
+@click.option("--steps", type=click.IntRange(min=1), default=3000, show_default=True, help="Training steps (batches of 16).")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
+              help="PyTorch threads; at most OMP_THREAD_LIMIT where that is set (above it PyTorch computes wrong "
+                   "or hangs).")
+def train_inksep(work, out, pages, seed, steps, threads):
+    """Train the ink separation network (typed / stamp / handwriting per pixel) on synthetic pages."""
+    from tqdm import tqdm
+
+    from . import inksep as inksep_train
+
+    bar = tqdm(total=pages, desc="training pages", unit="page", file=sys.stderr)
+    x, y = inksep_train.build_data(seed, pages, work / f"patches-{seed}-{pages}.npz", progress=bar.update)
+    bar.close()
+    command = f"memo-ocr train-inksep -w WORK --pages {pages} --seed {seed} --steps {steps}"
+    meta = inksep_train.train(x, y, out, steps, seed, threads=threads, about={"pages": pages, "command": command},
+                              log=lambda m: click.echo(f"train-inksep: {m}", err=True))
+    click.echo(f"train-inksep: {meta['patches']} patches; held-out ink accuracy {meta['ink_acc']:.3f}, "
+               f"handwriting recall {meta['recall_handwritten']:.3f} precision {meta['precision_handwritten']:.3f}; "
+               f"written {out}")

@@ -19,7 +19,7 @@ from .layout.route import route
 from .loader import PageRef, load_image
 from .model import PageResult, Region
 from .preprocess import Preprocessed, preprocess
-from .typed.fixes import text_steps
+from .typed.fixes import Context, apply_fixes
 from .typed.paragraphs import paragraphs
 from .typed.regions import build_regions, order_blocks, typed_region
 
@@ -38,7 +38,7 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     timings["preprocess"] = time.perf_counter() - t
     t = time.perf_counter()
     blocks = engine.recognize(pp.image)
-    blocks, text_info, read_steps = text_steps(pp, blocks, engine, cfg)
+    blocks, text_info, read_steps = apply_fixes(blocks, Context(pp.image, pp.xheight, cfg.run.lang, engine), cfg)
     timings["recognize"] = time.perf_counter() - t
     regions = build_regions(pp, blocks, cfg)
     t = time.perf_counter()
@@ -50,7 +50,7 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     if cfg.layout.enabled:
         t = time.perf_counter()
         xh = None if pp.xheight is None else pp.xheight / pp.scale
-        routed = route(img, regions, pp.border, xh, cfg)
+        routed = route(img, regions, pp.border, xh, cfg, engine)
         kept = paragraphs([r for r in routed.typed if r.kept], xh, pp.skew_applied)
         rejected = [r for r in routed.typed if not r.kept]
         regions = kept + routed.regions + rejected  # typed text, then handwriting, then stamp text

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from ocr.config import Config
+from ocr.engines import get_engine
+from ocr.engines.base import NullEngine
 from ocr.errors import EngineError
 from ocr.layout.candidates import FEATURES, Candidate, candidates
 from ocr.layout.classifier import KINDS, TreeEnsemble, classify, export_sklearn, load_model
@@ -440,18 +442,21 @@ def test_a_typed_line_weakly_taken_for_handwriting_is_read_as_type_and_handwriti
              SimpleNamespace(kind="handwritten", prob=0.85, box=typed_box, inked=None),  # a typed date block in uneven type
              # found by the ink separation network across a stamp: its ink is handwriting, not tried as type
              SimpleNamespace(kind="handwritten", prob=0.6, box=typed_box, inked=(0.6, typed_box))]
-    out = typed_rescue(page, cands, Config())
+    cfg = Config()
+    engine = get_engine("tesseract", cfg)
+    out = typed_rescue(page, cands, cfg, engine)
+    assert typed_rescue(page, cands, cfg, NullEngine()) == {}  # an engine that reads no piece rescues none
     assert list(out) == [id(cands[0]), id(cands[3])]
     region = out[id(cands[0])]
     assert region.production == "typewritten" and "секретарь" in region.lines[0].text
     assert all(w.conf >= 0 for w in region.lines[0].words) and region.lines[0].words
     # a line the page-level Tesseract call already read is not read twice: the candidate is type, nothing new
-    again = typed_rescue(page, cands[:1], Config(), [(150, 145, 1600, 195)])
+    again = typed_rescue(page, cands[:1], cfg, engine, [(150, 145, 1600, 195)])
     assert again == {id(cands[0]): None}
     # read surely but in letters twice the page's type height, it is a neat hand, not type
     h = float(np.median([bbox(w.polygon)[3] - bbox(w.polygon)[1] for w in region.lines[0].words]))
-    assert list(typed_rescue(page, cands[:1], Config(), type_height=h * 1.1)) == [id(cands[0])]
-    assert typed_rescue(page, cands[:1], Config(), type_height=h / 2) == {}
+    assert list(typed_rescue(page, cands[:1], cfg, engine, type_height=h * 1.1)) == [id(cands[0])]
+    assert typed_rescue(page, cands[:1], cfg, engine, type_height=h / 2) == {}
 
 
 @needs_tesseract
@@ -485,7 +490,7 @@ def test_a_weak_stamp_without_outline_that_does_not_read_as_print_is_handwriting
 
     note, printed, askew = cand(note_box, 0.65), cand(printed_box, 0.65), cand(askew_box, 0.65)
     ringed, sure = cand(note_box, 0.65, perimeter=0.5), cand(note_box, 0.9)  # an outline found; classifier sure
-    out = unprinted_stamps(page, [note, printed, askew, ringed, sure], Config())
+    out = unprinted_stamps(page, [note, printed, askew, ringed, sure], get_engine("tesseract", Config()))
     assert out == [note]
     assert note.kind == "handwritten" and note.prob == pytest.approx(0.95)
     assert printed.kind == askew.kind == ringed.kind == sure.kind == "stamp"
@@ -494,6 +499,7 @@ def test_a_weak_stamp_without_outline_that_does_not_read_as_print_is_handwriting
 @needs_tesseract
 def test_train_layout_writes_a_loadable_model_and_renders_a_new_reel_for_other_pages(tmp_path):
     from click.testing import CliRunner
+
     from ocr.cli import main
 
     out = tmp_path / "layout.json"
@@ -796,3 +802,15 @@ def test_noise_the_handwriting_model_reads_surely_is_handwriting_and_the_model_l
     asked = []
     assert written_noise(page, [cand(0.1)], lambda: asked.append(1), 20.0) == [] and asked == []
     assert written_noise(page, [cand(0.3)], lambda: None, 20.0) == []
+
+
+@needs_tesseract
+def test_a_stamps_legible_text_is_read_through_the_pages_engine():
+    from ocr.layout.stamps import read_stamp
+
+    from .conftest import RUSSIAN_LINES, render_page
+
+    page = render_page(RUSSIAN_LINES[:1], size=(1700, 300), margin=100)
+    (text, conf), = read_stamp(page, (80, 60, 1650, 240), get_engine("tesseract", Config()))
+    assert "секретарь" in text.lower() and 0.3 <= conf <= 1.0
+    assert read_stamp(page, (80, 60, 1650, 240), NullEngine()) == []  # an engine that reads no piece: none

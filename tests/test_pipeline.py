@@ -125,3 +125,27 @@ def test_score_command_on_run_output(tmp_path, page_png):
     assert r.returncode == 0 and "ALL (micro)" in r.stdout
     r = memo_ocr("score", out, "--gt", tmp_path / "nothing-here")
     assert r.returncode == 2
+
+
+def test_every_text_fix_has_its_switch_its_record_and_runs_only_when_switched_on():
+    import dataclasses
+
+    from ocr.config import TesseractConfig
+    from ocr.engines.base import NullEngine, RawLine, RawWord
+    from ocr.typed.fixes import FIXES, Context, apply_fixes
+
+    switches = {f.name for f in dataclasses.fields(TesseractConfig)}
+    assert all(fix.key in switches for fix in FIXES)
+    assert len({fix.key for fix in FIXES}) == len({fix.record for fix in FIXES}) == len({fix.name for fix in FIXES}) \
+        == len(FIXES)
+    line = RawLine.of([RawWord("“Dr.Minz", 0.9, (10, 10, 90, 30)), RawWord("arrived”", 0.9, (100, 10, 180, 30))])
+    ctx = Context(np.full((60, 200), 255, np.uint8), 10.0, "eng", NullEngine())
+    blocks, info, steps = apply_fixes([[line]], ctx, Config())
+    # the engine reads no piece of the page: the fixes that need one do not run; the others all record a count
+    assert set(info) == {fix.record for fix in FIXES if fix.key not in ("merged_rows", "page_numbers")}
+    assert blocks[0][0].text == '"Dr. Minz arrived"' and info["spaced_after_marks"] == 1
+    assert "space-after-marks(1 words)" in steps
+    off = Config().replace("tesseract", space_after_marks=False, straight_quotes=False)
+    blocks, info, _ = apply_fixes([[line]], ctx, off)
+    assert "spaced_after_marks" not in info and "straightened_quotes" not in info
+    assert blocks[0][0].text == "“Dr.Minz arrived”"

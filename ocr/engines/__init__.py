@@ -10,7 +10,15 @@ from .base import RawLine
 
 
 class Engine(Protocol):
-    """Reads text lines from a cleaned binary page image (processed pixel space)."""
+    """Reads text lines from a cleaned page image (processed pixel space).
+
+    ``recognize`` is the whole protocol an engine must have. Two more reads, of a piece of the page, are
+    used where an engine has them (the stages that need them skip them where it has not):
+    ``read_words(image, psm) -> list[RawWord]`` (the text fixes that read a piece again, with the page's
+    settings) and ``read_lines(image, psm) -> list[RawLine]`` (the layout stage: a candidate region or a
+    stamp read alone, with the engine's defaults). ``psm`` is a Tesseract page segmentation mode: 6 a
+    block, 7 a line, 11 sparse text. Boxes are in the piece's pixels.
+    """
 
     name: str
     version: str

@@ -43,6 +43,27 @@ def mean_conf(words) -> float:
     return sum((w.conf or 0.0) * len(w.text) for w in words) / max(n, 1)
 
 
+REGION_MARGIN = 8  # a region is read with this many pixels of the page about it
+
+
+def read_region(engine, grey: np.ndarray, box: tuple[int, int, int, int], psm: int = 6) -> list[RawLine]:
+    """Lines of one region of a page (grey uint8, page pixels) read alone by ``engine`` (``read_lines``; none
+    where the engine has no such read); boxes in page pixels."""
+    read = getattr(engine, "read_lines", None)
+    h, w = grey.shape[:2]
+    m = REGION_MARGIN
+    x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
+    if read is None or x1 - x0 < 8 or y1 - y0 < 8:
+        return []
+    out = []
+    for ln in read(grey[y0:y1, x0:x1], psm):
+        words = tuple(RawWord(wd.text, wd.conf, (wd.box[0] + x0, wd.box[1] + y0, wd.box[2] + x0, wd.box[3] + y0))
+                      for wd in ln.words)
+        b = ln.box
+        out.append(RawLine(words, (b[0] + x0, b[1] + y0, b[2] + x0, b[3] + y0)))
+    return out
+
+
 class NullEngine:
     """Finds nothing; for tests and for timing everything but recognition."""
 

@@ -256,6 +256,13 @@ class TesseractEngine:
                              timeout=self.cfg.timeout, oem=self.cfg.oem, backend=self.cfg.backend)
         return [wd for block in group_tsv(data) for ln in block for wd in ln.words]
 
+    def read_lines(self, image: np.ndarray, psm: int) -> list[RawLine]:
+        """The lines of a cut piece of the page (grey uint8) read alone in page segmentation mode ``psm``, with
+        Tesseract's own settings (``engines.base.read_region``); boxes in the piece's pixels."""
+        data = image_to_data(image, self.lang, psm=psm, dpi=300, timeout=self.cfg.timeout, oem=self.cfg.oem,
+                             backend=self.cfg.backend)
+        return [ln for block in group_tsv(data) for ln in block]
+
 
 OTSU_PAPER = 0.25  # a global Otsu threshold that makes this much of the page ink has split the paper's tones
 
@@ -303,21 +310,3 @@ def read_line_image(image: np.ndarray, lang: str, psm: int = 7, timeout: float =
     n = sum(len(t) for t, _ in words)
     return " ".join(t for t, _ in words), sum(max(c, 0) * len(t) for t, c in words) / n / 100.0
 
-
-def read_region(grey: np.ndarray, box: tuple[int, int, int, int], lang: str, psm: int = 6,
-                timeout: float = 60.0, backend: str = "api") -> list[RawLine]:
-    """Lines of one region of a page (grey uint8, page pixels) read as a block of text; boxes in page pixels."""
-    h, w = grey.shape[:2]
-    m = 8
-    x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
-    if x1 - x0 < 8 or y1 - y0 < 8:
-        return []
-    data = image_to_data(grey[y0:y1, x0:x1], lang, psm=psm, dpi=300, timeout=timeout, backend=backend)
-    out = []
-    for block in group_tsv(data):
-        for ln in block:
-            words = tuple(RawWord(wd.text, wd.conf, (wd.box[0] + x0, wd.box[1] + y0, wd.box[2] + x0, wd.box[3] + y0))
-                          for wd in ln.words)
-            b = ln.box
-            out.append(RawLine(words, (b[0] + x0, b[1] + y0, b[2] + x0, b[3] + y0)))
-    return out

@@ -36,8 +36,9 @@ class Routed:
     info: dict = field(default_factory=dict)
 
 
-def route(image: np.ndarray, typed: list[Region], border, xheight: float | None, cfg: Config) -> Routed:
-    """Find, classify and read the non-typed regions of a page (original image, BGR or grey)."""
+def route(image: np.ndarray, typed: list[Region], border, xheight: float | None, cfg: Config, engine) -> Routed:
+    """Find, classify and read the non-typed regions of a page (original image, BGR or grey); ``engine`` (the
+    page's) reads the pieces of the page the layout stage asks about (``engines.base.read_region``)."""
     lc = cfg.layout
     out = Routed()
     kept_lines = [ln for r in typed if r.kept for ln in r.lines]
@@ -61,7 +62,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
         cands += hand_across(image, outlines, xheight, border, separator())
     unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines])
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    unprinted = unprinted_stamps(grey, [c for c in cands if c.prob >= lc.min_prob], cfg)
+    unprinted = unprinted_stamps(grey, [c for c in cands if c.prob >= lc.min_prob], engine)
     kraken: dict = {}
 
     def reader():
@@ -83,7 +84,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     unsure_ids = {id(c) for c in unsure + written}  # kept below min_prob (not compared by value: features are arrays)
     keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= lc.min_prob or id(c) in unsure_ids)])
     heights = [b[3] - b[1] for b in (bbox(w.polygon) for ln in kept_lines for w in ln.words)]
-    rescued = typed_rescue(image, keep, cfg, line_boxes, float(np.median(heights)) if heights else None)
+    rescued = typed_rescue(image, keep, cfg, engine, line_boxes, float(np.median(heights)) if heights else None)
     if rescued:
         keep = [c for c in keep if id(c) not in rescued]
         out.typed.extend(r for r in rescued.values() if r is not None)
@@ -147,7 +148,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                 out.regions.append(Region(f"{sid}_t", box_polygon(c.box), lines, production="printed", type="other",
                                           kept=True, note="structure {type:stamp-text;}"))
             elif lc.stamp_text:
-                texts = read_stamp(grey, c.box, cfg.run.lang, cfg.tesseract.backend)
+                texts = read_stamp(grey, c.box, engine)
                 if texts:
                     lines = tuple(Line(f"{sid}_t_l{i + 1:03d}", t, box_polygon(c.box), (), conf)
                                   for i, (t, conf) in enumerate(texts))

@@ -6,28 +6,26 @@ import dataclasses
 
 import numpy as np
 
-from ..config import Config
 from ..engines.base import mean_conf
-from ..engines.tesseract import image_to_data, read_region
+from ..engines.base import read_region
 from ..errors import EngineError
 from ..model import bbox, cover, iou
 from .candidates import FEATURES
 from .handwriting import crop_angle, rotate
 
 
-def read_stamp(grey: np.ndarray, box: tuple[int, int, int, int], lang: str,
-               backend: str = "api") -> list[tuple[str, float]]:
-    """Legible text of a stamp crop with Tesseract (sparse text), lines with their confidence."""
-    x0, y0, x1, y1 = box
-    crop = grey[y0:y1, x0:x1]
-    if crop.size == 0:
-        return []
+STAMP_WORD_CONF = 0.3  # a stamp's word read at least this surely, with two letters or digits, is legible
+
+
+def read_stamp(grey: np.ndarray, box: tuple[int, int, int, int], engine) -> list[tuple[str, float]]:
+    """Legible text of a stamp (``box`` on the page ``grey``) read by ``engine`` as sparse text (one line of its
+    legible words, with their mean confidence; none where the engine cannot read a piece of the page)."""
     try:
-        data = image_to_data(crop, lang, psm=11, timeout=60, backend=backend)
+        lines = read_region(engine, grey, box, psm=11)
     except EngineError:
         return []
-    words = [(str(t).strip(), float(c) / 100) for t, c in zip(data["text"], data["conf"], strict=True)
-             if str(t).strip() and float(c) >= 30 and sum(ch.isalnum() for ch in str(t)) >= 2]
+    words = [(w.text, w.conf) for ln in lines for w in ln.words
+             if w.conf >= STAMP_WORD_CONF and sum(ch.isalnum() for ch in w.text) >= 2]
     return [(" ".join(t for t, _ in words), float(np.mean([c for _, c in words])))] if words else []
 
 
@@ -119,13 +117,16 @@ PRINT_CONF = 0.4  # ... is a stamp only if Tesseract reads it as print with at l
 PRINT_ASKEW = 4.0  # (read turned upright when its rows lie this many degrees off the horizontal or more)
 
 
-def unprinted_stamps(grey: np.ndarray, cands: list, cfg: Config) -> list:
+def unprinted_stamps(grey: np.ndarray, cands: list, engine) -> list:
     """Candidates the classifier weakly called stamps, with no ring or frame found in them, whose ink
     Tesseract cannot read as print: a stamp is printed type (a frameless date stamp reads as print), a
     squat three-line resolution note ("т. Морозов / исполнено / 6.VIII.55") is not, and the classifier,
     seeing its size and place, took it for a stamp. A candidate whose rows lie askew is read turned upright
     (a rectangular stamp set down 15 degrees askew, its frame not found, read as a hand as it lay).
-    Returns them, made handwritten with the probability that they are not noise (``grey``: the page)."""
+    Returns them, made handwritten with the probability that they are not noise (``grey``: the page; an engine
+    that cannot read a piece of the page leaves them stamps)."""
+    if not hasattr(engine, "read_lines"):
+        return []
     out = []
     for c in cands:
         f = dict(zip(FEATURES, c.features, strict=True))
@@ -140,7 +141,7 @@ def unprinted_stamps(grey: np.ndarray, cands: list, cfg: Config) -> list:
             crop = rotate(region, angle, int(np.percentile(region, 90)))[0]
             box = (0, 0, crop.shape[1], crop.shape[0])
         try:
-            raw = read_region(crop, box, cfg.run.lang, timeout=cfg.tesseract.timeout, backend=cfg.tesseract.backend)
+            raw = read_region(engine, crop, box)
         except EngineError:
             continue  # stays a stamp
         if mean_conf([w for ln in raw for w in ln.words]) >= PRINT_CONF:

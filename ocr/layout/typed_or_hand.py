@@ -7,7 +7,7 @@ import numpy as np
 
 from ..config import Config
 from ..engines.base import mean_conf
-from ..engines.tesseract import read_region
+from ..engines.base import read_region
 from ..errors import EngineError
 from ..model import Line, Region, Word, bbox, box_polygon, cover, iou
 from ..typed.lexicon import known_word
@@ -141,7 +141,7 @@ RESCUE_BELOW = 0.9  # a "handwritten" candidate less sure than this is first rea
 RESCUE_CONF = 0.75  # ... and is typed text when Tesseract reads it with at least this mean word confidence
 
 
-def typed_rescue(image: np.ndarray, cands: list, cfg: Config,
+def typed_rescue(image: np.ndarray, cands: list, cfg: Config, engine,
                  line_boxes: list[tuple[int, int, int, int]] = (),
                  type_height: float | None = None) -> dict[int, Region | None]:
     """Candidates the classifier only weakly took for handwriting, read alone by Tesseract as a block of
@@ -150,15 +150,16 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config,
     page's typed lines, are not read twice). Recovers faint typed lines and saves the handwriting model's
     load on typed pages. Its words' median height must be the page's ``type_height`` (its typed words'
     median) within ``[tesseract] max_height_deviation``, as for the line decision: a neat note in a
-    large hand is read surely, in letters twice the type's height."""
+    large hand is read surely, in letters twice the type's height. An engine that cannot read a piece of the
+    page (``read_lines``) rescues none."""
     weak = [c for c in cands if c.kind == "handwritten" and c.prob < RESCUE_BELOW and c.inked is None]
-    if not weak:
+    if not weak or not hasattr(engine, "read_lines"):
         return {}
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     out = {}
     for k, c in enumerate(weak, start=1):
         try:
-            raw = read_region(grey, c.box, cfg.run.lang, timeout=cfg.tesseract.timeout, backend=cfg.tesseract.backend)
+            raw = read_region(engine, grey, c.box)
         except EngineError:
             continue  # stays a handwriting candidate
         words = [w for ln in raw for w in ln.words]

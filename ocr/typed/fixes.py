@@ -1,53 +1,84 @@
-"""The text fixes on what Tesseract read."""
+"""The text fixes on what Tesseract read: one registry, in the order they run.
+
+Each fix is ``apply(blocks, ctx) -> (blocks, count)`` with its name (PAGE ``Metadata``), the ``[tesseract]``
+key that switches it and the ``run.json`` key that records its count, in one place (``FIXES``). A fix that
+needs more of the engine than ``recognize`` (reading a piece of the page again) runs only where the engine
+has it (``applies``).
+"""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
 
 from ..config import Config
 from ..engines import Engine
 from ..engines.base import RawLine
-from ..preprocess import Preprocessed
 from . import lexicon, mergedrows, pagenumber, punctuation
 
+Blocks = list[list[RawLine]]
 
-def text_steps(pp: Preprocessed, blocks: list[list[RawLine]], engine: Engine,
-               cfg: Config) -> tuple[list[list[RawLine]], dict[str, Any], list[str]]:
-    """The steps on what Tesseract read, each switched in ``[tesseract]``, in this order: lines it read two rows
-    into one, page numbers it passed over, typed lines it passed over, full stops by their shape, spaces after
-    marks, full stops before a sentence's first word, stray full stops between words, straight quotes, stray
-    quotes, the lexicon. Returns
-    the blocks, what run.json records of each step that ran (its count) and the PAGE ``Metadata`` step names."""
-    t = cfg.tesseract
-    lang = cfg.run.lang
-    # (on, run.json key, run it, step name from its count)
-    table = [
-        (t.merged_rows and hasattr(engine, "read_words"), "merged_rows_read_again",
-         lambda b: mergedrows.fix(b, pp.image, engine.read_words),
-         lambda n: f"merged-rows({n} lines read again)" if n else ""),
-        (t.page_numbers and hasattr(engine, "read_words"), "page_number_found",
-         lambda b: pagenumber.add(b, pp.image, pp.xheight, engine.read_words),
-         lambda n: "page-number(found outside Tesseract's lines)" if n else ""),
-        (t.repair_stops, "repaired_stops", lambda b: punctuation.repair_stops(pp.image, b, pp.xheight),
-         lambda n: f"stop-repair({n} words)"),
-        (t.space_after_marks, "spaced_after_marks", punctuation.split_joined,
-         lambda n: f"space-after-marks({n} words)"),
-        (t.sentence_stops, "stops_before_sentence_starts",
-         lambda b: punctuation.stops_before_sentence_starts(b, lang), lambda n: f"sentence-stops({n} words)"),
-        (t.stray_stops, "stray_stops_dropped", lambda b: punctuation.drop_stray_stops(b, lang),
-         lambda n: f"stray-stops({n} dropped)"),
-        (t.straight_quotes, "straightened_quotes", punctuation.straighten_quotes,
-         lambda n: f"straight-quotes({n} words)"),
-        (t.stray_quotes, "stray_quotes_dropped", punctuation.drop_stray_quotes,
-         lambda n: f"stray-quotes({n} dropped)"),
-        (t.lexicon and bool(lexicon.languages(lang)), "lexicon_corrected_words",
-         lambda b: lexicon.correct_lines(b, lang), lambda n: f"lexicon-correction({lang}: {n} words)"),
-    ]
+
+@dataclass(frozen=True)
+class Context:
+    """What a fix may use besides the blocks: the processed page, its x-height (processed pixels), the
+    page's Tesseract language(s) and the engine (to read a piece of the page again)."""
+
+    image: np.ndarray
+    xheight: float | None
+    lang: str
+    engine: Engine
+
+
+@dataclass(frozen=True)
+class Fix:
+    name: str  # the step in PAGE Metadata
+    key: str  # its switch in [tesseract]
+    record: str  # its count in run.json
+    apply: Callable[[Blocks, Context], tuple[Blocks, Any]]
+    describe: Callable[[Any, Context], str]  # the PAGE step for a count; "" lists none
+    applies: Callable[[Context], bool] = lambda ctx: True
+
+
+def _reads_words(ctx: Context) -> bool:
+    return hasattr(ctx.engine, "read_words")
+
+
+FIXES: tuple[Fix, ...] = (
+    Fix("merged-rows", "merged_rows", "merged_rows_read_again",
+        lambda b, c: mergedrows.fix(b, c.image, c.engine.read_words),
+        lambda n, c: f"merged-rows({n} lines read again)" if n else "", _reads_words),
+    Fix("page-number", "page_numbers", "page_number_found",
+        lambda b, c: pagenumber.add(b, c.image, c.xheight, c.engine.read_words),
+        lambda n, c: "page-number(found outside Tesseract's lines)" if n else "", _reads_words),
+    Fix("stop-repair", "repair_stops", "repaired_stops",
+        lambda b, c: punctuation.repair_stops(c.image, b, c.xheight), lambda n, c: f"stop-repair({n} words)"),
+    Fix("space-after-marks", "space_after_marks", "spaced_after_marks",
+        lambda b, c: punctuation.split_joined(b), lambda n, c: f"space-after-marks({n} words)"),
+    Fix("sentence-stops", "sentence_stops", "stops_before_sentence_starts",
+        lambda b, c: punctuation.stops_before_sentence_starts(b, c.lang), lambda n, c: f"sentence-stops({n} words)"),
+    Fix("stray-stops", "stray_stops", "stray_stops_dropped",
+        lambda b, c: punctuation.drop_stray_stops(b, c.lang), lambda n, c: f"stray-stops({n} dropped)"),
+    Fix("straight-quotes", "straight_quotes", "straightened_quotes",
+        lambda b, c: punctuation.straighten_quotes(b), lambda n, c: f"straight-quotes({n} words)"),
+    Fix("stray-quotes", "stray_quotes", "stray_quotes_dropped",
+        lambda b, c: punctuation.drop_stray_quotes(b), lambda n, c: f"stray-quotes({n} dropped)"),
+    Fix("lexicon-correction", "lexicon", "lexicon_corrected_words",
+        lambda b, c: lexicon.correct_lines(b, c.lang), lambda n, c: f"lexicon-correction({c.lang}: {n} words)",
+        lambda c: bool(lexicon.languages(c.lang))),
+)
+
+
+def apply_fixes(blocks: Blocks, ctx: Context, cfg: Config) -> tuple[Blocks, dict[str, Any], list[str]]:
+    """Every fix switched on in ``cfg`` that applies here, in ``FIXES`` order. Returns the blocks, what
+    run.json records of each fix that ran (its count) and the PAGE ``Metadata`` steps."""
     info: dict[str, Any] = {}
     steps: list[str] = []
-    for on, key, step, name in table:
-        if not on:
+    for fix in FIXES:
+        if not getattr(cfg.tesseract, fix.key) or not fix.applies(ctx):
             continue
-        blocks, info[key] = step(blocks)
-        if name(info[key]):
-            steps.append(name(info[key]))
+        blocks, info[fix.record] = fix.apply(blocks, ctx)
+        if step := fix.describe(info[fix.record], ctx):
+            steps.append(step)
     return blocks, info, steps

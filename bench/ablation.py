@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -24,7 +25,8 @@ from ehri import SETS, SHARED, ground_truth, half, pages_of  # noqa: E402
 from ocr.config import Config  # noqa: E402
 from ocr.score.metrics import char_counts  # noqa: E402
 
-# variant name -> (section, key, value): what is switched off
+# variant name -> (section, key, value): what is switched off; a section "code:MODULE" names a module whose
+# constant KEY (a tuning constant of the line decision, no setting) is set to VALUE for that reading
 VARIANTS = {
     "guard": ("run", "guard", False),
     "layout": ("layout", "enabled", False),
@@ -37,8 +39,8 @@ VARIANTS = {
     "straight_quotes": ("tesseract", "straight_quotes", False),
     "stray_quotes": ("tesseract", "stray_quotes", False),
     "lexicon": ("tesseract", "lexicon", False),
-    "trim_edge_words": ("tesseract", "trim_edge_word_conf", 0.0),
-    "height_check": ("tesseract", "max_height_deviation", 0.0),
+    "trim_edge_words": ("code:ocr.typed.lines", "EDGE_WORD_CONF", 0.0),
+    "height_check": ("code:ocr.typed.lines", "MAX_HEIGHT_DEVIATION", 0.0),
 }
 
 
@@ -74,6 +76,12 @@ class CachingEngine:
             self.cache[k] = self.engine.read_words(image, psm)
         return self.cache[k]
 
+    def read_lines(self, image, psm):
+        k = self._key("lines", image, psm)
+        if k not in self.cache:
+            self.cache[k] = self.engine.read_lines(image, psm)
+        return self.cache[k]
+
 
 def one_page(task) -> dict:
     """Typed-text edits of one page for the baseline and each variant."""
@@ -89,7 +97,16 @@ def one_page(task) -> dict:
     engine = CachingEngine(TesseractEngine(lang, base.tesseract))
     out = {}
     for name in ["all on"] + names:
-        cfg = base if name == "all on" else base.replace(VARIANTS[name][0], **{VARIANTS[name][1]: VARIANTS[name][2]})
+        section, key, value = VARIANTS.get(name, ("run", "guard", True))
+        cfg, module, saved = base, None, None
+        if name == "all on":
+            pass
+        elif section.startswith("code:"):
+            module = importlib.import_module(section[len("code:"):])
+            saved = getattr(module, key)
+            setattr(module, key, value)
+        else:
+            cfg = base.replace(section, **{key: value})
         try:
             page = recognize_page(PageRef(img.stem, img), cfg, engine)
             text = " ".join(ln.text for r in page.regions if r.kept and r.production == "typewritten"
@@ -97,6 +114,9 @@ def one_page(task) -> dict:
         except Exception as e:  # noqa: BLE001 - a page that fails counts as empty, and says so
             print(f"ablation: {img.name} with {name} off: {type(e).__name__}: {e}", file=sys.stderr)
             text = ""
+        finally:
+            if module is not None:
+                setattr(module, key, saved)
         out[name] = char_counts(gt, text).edits
     return {"page": img.stem, "half": half(img.stem), "ref": len(gt), "edits": out}
 

@@ -19,90 +19,121 @@ from typing import Any
 from .errors import ConfigError
 
 
-def _opt(default, *, choices=None, lo=None, hi=None, doc=""):
-    return field(default=default, metadata={"choices": choices, "lo": lo, "hi": hi, "doc": doc})
+def _opt(default, *, choices=None, lo=None, hi=None, doc="", user=False):
+    """A key: its default, allowed values, a one-line ``doc`` (the reference and config.toml show it) and whether
+    it is a ``user`` key (in the bundled config.toml) or an advanced one (docs/config-reference.md only)."""
+    return field(default=default, metadata={"choices": choices, "lo": lo, "hi": hi, "doc": doc, "user": user})
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    lang: str = _opt("rus", doc="Tesseract language(s), e.g. rus, eng, deu or rus+eng")
-    workers: int = _opt(0, lo=0, hi=256, doc="worker processes; 0 = one per CPU core")
-    page_timeout: float = _opt(900.0, lo=1.0, hi=86400.0)
-    memory_limit_mb: int = _opt(8192, lo=0, hi=1048576)
-    on_error: str = _opt("skip", choices=("skip", "abort"))
-    max_failure_ratio: float = _opt(0.5, lo=0.0, hi=1.0)
-    scheduler: str = _opt("", doc="Dask scheduler address, e.g. tcp://host:8786; empty = local process pool")
-    guard: bool = _opt(True, doc="read an implausible page again as plain Tesseract would, keep the better reading")
+    """How a reel is run."""
+
+    lang: str = _opt("rus", user=True, doc="Tesseract language(s): rus, eng, deu, fra, ... or several joined by "
+                     "'+' (rus+eng); `--lang` overrides it")
+    workers: int = _opt(0, lo=0, hi=256, user=True, doc="worker processes; 0 = one per CPU core; `--workers` overrides it")
+    page_timeout: float = _opt(900.0, lo=1.0, hi=86400.0, user=True,
+                               doc="seconds a page may take; a page that takes longer is recorded as failed and the "
+                                   "reel goes on")
+    memory_limit_mb: int = _opt(8192, lo=0, hi=1048576, user=True,
+                                doc="memory a worker may take, in MB (0 = no limit); a page that needs more fails with "
+                                    "'out of memory'")
+    on_error: str = _opt("skip", choices=("skip", "abort"), user=True,
+                         doc="a failed page: 'skip' records it and goes on, 'abort' stops the run")
+    max_failure_ratio: float = _opt(0.5, lo=0.0, hi=1.0, user=True,
+                                    doc="stop the run when more than this share of its pages failed (checked from the "
+                                        "10th page; 1.0 never stops)")
+    scheduler: str = _opt("", user=True, doc="a Dask scheduler's address (tcp://host:8786) to run the pages on that "
+                          "cluster; empty = this machine; `--scheduler` overrides it")
+    guard: bool = _opt(True, user=True, doc="read a page whose reading looks collapsed again as plain Tesseract "
+                       "would and keep the better reading; a page still implausible is flagged 'suspect'")
 
 
 @dataclass(frozen=True)
 class PreprocessConfig:
-    grayscale: bool = _opt(True)
-    crop_border: bool = _opt(True)
-    border_dark_level: int = _opt(90, lo=0, hi=255)
-    remove_punch_holes: bool = _opt(True)
-    remove_speckles: bool = _opt(False)
-    speckle_max_area: float = _opt(0.03, lo=0.0, hi=1.0)
-    deskew: bool = _opt(True)
-    deskew_max_angle: float = _opt(5.0, lo=0.0, hi=45.0)
-    deskew_min_text_rows: int = _opt(5, lo=0, hi=10000)
-    deskew_min_confidence: float = _opt(1.5, lo=1.0, hi=100.0)
-    rescale: bool = _opt(True)
-    target_xheight: int = _opt(22, lo=8, hi=80)
-    max_scale: float = _opt(3.0, lo=1.0, hi=8.0)
-    normalize_background: bool = _opt(False)
-    binarize: str = _opt("sauvola", choices=("sauvola", "otsu"))
-    recognize_on: str = _opt("grey", choices=("grey", "binary"))
-    sauvola_window: int = _opt(31, lo=3, hi=501)
-    sauvola_k: float = _opt(0.2, lo=0.0, hi=1.0)
+    """Page cleanup before recognition (ocr/preprocess.py; its constants are in the code)."""
+
+    grayscale: bool = _opt(True, doc="colour scans: turn ink of another colour than the typed text's to paper")
+    crop_border: bool = _opt(True, doc="crop dark scanner or microfilm borders")
+    remove_punch_holes: bool = _opt(True, doc="erase punch holes near the page's edges")
+    remove_speckles: bool = _opt(False, doc="erase isolated specks (off: it erased parts of faint letters)")
+    deskew: bool = _opt(True, user=True, doc="measure the skew of the text lines and rotate it away (recorded in "
+                        "run.json and PAGE); `--deskew-angle` gives the angle instead")
+    rescale: bool = _opt(True, doc="upscale low-resolution scans to Tesseract's best x-height (never down)")
+    normalize_background: bool = _opt(False, doc="divide the page by a smooth estimate of the paper")
+    binarize: str = _opt("sauvola", choices=("sauvola", "otsu"), doc="the binarization for cleanup (and for "
+                         "recognition with recognize_on = 'binary')")
+    recognize_on: str = _opt("grey", choices=("grey", "binary"), doc="what Tesseract reads: the cleaned grey page "
+                             "(its LSTM uses grey levels) or the binarized one")
 
 
 @dataclass(frozen=True)
 class TesseractConfig:
-    backend: str = _opt("api", choices=("api", "cli"))
-    psm: int = _opt(3, choices=(1, 3, 4, 6, 11, 12))
-    oem: int = _opt(1, choices=(1, 3))
-    timeout: float = _opt(300.0, lo=1.0, hi=86400.0)
-    threshold: str = _opt("otsu", choices=("otsu", "adaptive-otsu", "sauvola"))
-    reading_order: str = _opt("top-down", choices=("top-down", "engine"))
-    min_line_letters: int = _opt(2, lo=0, hi=100)
-    trim_edge_word_conf: float = _opt(0.7, lo=0.0, hi=1.0)
-    max_height_deviation: float = _opt(0.4, lo=0.0, hi=10.0)
-    lexicon: bool = _opt(True)
-    repair_stops: bool = _opt(True)
-    space_after_marks: bool = _opt(True)
-    sentence_stops: bool = _opt(True)
-    stray_stops: bool = _opt(True)
-    page_numbers: bool = _opt(True)
-    merged_rows: bool = _opt(True)
-    straight_quotes: bool = _opt(True)
-    stray_quotes: bool = _opt(True)
+    """Typed text: how Tesseract is called and which fixes run on what it read (ocr/typed/fixes.py)."""
+
+    backend: str = _opt("api", choices=("api", "cli"), user=True,
+                        doc="'api': Tesseract's library in each worker (faster); 'cli': the tesseract program")
+    timeout: float = _opt(300.0, lo=1.0, hi=86400.0, user=True,
+                          doc="seconds before a page's Tesseract call is stopped and the page recorded as failed")
+    psm: int = _opt(3, choices=(1, 3, 4, 6, 11, 12), doc="page segmentation mode (tesseract --help-psm)")
+    oem: int = _opt(1, choices=(1, 3), doc="engine mode: 1 = LSTM, 3 = the traineddata's default")
+    threshold: str = _opt("otsu", choices=("otsu", "adaptive-otsu", "sauvola"),
+                          doc="Tesseract's own binarization; with 'otsu', a page whose paper Otsu would split is "
+                              "read with 'sauvola' (run.json says so)")
+    reading_order: str = _opt("top-down", choices=("top-down", "engine"),
+                              doc="order of the text blocks: by their tops, or Tesseract's own")
+    merged_rows: bool = _opt(True, doc="read again, as a block, a line Tesseract read two rows into one")
+    page_numbers: bool = _opt(True, doc="find page numbers ('- 3 -') that Tesseract's layout analysis passed over")
+    repair_stops: bool = _opt(True, doc="full stops misread as ',' 'e' 's' told apart by their shape")
+    space_after_marks: bool = _opt(True, doc="put back a typed space after '.' or ',' ('Dr.Minz' -> 'Dr. Minz')")
+    sentence_stops: bool = _opt(True, doc="a ',' before a sentence's first word is a misread '.' (deu, eng)")
+    stray_stops: bool = _opt(True, doc="drop a '.' between two words of running prose, a speck read as a stop "
+                             "(deu, eng)")
+    straight_quotes: bool = _opt(True, doc="write typographic quotes as the typewriter's straight ones")
+    stray_quotes: bool = _opt(True, doc="drop quotes that pair with none (specks read as quotes)")
+    lexicon: bool = _opt(True, doc="correct unsure words that are no word of the language by typical typewriter "
+                         "misreadings (Latin-script languages)")
 
 
 @dataclass(frozen=True)
 class LayoutConfig:
-    enabled: bool = _opt(True)
-    model: str = _opt("", doc="layout classifier (JSON); empty = the bundled ocr/models/layout.json")
-    min_prob: float = _opt(0.5, lo=0.0, hi=1.0)
-    handwriting: bool = _opt(True)
-    handwriting_model: str = _opt("", doc="kraken model; empty = the bundled ocr/models/htr-ru.safetensors")
-    separate_ink: bool = _opt(True)
-    ink_model: str = _opt("", doc="ink separation network; empty = the bundled ocr/models/inksep.safetensors")
-    stamp_text: bool = _opt(False)
-    debug_image: bool = _opt(False)
+    """Handwriting and stamps: found, classified, read (ocr/layout/)."""
+
+    enabled: bool = _opt(True, user=True, doc="find handwriting and stamps outside the typed lines and route them "
+                         "(false: typed text only)")
+    handwriting: bool = _opt(True, user=True, doc="read handwriting regions with the kraken model (false: found and "
+                             "written, text empty)")
+    handwriting_model: str = _opt("", user=True, doc="the kraken handwriting model, e.g. one retrained from your "
+                                  "corrections; empty = the bundled ocr/models/htr-ru.safetensors")
+    stamp_text: bool = _opt(False, user=True, doc="also read stamps' legible text with Tesseract (sparse text); "
+                            "off: arc text adds more wrong characters than right ones")
+    debug_image: bool = _opt(False, user=True, doc="write <page>.layout.jpg, the page with its regions outlined by kind")
+    model: str = _opt("", doc="the region classifier (JSON, from 'memo-ocr train-layout'); empty = the bundled "
+                      "ocr/models/layout.json")
+    separate_ink: bool = _opt(True, doc="tell a signature's ink from a stamp's where it crosses the stamp (the ink "
+                              "separation network)")
+    ink_model: str = _opt("", doc="the ink separation network (from 'memo-ocr train-inksep'); empty = the bundled "
+                          "ocr/models/inksep.safetensors")
 
 
 @dataclass(frozen=True)
 class OutputConfig:
-    page_xml: bool = _opt(True)
-    alto: bool = _opt(True)
-    text: bool = _opt(True)
+    """The files written for each page."""
+
+    page_xml: bool = _opt(True, user=True, doc="write <page>.page.xml (PAGE XML 2019)")
+    alto: bool = _opt(True, user=True, doc="write <page>.alto.xml (ALTO 4.4)")
+    text: bool = _opt(True, user=True, doc="write <page>.txt (the kept lines in reading order)")
 
 
 @dataclass(frozen=True)
 class ScoreConfig:
-    profile: str = _opt("strict", doc="normalisation profile: strict, archival, archival-pre1918 or one in profiles")
-    profiles: dict = field(default_factory=dict, metadata={"doc": "custom profiles: name -> table"})
+    """Accuracy against ground truth (memo-ocr score, run --gt)."""
+
+    profile: str = _opt("strict", user=True, doc="normalisation of both sides before CER/WER: 'strict', 'archival', "
+                        "'archival-pre1918' or one of profiles; `memo-ocr score --profile` overrides it")
+    profiles: dict = field(default_factory=dict, metadata={
+        "doc": "your own normalisation profiles, one table each: [score.profiles.NAME]", "user": True,
+        "choices": None, "lo": None, "hi": None})
 
     def get_profile(self, name: str | None = None):
         """The named profile (default: ``profile``), built-in or custom; ConfigError if unknown."""
@@ -219,11 +250,24 @@ def _check(section: str, f: dataclasses.Field, value: Any, source: str) -> Any:
     return value
 
 
-# keys earlier versions had: ignored with a warning, so that an older config.toml still runs
+# keys earlier versions had: ignored with a warning naming the key, so that an older config.toml still runs
 REMOVED = {
     ("tesseract", "missed_lines"): "the step did not pay on pages it was not tuned on (docs/benchmarks.md)",
     ("tesseract", "min_line_conf"): "a type-sized line is kept however unsure: the threshold did not pay on pages "
                                     "it was not tuned on (docs/benchmarks.md)",
+    ("preprocess", "border_dark_level"): "a tuning constant, now fixed in the code (ocr/preprocess.py BORDER_DARK_LEVEL)",
+    ("preprocess", "speckle_max_area"): "a tuning constant, now fixed in the code (ocr/preprocess.py SPECKLE_MAX_AREA)",
+    ("preprocess", "deskew_max_angle"): "a tuning constant, now fixed in the code (ocr/preprocess.py DESKEW_MAX_ANGLE)",
+    ("preprocess", "deskew_min_text_rows"): "a tuning constant, now fixed in the code (ocr/preprocess.py DESKEW_MIN_ROWS)",
+    ("preprocess", "deskew_min_confidence"): "a tuning constant, now fixed in the code (ocr/preprocess.py DESKEW_MIN_CONFIDENCE)",
+    ("preprocess", "target_xheight"): "a tuning constant, now fixed in the code (ocr/preprocess.py TARGET_XHEIGHT)",
+    ("preprocess", "max_scale"): "a tuning constant, now fixed in the code (ocr/preprocess.py MAX_SCALE)",
+    ("preprocess", "sauvola_window"): "a tuning constant, now fixed in the code (ocr/preprocess.py SAUVOLA_WINDOW)",
+    ("preprocess", "sauvola_k"): "a tuning constant, now fixed in the code (ocr/preprocess.py SAUVOLA_K)",
+    ("tesseract", "min_line_letters"): "a tuning constant, now fixed in the code (ocr/typed/lines.py MIN_LINE_LETTERS)",
+    ("tesseract", "trim_edge_word_conf"): "a tuning constant, now fixed in the code (ocr/typed/lines.py EDGE_WORD_CONF)",
+    ("tesseract", "max_height_deviation"): "a tuning constant, now fixed in the code (ocr/typed/lines.py MAX_HEIGHT_DEVIATION)",
+    ("layout", "min_prob"): "a tuning constant, now fixed in the code (ocr/layout/route.py MIN_PROB)",
 }
 
 
@@ -243,7 +287,7 @@ def from_dict(data: dict[str, Any], source: str = "config") -> Config:
         kwargs = {}
         for key, value in given.items():
             if (name, key) in REMOVED:  # an older config: the step is gone, the run goes on without it
-                warnings.warn(f"{source}: [{name}] {key} is no longer used ({REMOVED[(name, key)]}); ignored",
+                warnings.warn(f"{source}: [{name}] {key} is no longer a setting: {REMOVED[(name, key)]}; ignored",
                               stacklevel=2)
                 continue
             if key not in known:
@@ -258,6 +302,40 @@ def from_dict(data: dict[str, Any], source: str = "config") -> Config:
     except ConfigError as e:
         raise ConfigError(f"{source}: [score] profile: {e}") from None
     return cfg
+
+
+def reference() -> str:
+    """docs/config-reference.md: every section and key, from the dataclasses' own metadata (a test keeps the file
+    equal to this; regenerate it with ``python -m ocr.config > docs/config-reference.md``)."""
+    out = ["# Configuration reference", "",
+           "Generated from `ocr/config.py` (`python -m ocr.config > docs/config-reference.md`); a test fails when "
+           "this file is out of date.", "",
+           "Every key is optional: a missing key takes its default. The bundled `config.toml` holds the keys a user "
+           "changes (marked *config.toml* here); the others are for experiments and benchmarks, and the tuning "
+           "constants of each stage live in its code. An unknown section or key, or a value outside what is "
+           "allowed, stops the run with an error naming the key and the allowed values; a key of an earlier "
+           "version that is no longer a setting is ignored with a warning naming it (the table at the end).", ""]
+    for sf in dataclasses.fields(Config):
+        cls = sf.default_factory  # type: ignore[misc]
+        out += [f"## [{sf.name}]", "", (cls.__doc__ or "").strip(), "",
+                "| key | default | allowed | where | what it does |", "|---|---|---|---|---|"]
+        for f in dataclasses.fields(cls):
+            m = f.metadata
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            if m.get("choices"):
+                allowed = ", ".join(f"`{c!r}`" if isinstance(c, str) else f"`{c}`" for c in m["choices"])
+            elif m.get("lo") is not None:
+                allowed = f"{m['lo']} to {m['hi']}"
+            else:
+                allowed = {"bool": "true, false", "str": "text", "dict": "tables"}.get(str(f.type), str(f.type))
+            shown = "`" + json.dumps(default, ensure_ascii=False) + "`"
+            where = "*config.toml*" if m.get("user") else "advanced"
+            out.append(f"| `{f.name}` | {shown} | {allowed} | {where} | {m.get('doc', '')} |")
+        out.append("")
+    out += ["## Keys of earlier versions", "", "Ignored with a warning naming the key.", "",
+            "| key | why |", "|---|---|"]
+    out += [f"| `[{sec}] {key}` | {why} |" for (sec, key), why in REMOVED.items()]
+    return "\n".join(out) + "\n"
 
 
 def load(path: str | Path | None) -> Config:
@@ -276,3 +354,7 @@ def load(path: str | Path | None) -> Config:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{p}: not valid TOML ({e})") from None
     return from_dict(data, source=str(p))
+
+
+if __name__ == "__main__":
+    print(reference(), end="")

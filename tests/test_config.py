@@ -9,19 +9,29 @@ from ocr.errors import ConfigError
 from .conftest import ROOT
 
 
-def test_bundled_config_equals_defaults_and_documents_every_key():
+def test_bundled_config_holds_the_user_keys_at_their_defaults_each_with_a_comment():
     cfg = C.load(ROOT / "config.toml")
     assert cfg == C.Config()
     data = tomllib.loads((ROOT / "config.toml").read_text())
-    text = (ROOT / "config.toml").read_text()
+    lines = (ROOT / "config.toml").read_text().splitlines()
+    assert len(lines) <= 120
+    user = 0
     for section in dataclasses.fields(C.Config):
-        keys = {f.name for f in dataclasses.fields(section.default_factory)}
-        assert set(data[section.name]) == keys, section.name
-        for key in keys:
-            # the key is preceded by a comment line
-            lines = text.splitlines()
+        keys = {f.name for f in dataclasses.fields(section.default_factory) if f.metadata.get("user")}
+        assert set(data.get(section.name, {})) == keys, section.name
+        user += len(keys)
+        for key in keys:  # each preceded by a comment line
             i = next(i for i, ln in enumerate(lines) if ln.startswith(f"{key} ="))
             assert lines[i - 1].startswith("#"), key
+    assert 15 <= user <= 25
+
+
+def test_every_key_is_documented_and_the_reference_is_up_to_date():
+    for section in dataclasses.fields(C.Config):
+        for f in dataclasses.fields(section.default_factory):
+            assert f.metadata.get("doc"), f"[{section.name}] {f.name} has no doc"
+    assert (ROOT / "docs" / "config-reference.md").read_text(encoding="utf-8") == C.reference(), \
+        "regenerate it: python -m ocr.config > docs/config-reference.md"
 
 
 def write(tmp_path, text):
@@ -50,8 +60,10 @@ def test_bad_choice_lists_allowed_values(tmp_path):
 def test_bad_type_and_range(tmp_path):
     with pytest.raises(ConfigError, match="allowed values are true, false"):
         C.load(write(tmp_path, '[preprocess]\ndeskew = "yes"\n'))
-    with pytest.raises(ConfigError, match="allowed range is 0.0 to 45.0"):
-        C.load(write(tmp_path, "[preprocess]\ndeskew_max_angle = 90\n"))
+    with pytest.raises(ConfigError, match="allowed range is 0.0 to 1.0"):
+        C.load(write(tmp_path, "[run]\nmax_failure_ratio = 1.5\n"))
+    with pytest.raises(ConfigError, match="expected a number"):
+        C.load(write(tmp_path, '[tesseract]\ntimeout = "long"\n'))
     with pytest.raises(ConfigError, match="expected a whole number"):
         C.load(write(tmp_path, "[run]\nworkers = 1.5\n"))
     with pytest.raises(ConfigError, match="allowed values are 1, 3, 4, 6, 11, 12"):
@@ -83,6 +95,11 @@ def test_a_key_an_earlier_version_had_is_ignored_with_a_warning():
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        cfg = C.from_dict({"tesseract": {"missed_lines": True, "lexicon": False}})
-    assert cfg.tesseract.lexicon is False
-    assert any("[tesseract] missed_lines is no longer used" in str(w.message) for w in caught)
+        cfg = C.from_dict({"tesseract": {"missed_lines": True, "lexicon": False, "max_height_deviation": 0.6},
+                           "preprocess": {"target_xheight": 30}})
+    assert cfg.tesseract.lexicon is False and cfg == C.Config().replace("tesseract", lexicon=False)
+    said = [str(w.message) for w in caught]
+    assert any("[tesseract] missed_lines is no longer a setting" in m for m in said)
+    assert any("[tesseract] max_height_deviation is no longer a setting" in m and "MAX_HEIGHT_DEVIATION" in m
+               for m in said)
+    assert any("[preprocess] target_xheight is no longer a setting" in m for m in said)

@@ -18,7 +18,7 @@ from ocr.guard import judge, letter_centres
 from ocr.loader import PageRef
 from ocr.model import Line, Region, Word
 from ocr.page import recognize_page
-from ocr.preprocess import to_grey
+from ocr.colour import to_grey
 from ocr.score.metrics import cer
 from ocr.synth.scan import COLOURS, recolour
 from ocr.typed.lines import classify_lines, trim_line
@@ -80,7 +80,7 @@ def test_letter_spaced_line_is_kept():
     spaced = RawLine.of([RawWord("10.", 0.9, (100, 420, 140, 450))]
                         + [RawWord(c, 0.45, (160 + 28 * i, 420, 178 + 28 * i, 450)) for i, c in enumerate("Hirschberger")]
                         + [RawWord("II.,", 0.6, (520, 420, 580, 450)), RawWord("Obere", 0.8, (600, 420, 700, 450))])
-    [rows] = classify_lines([body + [spaced]], Config())
+    [rows] = classify_lines([body + [spaced]])
     line, ok = rows[-1]
     assert ok and "H i r s c h b e r g e r" in line.text
     # the trimming of specks at a line's ends leaves a letter-spaced word whole

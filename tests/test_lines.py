@@ -1,7 +1,6 @@
 """Typed text or noise: the per-line decision of ``ocr.typed.lines.classify_lines`` (no engine needed)."""
 from __future__ import annotations
 
-from ocr.config import Config
 from ocr.engines.base import RawLine, RawWord
 from ocr.typed.lines import classify_lines, trim_line
 
@@ -18,8 +17,7 @@ BODY = [line(100 + 50 * i, ["typed", "memo", "text", "of", "the", "page"], [30] 
 
 
 def kept(extra: RawLine) -> bool:
-    cfg = Config()
-    [rows] = classify_lines([BODY + [extra]], cfg)
+    [rows] = classify_lines([BODY + [extra]])
     assert all(k for _, k in rows[:-1])  # the confident body stays
     return rows[-1][1]
 
@@ -61,14 +59,13 @@ def test_too_few_letters_but_never_too_unsure():
 def test_an_unsure_line_that_continues_its_block_is_typed_text():
     date = line(500, ["25", "февраля", "1954", "года"], [30] * 4, 0.95)
     number = line(545, ["Исх.", "91-О-8677"], [30] * 2, 0.25)  # a document number, read unsurely
-    cfg = Config()
 
     def decided(*lines):
-        [rows] = classify_lines([BODY + list(lines)], cfg)
+        [rows] = classify_lines([BODY + list(lines)])
         return [k for _, k in rows[len(BODY):]]
 
     assert decided(date, number) == [True, True]
-    [rows] = classify_lines([BODY + [date, number]], cfg)
+    [rows] = classify_lines([BODY + [date, number]])
     assert rows[-1][0].text == "Исх. 91-О-8677"
     assert decided(date, line(545, ["№", "91"], [30, 30], 0.05)) == [True, True]  # type-sized: however unsure
     # short unsure words (scraps of a stamp or a hand, "т.к. и пр.") are typed text only where they continue
@@ -102,7 +99,7 @@ def test_a_document_number_under_the_date_is_kept_though_read_as_a_block_of_its_
         return RawLine(tuple(words), (x, y, x0, y + 50))
 
     def decided(num):
-        rows = classify_lines([BODY + [date], [num]], Config())  # Tesseract's blocks: the number alone
+        rows = classify_lines([BODY + [date], [num]])  # Tesseract's blocks: the number alone
         return rows[1][0][1]
 
     assert decided(number(["№", "78-1-8483"]))
@@ -197,7 +194,7 @@ def test_a_page_number_read_unsurely_is_kept_as_one_and_other_short_lines_are_no
         return RawLine((RawWord(text, conf, (x0, y0, x0 + 80, y0 + 30)),), (x0, y0, x0 + 80, y0 + 30))
 
     def decide(extra):
-        [rows] = classify_lines([[extra] + BODY], Config(), size)
+        [rows] = classify_lines([[extra] + BODY], size)
         return rows[0]
 
     ln, ok = decide(short("~ 2)", 860, 60))  # top centre, as typists number pages
@@ -208,7 +205,7 @@ def test_a_page_number_read_unsurely_is_kept_as_one_and_other_short_lines_are_no
     assert not decide(short("-3-", 60, 60))[1]  # in the corner: a file mark, not centred
     ln, ok = decide(short("B. 3", 860, 60))  # letters: not a bare number; type-sized, so kept as read
     assert ok and ln.text == "B. 3"
-    [rows] = classify_lines([[short("~ 2)", 860, 60)] + BODY], Config())  # no page size: no rule
+    [rows] = classify_lines([[short("~ 2)", 860, 60)] + BODY])  # no page size: no rule
     assert not rows[0][1]
 
 

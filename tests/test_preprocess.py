@@ -4,6 +4,8 @@ import pytest
 
 from ocr.config import PreprocessConfig
 from ocr.preprocess import (
+    SPECKLE_MAX_AREA,
+    TARGET_XHEIGHT,
     estimate_xheight,
     find_border,
     measure_skew,
@@ -79,7 +81,7 @@ def test_border_is_cropped_and_coordinates_map_back():
 def test_rescale_upsamples_small_text_only():
     small = render_page(RUSSIAN_LINES, size=(850, 1100), font_px=16, margin=60)
     pp = preprocess(small, CFG)
-    assert pp.scale > 1.5 and pp.xheight == pytest.approx(CFG.target_xheight, rel=0.35)
+    assert pp.scale > 1.5 and pp.xheight == pytest.approx(TARGET_XHEIGHT, rel=0.35)
     big = render_page(RUSSIAN_LINES, font_px=44)
     assert preprocess(big, CFG).scale == 1.0
 
@@ -114,7 +116,7 @@ def test_speckles_removed_full_stops_kept():
         page[y, x] = 0
     binary = sauvola(page, 31, 0.2)
     xh = estimate_xheight(otsu_ink(page))
-    mask = remove_speckles(binary, int(CFG.speckle_max_area * xh * xh), int(0.5 * xh))
+    mask = remove_speckles(binary, int(SPECKLE_MAX_AREA * xh * xh), int(0.5 * xh))
     n_before = cv2.connectedComponents((binary == 0).astype(np.uint8))[0]
     binary[mask] = 255
     n_after = cv2.connectedComponents((binary == 0).astype(np.uint8))[0]

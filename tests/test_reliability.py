@@ -267,3 +267,16 @@ def test_lines_an_engine_failed_on_make_the_page_suspect_and_are_counted(tmp_pat
     assert o.status == "suspect" and o.info["engine_errors"] >= 1
     assert "lines failed in an engine" in o.error and "fake.safetensors" in o.error
     assert (tmp_path / "p.page.xml").exists()  # written all the same: the typed text is there
+
+
+def test_failures_are_counted_by_their_reason_whatever_the_file_is_called(tmp_path):
+    reel = tmp_path / "reel: 1955"  # a colon and a space in a folder's name, as archives name them
+    reel.mkdir()
+    for name in ("0001.png", "0002: back.png"):
+        (reel / name).write_bytes(b"")
+    _page(reel / "0003.png")
+    report = run_reel(expand_inputs([reel]), tmp_path / "out", Config(), workers=1, engine_name="null",
+                      progress=False)
+    summary = json.loads((tmp_path / "out" / "run.json").read_text())["summary"]
+    assert summary["failed"] == 2 and summary["failure_reasons"] == {"empty file": 2}
+    assert [p.reason for p in report.failed] == ["empty file", "empty file"]

@@ -23,6 +23,12 @@ class PageOutcome:
     info: dict[str, Any] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
 
+    @property
+    def reason(self) -> str:
+        """The error less the page's path that begins it (every page error names its file first): what the
+        run's failures are counted by."""
+        return self.error.removeprefix(f"{self.source}: ")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "page_id": self.page_id, "source": self.source, "frame": self.frame, "status": self.status,
@@ -59,8 +65,7 @@ class RunReport:
         skipped = [p for p in self.pages if p.info.get("skipped")]
         reasons: dict[str, int] = {}
         for p in self.failed:
-            key = p.error.split(": ", 1)[-1]
-            reasons[key] = reasons.get(key, 0) + 1
+            reasons[p.reason] = reasons.get(p.reason, 0) + 1
         return {
             **self.meta,
             "started": self.started,

@@ -28,6 +28,9 @@ from .typed_or_hand import (
 )
 
 
+MIN_PROB = 0.5  # a candidate is handwriting or a stamp when the classifier is this sure of it (else noise)
+
+
 @dataclass
 class Routed:
     typed: list[Region] = field(default_factory=list)  # the typed regions less the lines that lie on stamps
@@ -57,12 +60,12 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     cands = candidates(image, words, border, xheight, shown_boxes)
     classify(cands, load_model(lc.model or None))
     cands = resolve_finer(cands)
-    outlines = stamp_outlines(cands, lc.min_prob) if lc.separate_ink else []
+    outlines = stamp_outlines(cands, MIN_PROB) if lc.separate_ink else []
     if outlines:
         cands += hand_across(image, outlines, xheight, border, separator())
     unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines])
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    unprinted = unprinted_stamps(grey, [c for c in cands if c.prob >= lc.min_prob], engine)
+    unprinted = unprinted_stamps(grey, [c for c in cands if c.prob >= MIN_PROB], engine)
     kraken: dict = {}
 
     def reader():
@@ -79,10 +82,10 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
         return kraken["reader"]
 
     reads: dict = {}  # handwriting regions already read (written_noise), by box
-    written = (written_noise(grey, cands, reader, xheight or 20.0, lc.min_prob, reads)
+    written = (written_noise(grey, cands, reader, xheight or 20.0, MIN_PROB, reads)
                if lc.handwriting and cyrillic else [])
     unsure_ids = {id(c) for c in unsure + written}  # kept below min_prob (not compared by value: features are arrays)
-    keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= lc.min_prob or id(c) in unsure_ids)])
+    keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= MIN_PROB or id(c) in unsure_ids)])
     heights = [b[3] - b[1] for b in (bbox(w.polygon) for ln in kept_lines for w in ln.words)]
     rescued = typed_rescue(image, keep, cfg, engine, line_boxes, float(np.median(heights)) if heights else None)
     if rescued:

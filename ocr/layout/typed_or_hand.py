@@ -11,6 +11,7 @@ from ..engines.base import read_region
 from ..errors import EngineError
 from ..model import Line, Region, Word, bbox, box_polygon, cover, iou
 from ..typed.lexicon import known_word
+from ..typed import lines as typed_lines
 from ..typed.lines import word_height
 from ..typed.pagenumber import page_number_match
 from .hand_ink import hand_share
@@ -149,7 +150,7 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config, engine,
     region of the lines the page-level call missed, or None when it had them all: ``line_boxes``, the
     page's typed lines, are not read twice). Recovers faint typed lines and saves the handwriting model's
     load on typed pages. Its words' median height must be the page's ``type_height`` (its typed words'
-    median) within ``[tesseract] max_height_deviation``, as for the line decision: a neat note in a
+    median) within the line decision's ``MAX_HEIGHT_DEVIATION``, as for the line decision: a neat note in a
     large hand is read surely, in letters twice the type's height. An engine that cannot read a piece of the
     page (``read_lines``) rescues none."""
     weak = [c for c in cands if c.kind == "handwritten" and c.prob < RESCUE_BELOW and c.inked is None]
@@ -170,7 +171,7 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config, engine,
         sure = sum(w.conf >= CONFIDENT_WORD for w in words) / len(words)
         if mean < RESCUE_CONF or sure < 0.7:
             continue
-        dev = cfg.tesseract.max_height_deviation
+        dev = typed_lines.MAX_HEIGHT_DEVIATION  # (read here, where the line decision reads it)
         if type_height and dev and abs(word_height(words) / type_height - 1) > dev:
             continue
         raw = [ln for ln in raw if not any(cover(ln.box, b) >= 0.3 or cover(b, ln.box) >= 0.3 for b in line_boxes)]

@@ -6,10 +6,14 @@ import re
 
 import numpy as np
 
-from ..config import Config
 from ..engines.base import RawLine, RawWord
 from .pagenumber import page_number
 
+MIN_LINE_LETTERS = 2  # a typed line has at least this many letters or digits
+EDGE_WORD_CONF = 0.7  # short or letterless words at a line's ends read less surely are specks (0: off)
+# an unsure line's type height is the page's within this share (typewriter type has one size; stamps and
+# hands do not); 0: no height check
+MAX_HEIGHT_DEVIATION = 0.4
 SPECK_GAP = 4.0  # unsure words this many word heights apart from the rest of their line ...
 
 
@@ -110,7 +114,7 @@ def word_height(words) -> float:
 SURE_HEIGHT_CONF = 0.7  # a line read this surely (and below 0.85, which skips the height check) ...
 
 
-SURE_HEIGHT_SLACK = 1.75  # ... may deviate from the page's type height this many times max_height_deviation
+SURE_HEIGHT_SLACK = 1.75  # ... may deviate from the page's type height this many times MAX_HEIGHT_DEVIATION
 
 
 FAINT_MIN_CONF = 0.1  # an unsure line is still typed text when it continues its block (``_continues_block``)
@@ -127,19 +131,18 @@ def _type_height(raw: RawLine) -> float:
     return float(np.percentile(heights, 25 if len(heights) >= 5 else 50))
 
 
-def classify_lines(blocks: list[list[RawLine]], cfg: Config,
+def classify_lines(blocks: list[list[RawLine]],
                    size: tuple[int, int] | None = None) -> list[list[tuple[RawLine, bool]]]:
     """Typed text or noise (stamps, handwriting, specks read as garbage)? Per line, in block order.
 
-    A line is typed text when it has ``min_line_letters`` letters and, unless it
-    is read with high confidence, its word height is within ``max_height_deviation``
+    A line is typed text when it has ``MIN_LINE_LETTERS`` letters and, unless it
+    is read with high confidence, its word height is within ``MAX_HEIGHT_DEVIATION``
     of the page's confident lines (typewriter type has one size; stamps and hands
     do not), and it is not scraps (``_scraps``). However unsure it was read: when in
     doubt, typed-looking text is kept (a confidence threshold did not pay on pages
     it was not tuned on).
     """
-    t = cfg.tesseract
-    trimmed = [[tall_words((trim_line(ln, t.trim_edge_word_conf) if t.trim_edge_word_conf else ln) or ln) for ln in b]
+    trimmed = [[tall_words((trim_line(ln, EDGE_WORD_CONF) if EDGE_WORD_CONF else ln) or ln) for ln in b]
                for b in blocks]
     median_h = page_type_height(trimmed)
     out = []
@@ -147,15 +150,15 @@ def classify_lines(blocks: list[list[RawLine]], cfg: Config,
         row = []
         for raw, ln in zip(b, tb, strict=True):
             letters = sum(ch.isalnum() for ch in ln.text)
-            ok = letters >= t.min_line_letters
-            if ok and t.max_height_deviation and median_h and ln.conf < 0.85:
+            ok = letters >= MIN_LINE_LETTERS
+            if ok and MAX_HEIGHT_DEVIATION and median_h and ln.conf < 0.85:
                 # a line read fairly surely may stand taller: a speck over a word, a line in capitals
-                dev = t.max_height_deviation * (SURE_HEIGHT_SLACK if ln.conf >= SURE_HEIGHT_CONF else 1.0)
+                dev = MAX_HEIGHT_DEVIATION * (SURE_HEIGHT_SLACK if ln.conf >= SURE_HEIGHT_CONF else 1.0)
                 ok = abs(_type_height(ln) / median_h - 1) <= dev
             if ok and ln.conf < SCRAPS_CONF and _scraps(ln):
                 ok = False
-            if not ok and median_h and letters >= t.min_line_letters and ln.conf >= FAINT_MIN_CONF:
-                ok = _continues_block(raw, row, median_h, t.max_height_deviation)
+            if not ok and median_h and letters >= MIN_LINE_LETTERS and ln.conf >= FAINT_MIN_CONF:
+                ok = _continues_block(raw, row, median_h, MAX_HEIGHT_DEVIATION)
             number = None if ok else page_number(raw, size)
             if number is not None:
                 ln, ok = number, True
@@ -268,12 +271,11 @@ def _right_under(ln: RawLine, prev: RawLine, median_h: float) -> bool:
     return -0.25 * median_h <= ln.box[1] - prev.box[3] <= 1.5 * median_h
 
 
-def rejection_reason(ln: RawLine, cfg: Config, median_h: float | None) -> str:
+def rejection_reason(ln: RawLine, median_h: float | None) -> str:
     """Why the line decision (``classify_lines``) rejected a line, in words for the reviewer."""
-    t = cfg.tesseract
-    if sum(ch.isalnum() for ch in ln.text) < t.min_line_letters:
-        return f"fewer than {t.min_line_letters} letters"
-    if median_h and t.max_height_deviation and abs(_type_height(ln) / median_h - 1) > t.max_height_deviation:
+    if sum(ch.isalnum() for ch in ln.text) < MIN_LINE_LETTERS:
+        return f"fewer than {MIN_LINE_LETTERS} letters"
+    if median_h and MAX_HEIGHT_DEVIATION and abs(_type_height(ln) / median_h - 1) > MAX_HEIGHT_DEVIATION:
         return "not the height of the page's type"
     if ln.conf < SCRAPS_CONF and _scraps(ln):
         return "short unsure words (scraps of a stamp or a hand)"

@@ -42,12 +42,12 @@ def build_regions(pp: Preprocessed, blocks: list[list[RawLine]], cfg: Config) ->
     rejected: list[Region] = []
     size = (pp.image.shape[1], pp.image.shape[0])
     median_h = page_type_height(blocks)
-    for b, block in enumerate(classify_lines(blocks, cfg, size), start=1):
+    for b, block in enumerate(classify_lines(blocks, size), start=1):
         for ok, out, rid in ((True, regions, f"r{b:03d}"), (False, rejected, f"x{b:03d}")):
             group = [ln for ln, k in block if k == ok]
             if not group:
                 continue
-            notes = None if ok else [rejection_reason(ln, cfg, median_h) for ln in group]
+            notes = None if ok else [rejection_reason(ln, median_h) for ln in group]
             out.append(typed_region(pp, rid, group, kept=ok, notes=notes))
     return regions + rejected
 

@@ -31,6 +31,21 @@ Re-running the same command resumes: pages done with the same input file and con
 """
 
 
+# --formats name -> [output] key
+FORMATS = {"page": "page_xml", "alto": "alto", "txt": "text", "hocr": "hocr", "pdf": "pdf"}
+
+
+def _formats(value: str | None) -> set[str] | None:
+    if value is None:
+        return None
+    names = {v.strip() for v in value.split(",") if v.strip()}
+    unknown = sorted(names - set(FORMATS))
+    if unknown or not names:
+        raise click.BadParameter(f"unknown format {', '.join(unknown) or '(none)'}; allowed formats are "
+                                 f"{', '.join(FORMATS)}", param_hint="'--formats'")
+    return names
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="memo-ocr")
 def main() -> None:
@@ -52,14 +67,20 @@ def main() -> None:
               help="Override the measured skew for every page (degrees, counter-clockwise positive).")
 @click.option("--retry-failed", is_flag=True, help="Retry pages that failed in an earlier run into OUT.")
 @click.option("--scheduler", help="Dask scheduler address (tcp://HOST:8786): run the pages on that cluster.")
+@click.option("--formats", callback=lambda ctx, param, value: _formats(value),
+              help="Files to write for each page, comma-separated, of: page, alto, txt, hocr, pdf (a searchable "
+                   "PDF) (default: [output] in the configuration, page,alto,txt).")
 @click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
-def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry_failed, scheduler, no_progress):
+def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry_failed, scheduler, formats,
+        no_progress):
     """Recognise page images (files or folders; PNG, JPEG, TIFF incl. multi-page, PDF with pypdfium2).
 
     Each page is written as OUT/<page id>.page.xml (PAGE 2019), OUT/<page id>.alto.xml (ALTO 4.4)
-    and OUT/<page id>.txt; OUT/run.json records per page status, the reason of any failure,
-    timings per stage, the deskew angle, engine versions and the effective configuration.
-    A bad page is recorded as failed and the rest of the reel goes on.
+    and OUT/<page id>.txt, and with --formats also .hocr (hOCR 1.2) and .pdf (the scan with a
+    searchable text layer); OUT/mets.xml lists every page's files (METS, OCR-D's conventions);
+    OUT/run.json records per page status, the reason of any failure, timings per stage, the deskew
+    angle, engine versions and the effective configuration. A bad page is recorded as failed and
+    the rest of the reel goes on.
     """
     from . import config as cfgmod
     from .batch.runner import run_reel
@@ -71,6 +92,8 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry
         cfg = cfgmod.load(config_path)
         if lang:
             cfg = cfg.replace("run", lang=lang)
+        if formats is not None:
+            cfg = cfg.replace("output", **{key: name in formats for name, key in FORMATS.items()})
     except MemoOcrError as e:
         exit_with(e)
     refs = expand_inputs(list(inputs))

@@ -123,6 +123,9 @@ class OutputConfig:
     page_xml: bool = _opt(True, user=True, doc="write <page>.page.xml (PAGE XML 2019)")
     alto: bool = _opt(True, user=True, doc="write <page>.alto.xml (ALTO 4.4)")
     text: bool = _opt(True, user=True, doc="write <page>.txt (the kept lines in reading order)")
+    hocr: bool = _opt(False, user=True, doc="write <page>.hocr (hOCR 1.2: words with bbox and x_wconf)")
+    pdf: bool = _opt(False, user=True, doc="write <page>.pdf, a searchable PDF: the scan with an invisible text "
+                     "layer (needs the pdf extra)")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ from .config import Config, PreprocessConfig
 from .engines import Engine
 from .formats import atomic
 from .formats.alto import to_alto
+from .formats.hocr import to_hocr
 from .formats.pagexml import to_pagexml
+from .formats.pdf import to_pdf
 from .guard import Plausibility
 from .layout.debug import debug_image
 from .layout.route import route
@@ -128,8 +130,8 @@ def _guard(img: np.ndarray, pp: Preprocessed, regions: list[Region], engine: Eng
     return regions, verdict, info, [f"plain-reading-compared({why}; ours kept)"]
 
 
-def write_outputs(page: PageResult, out_dir: Path, cfg: Config) -> list[str]:
-    """Write the page's files atomically; returns their names."""
+def write_outputs(page: PageResult, out_dir: Path, cfg: Config, ref: PageRef | None = None) -> list[str]:
+    """Write the page's files atomically (the searchable PDF needs the page's ``ref``); returns their names."""
     written = []
     if cfg.output.page_xml:
         atomic.write_bytes(out_dir / f"{page.page_id}.page.xml", to_pagexml(page, CREATOR))
@@ -141,6 +143,14 @@ def write_outputs(page: PageResult, out_dir: Path, cfg: Config) -> list[str]:
         text = page.text()
         atomic.write_text(out_dir / f"{page.page_id}.txt", text + ("\n" if text else ""))
         written.append(f"{page.page_id}.txt")
+    if cfg.output.hocr or (cfg.output.pdf and ref is not None):
+        hocr = to_hocr(page, CREATOR, cfg.run.lang)
+        if cfg.output.hocr:
+            atomic.write_bytes(out_dir / f"{page.page_id}.hocr", hocr)
+            written.append(f"{page.page_id}.hocr")
+        if cfg.output.pdf and ref is not None:
+            atomic.write_bytes(out_dir / f"{page.page_id}.pdf", to_pdf(hocr, ref.path, ref.frame, lambda: load_image(ref)))
+            written.append(f"{page.page_id}.pdf")
     if page.debug_image is not None:
         import cv2
 

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 APT_PACKAGES="tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng tesseract-ocr-deu \
-  fonts-dejavu-core fonts-freefont-ttf fonts-urw-base35 fonts-cmu"
+  fonts-dejavu-core fonts-freefont-ttf fonts-urw-base35 fonts-cmu poppler-utils"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

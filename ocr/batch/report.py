@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..formats import atomic
+from ..formats.mets import to_mets
 from ..loader import PageRef
 
 
@@ -85,8 +87,14 @@ class RunReport:
             "earlier_pages": [self.earlier[k] for k in sorted(self.earlier)],
         }
 
-    def save(self) -> None:
-        atomic.write_text(self.out_dir / "run.json", json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    def save(self, final: bool = False) -> None:
+        """Write run.json; ``final`` (the run's end, or its interruption) also OUT/mets.xml, which lists every
+        page of OUT that has files (``formats.mets``)."""
+        data = self.to_dict()
+        atomic.write_text(self.out_dir / "run.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        if final:
+            atomic.write_bytes(self.out_dir / "mets.xml",
+                               to_mets(self.out_dir, data["pages"] + data["earlier_pages"], f"memo-ocr {__version__}"))
 
 
 def outcome_from_ledger(ref: PageRef, record: dict) -> PageOutcome:

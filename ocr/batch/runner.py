@@ -14,6 +14,7 @@ from .. import __version__
 from ..config import Config
 from ..engines import get_engine
 from ..errors import MemoOcrError
+from ..formats import pdf
 from ..layout import inksep
 from ..layout.classifier import load_model
 from ..layout.handwriting import CYRILLIC_LANGS
@@ -145,6 +146,8 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
         try:
             probe = get_engine(engine_name, cfg)  # fail once, clearly, here rather than in every worker
             engine_versions[probe.name] = probe.version
+            if cfg.output.pdf:
+                pdf.check()
             if cfg.layout.enabled:
                 load_model(cfg.layout.model or None)
                 if cfg.layout.separate_ink:
@@ -297,7 +300,7 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
             bar.close()
             ledger.close()
             report.seconds = time.perf_counter() - t0
-            report.save()
+            report.save(final=True)
             raise
         except BaseException:
             pool.close()
@@ -306,7 +309,7 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
     bar.close()
     ledger.close()
     report.seconds = time.perf_counter() - t0
-    report.save()
+    report.save(final=True)
     return report
 
 

@@ -96,7 +96,7 @@ def process_page(ref: PageRef, out_dir: str, skew_override: float | None = None)
             raise MemoOcrError(_WORKER["engine_error"])
         page = recognize_page(ref, cfg, _WORKER["engine"], outcome.timings, skew_override)
         t = time.perf_counter()
-        outcome.outputs = write_outputs(page, Path(out_dir), cfg)
+        outcome.outputs = write_outputs(page, Path(out_dir), cfg, ref)
         outcome.timings["write"] = time.perf_counter() - t
         kept = page.kept_lines()
         rejected = [ln for r in page.regions if not r.kept for ln in r.lines]

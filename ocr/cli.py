@@ -187,12 +187,28 @@ def score(hyp, gt, report_dir, profile, config_path, images):
     sys.exit(1 if any(p.error for p in pages) else 0)
 
 
-@main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def validate(files):
-    """Validate PAGE XML 2019 and ALTO 4 files against the bundled schemas (offline)."""
+@main.command(epilog="""
+\b
+Exit status: 0 every file valid; 1 some file invalid (each named, with its first error); 2 usage
+error (a path that does not exist), or no PAGE, ALTO or METS file in the folders given.
+""")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def validate(paths):
+    """Validate PAGE XML 2019, ALTO 4 and METS files against the bundled schemas (offline).
+
+    A folder stands for the *.page.xml, *.alto.xml and mets.xml files in it (a run's OUT)."""
     from .formats.validate import validate as check
 
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted({*p.glob("*.page.xml"), *p.glob("*.alto.xml"), *p.glob("mets.xml")})
+        else:
+            files.append(p)
+    if not files:
+        click.echo("memo-ocr: error: no PAGE XML, ALTO or METS files (*.page.xml, *.alto.xml, mets.xml) in "
+                   + ", ".join(map(str, paths)), err=True)
+        sys.exit(2)
     bad = 0
     for f in files:
         errors = check(f)
@@ -243,6 +259,29 @@ def review(out, host, port, user, max_conf, image_dirs):
     except OSError as e:
         click.echo(f"memo-ocr: error: cannot listen on {host}:{port} ({e.strerror})", err=True)
         sys.exit(2)
+
+
+@main.command("config", epilog="""
+\b
+Exit status: 0 printed; 2 usage error; 3 the file given with -c is not a valid configuration.
+""")
+@click.option("--dump", "what", flag_value="dump", default=True,
+              help="Print the configuration in effect, every key, as config.toml (default).")
+@click.option("--reference", "what", flag_value="reference", help="Print the reference of every key (Markdown).")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The configuration file to read (default: the built-in defaults).")
+def config_command(what, config_path):
+    """Print the configuration: every key with its value (the defaults, or a file's with -c), or the reference."""
+    from . import config as cfgmod
+
+    if what == "reference":
+        click.echo(cfgmod.reference(), nl=False)
+        return
+    try:
+        cfg = cfgmod.load(config_path)
+    except MemoOcrError as e:
+        exit_with(e)
+    click.echo(cfgmod.dump(cfg), nl=False)
 
 
 for _command in (synth, train, lines, train_layout, train_inksep):

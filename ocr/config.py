@@ -307,6 +307,29 @@ def from_dict(data: dict[str, Any], source: str = "config") -> Config:
     return cfg
 
 
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {_toml_value(x)}" for k, x in v.items()) + " }" \
+            if v else "{}"
+    return json.dumps(v, ensure_ascii=False)
+
+
+def dump(cfg: Config) -> str:
+    """Every key of ``cfg`` as config.toml text, each with its one-line doc (``memo-ocr config --dump``);
+    ``load`` reads it back to an equal configuration."""
+    out = ["# memo-ocr configuration: every key, with the value in effect (memo-ocr config --dump)."]
+    for sf in dataclasses.fields(Config):
+        section = getattr(cfg, sf.name)
+        out += ["", f"[{sf.name}]"]
+        for f in dataclasses.fields(section):
+            value = _plain(section)[f.name]
+            out += [f"# {f.metadata.get('doc', '')}" + ("" if f.metadata.get("user") else " (advanced)"),
+                    f"{f.name} = {_toml_value(value)}"]
+    return "\n".join(out) + "\n"
+
+
 def reference() -> str:
     """docs/config-reference.md: every section and key, from the dataclasses' own metadata (a test keeps the file
     equal to this; regenerate it with ``python -m ocr.config > docs/config-reference.md``)."""

@@ -194,3 +194,28 @@ def test_html_report_opens_in_chromium_without_console_errors(tmp_path):
     bad = tmp_path / "bad.html"
     bad.write_text("<html><body><script>undefinedFunction()</script></body></html>")
     assert _console_errors(bad)[0]
+
+
+def test_the_report_carries_its_page_images_and_shows_code_points(tmp_path):
+    import cv2
+    import numpy as np
+
+    scan = tmp_path / "scans" / "p1.png"
+    scan.parent.mkdir()
+    cv2.imwrite(str(scan), np.full((3000, 2000), 200, np.uint8))
+    gt = Transcription(tl(["первая строка"]), [])
+    pages = [score_transcriptions("p1", gt, Transcription(tl(["первая строкa"]), []))]  # a Latin "a"
+    pages[0].image, pages[0].size = str(scan), (2000, 3000)
+    report = build_report(pages, STRICT, "hyp", "gt")
+    assert report["confusions"][0] == {"ref": "а", "hyp": "a", "count": 1, "ref_codepoints": "U+0430",
+                                       "hyp_codepoints": "U+0061"}
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "report.html").write_text(render_html(report, pages, out), encoding="utf-8")
+    moved = tmp_path / "mailed" / "report"
+    shutil.move(str(out), str(moved))
+    shutil.rmtree(tmp_path / "scans")  # the scans are not where the report went
+    html = (moved / "report.html").read_text(encoding="utf-8")
+    assert 'href="images/p1.jpg"' in html and "U+0430" in html and "U+0061" in html
+    thumb = cv2.imread(str(moved / "images" / "p1.jpg"))
+    assert thumb is not None and thumb.shape[1] == 1400  # copied into the report, at most 1400 px wide

@@ -4,10 +4,12 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import cv2
 from rapidfuzz.distance import Levenshtein
 
 from .. import __version__
@@ -20,6 +22,11 @@ from .pages import (
     counts_dict,
     totals,
 )
+
+
+def codepoints(s: str) -> str:
+    """"U+0417" for "З"; a grapheme of several code points gives them all ("U+0435 U+0308")."""
+    return " ".join(f"U+{ord(c):04X}" for c in s)
 
 
 def build_report(pages: list[PageScore], profile: Profile, hyp: str, gt: str) -> dict[str, Any]:
@@ -36,7 +43,8 @@ def build_report(pages: list[PageScore], profile: Profile, hyp: str, gt: str) ->
         "definitions": DEFINITIONS.split("Definitions (also written into every report):")[1].strip(),
         "run": totals(pages),
         "reels": {r: totals(ps) for r, ps in sorted(reels.items())},
-        "confusions": [{"ref": a, "hyp": b, "count": n} for (a, b), n in conf.most_common(50)],
+        "confusions": [{"ref": a, "hyp": b, "count": n, "ref_codepoints": codepoints(a), "hyp_codepoints": codepoints(b)}
+                       for (a, b), n in conf.most_common(50)],
         "pages": [{
             "page_id": p.page_id, "reel": p.reel, "gt": p.gt_path, "hyp": p.hyp_path, "error": p.error,
             "run_status": p.run_status or None,
@@ -180,16 +188,38 @@ def _diff_html(ref: str, hyp: str) -> str:
             f'<div><b>recognised</b><br>{"".join(right)}</div></div>')
 
 
+THUMB_WIDTH = 1400  # page images are copied into the report at most this wide (it then works when moved or mailed)
+
+
+def _thumbnail(img: Path, report_dir: Path, page_id: str) -> str | None:
+    """A JPEG copy of the page image in REPORT/images/, at most ``THUMB_WIDTH`` wide; its href, or None."""
+    grey = cv2.imread(str(img), cv2.IMREAD_COLOR)
+    if grey is None:
+        return None
+    scale = min(1.0, THUMB_WIDTH / grey.shape[1])
+    if scale < 1.0:
+        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    if not ok:
+        return None
+    name = "images/" + re.sub(r"[^\w.-]", "_", page_id) + ".jpg"
+    (report_dir / "images").mkdir(parents=True, exist_ok=True)
+    atomic.write_bytes(report_dir / name, buf.tobytes())
+    return name
+
+
 def _page_svg(p: PageScore, report_dir: Path) -> str:
     if not p.image or not p.size:
         return '<p class="muted">No page image (pass --images, or score a run folder with run.json).</p>'
     img = Path(p.image)
     if not img.exists():
         return f'<p class="muted">Page image {_e(p.image)} not found.</p>'
-    try:
-        href = Path(os.path.relpath(img.resolve(), report_dir.resolve())).as_posix()
-    except ValueError:
-        href = img.resolve().as_uri()
+    href = _thumbnail(img, report_dir, p.page_id)
+    if href is None:  # an image OpenCV cannot read: linked where it lies
+        try:
+            href = Path(os.path.relpath(img.resolve(), report_dir.resolve())).as_posix()
+        except ValueError:
+            href = img.resolve().as_uri()
     w, h = p.size
     parts = [f'<svg class="pageimg" viewBox="0 0 {w} {h}" width="{min(w, 700)}" '
              f'xmlns="http://www.w3.org/2000/svg"><image href="{_e(href)}" x="0" y="0" width="{w}" height="{h}"/>']
@@ -248,9 +278,10 @@ def render_html(report: dict[str, Any], pages: list[PageScore], report_dir: Path
 
     foot = [tot("ALL (micro)", run)] + [tot(f"reel {r}", t) for r, t in report["reels"].items()]
     def vis(ch: str) -> str:
-        return "␣" if ch == " " else ch
+        """The character, then its code points (З U+0417 and 3 U+0033 look alike)."""
+        return (f'{_e("␣" if ch == " " else ch)} <span class="muted">{_e(codepoints(ch))}</span>')
 
-    conf_rows = "".join(f"<tr><td>{_e(vis(c['ref']))}</td><td>{_e(vis(c['hyp']))}</td><td>{c['count']}</td></tr>"
+    conf_rows = "".join(f"<tr><td>{vis(c['ref'])}</td><td>{vis(c['hyp'])}</td><td>{c['count']}</td></tr>"
                         for c in report["confusions"][:30])
     legend = "".join(f'<span><i class="sw" style="background:{col}"></i>{k}</span>' for k, col in KIND_COLOURS.items())
     sections = []
@@ -278,7 +309,7 @@ order-free CER {_pct(run["cer_order_free"]["rate"])}, {run["scored"]} pages scor
 <h2>Pages</h2><p class="muted">Click a column to sort.</p>
 <table class="sortable" id="pages"><thead><tr>{"".join(f"<th>{_e(h)}</th>" for h in head)}</tr></thead>
 <tbody>{"".join(rows)}</tbody><tfoot>{"".join(foot)}</tfoot></table>
-<h2>Most frequent character confusions</h2><p class="muted">Substitutions in matched lines; ␣ is a space.</p>
+<h2>Most frequent character confusions</h2><p class="muted">Substitutions in matched lines, each with its code points; ␣ is a space.</p>
 <table><thead><tr><th>ground truth</th><th>recognised</th><th>count</th></tr></thead><tbody>{conf_rows}</tbody></table>
 <h2>Definitions</h2><pre>{_e(report["definitions"])}</pre>
 <p class="legend">Region outlines: {legend} Lines are shaded red by their CER.</p>

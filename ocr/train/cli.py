@@ -10,7 +10,10 @@ import click
 from ..errors import MemoOcrError, exit_with
 
 
-@click.command()
+@click.command(epilog="""
+\b
+Exit status: 0 written; 2 usage error, or the synth extra (fonts, word lists) missing.
+""")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the page images (<prefix>-NNNN.jpg).")
 @click.option("--gt-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -61,6 +64,9 @@ reel/page/line) are held back; the model (--load, default the committed one) is 
 the rest for --epochs (default 10, learning rate 3e-4 unless --lrate), and written to OUT only
 if its CER on the held-back lines is lower than the current model's. Both CERs are printed.
 Needs at least 5 corrected lines.
+\b
+Exit status: 0 trained (or nothing better to write); 2 usage error, or too few lines to train on; 4 an
+unreadable input; 5 the handwriting extra (kraken, PyTorch) or a model file missing or broken.
 """)
 @click.option("-w", "--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Working folder: training data, ketos checkpoints, train.log. Re-using it resumes.")
@@ -196,6 +202,8 @@ def lines(images, engine, model, lang):
 \b
 Example (the bundled model):
   memo-ocr train-layout -w work/layout --pages 120 --seed 1000 -o ocr/models/layout.json
+\b
+Exit status: 0 written; 2 usage error, or the synth extra missing; 5 Tesseract or its language missing.
 """)
 @click.option("-w", "--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Working folder: the synthetic training reel and its cached features.")
@@ -268,6 +276,8 @@ def train_layout(work, out, pages, seed, lang):
 \b
 Example (the bundled model; about 5 min of rendering and 4 min of training on 2 cores):
   memo-ocr train-inksep -w work/inksep --pages 150 --seed 1000 --steps 3000 -o ocr/models/inksep.safetensors
+\b
+Exit status: 0 written; 2 usage error, or the synth or handwriting extra (PyTorch) missing.
 """)
 @click.option("-w", "--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Working folder: the cached training patches (re-used for the same pages and seed).")
@@ -287,12 +297,17 @@ def train_inksep(work, out, pages, seed, steps, threads):
 
     from . import inksep as inksep_train
 
-    bar = tqdm(total=pages, desc="training pages", unit="page", file=sys.stderr)
-    x, y = inksep_train.build_data(seed, pages, work / f"patches-{seed}-{pages}.npz", progress=bar.update)
-    bar.close()
-    command = f"memo-ocr train-inksep -w WORK --pages {pages} --seed {seed} --steps {steps}"
-    meta = inksep_train.train(x, y, out, steps, seed, threads=threads, about={"pages": pages, "command": command},
-                              log=lambda m: click.echo(f"train-inksep: {m}", err=True))
+    try:
+        bar = tqdm(total=pages, desc="training pages", unit="page", file=sys.stderr)
+        x, y = inksep_train.build_data(seed, pages, work / f"patches-{seed}-{pages}.npz", progress=bar.update)
+        bar.close()
+        command = f"memo-ocr train-inksep -w WORK --pages {pages} --seed {seed} --steps {steps}"
+        meta = inksep_train.train(x, y, out, steps, seed, threads=threads, about={"pages": pages, "command": command},
+                                  log=lambda m: click.echo(f"train-inksep: {m}", err=True))
+    except ImportError as e:  # the synth or handwriting extra is not installed
+        click.echo(f"memo-ocr: error: train-inksep needs the synth and htr extras "
+                   f"(pip install 'memo-ocr[synth,htr]'): {e}", err=True)
+        sys.exit(2)
     click.echo(f"train-inksep: {meta['patches']} patches; held-out ink accuracy {meta['ink_acc']:.3f}, "
                f"handwriting recall {meta['recall_handwritten']:.3f} precision {meta['precision_handwritten']:.3f}; "
                f"written {out}")

@@ -37,6 +37,20 @@ def test_pagexml_and_alto_validate_and_read_back(tmp_path):
     assert index_folder(tmp_path) == {"p1": tmp_path / "p1.page.xml"}
 
 
+def test_alto_has_the_stamps_and_the_lines_set_aside_which_readers_leave_out_of_the_text(tmp_path):
+    import dataclasses
+
+    from ocr.model import Graphic
+
+    page = dataclasses.replace(sample_page(), graphics=[Graphic("s001", ((300, 400), (420, 400), (420, 520), (300, 520)))])
+    al = to_alto(page, "memo-ocr", "0")
+    assert validate(al) == []
+    assert b'<Illustration ID="a_s001" TYPE="stamp" HPOS="300" VPOS="400" WIDTH="120" HEIGHT="120"/>' in al
+    assert b'LABEL="rejected"' in al and b'TAGREFS="BT_rejected"' in al and b'CONTENT="~"' in al
+    (tmp_path / "p1.alto.xml").write_bytes(al)
+    assert "~" not in " ".join(ln.text for ln in read_transcription(tmp_path / "p1.alto.xml"))
+
+
 def test_validate_reports_errors():
     bad = sample_page()
     xml = to_pagexml(bad, "t").replace(b'production="typewritten"', b'production="typed"')

@@ -206,6 +206,23 @@ def _alto_line_kind(tagrefs: str | None, labels: dict[str, str]) -> str:
     return "typewritten"
 
 
+def _alto_line(line: etree._Element, labels: dict[str, str], block_kind: str, box) -> TLine:
+    """One TextLine: its text (String, SP and HYP in order) and kind (its own TAGREFS, else its block's)."""
+    kind = _alto_line_kind(line.get("TAGREFS"), labels) if line.get("TAGREFS") else block_kind
+    parts: list[str] = []
+    for el in line:
+        tag = etree.QName(el).localname
+        if tag == "String":
+            parts.append(el.get("CONTENT", ""))
+        elif tag == "SP":
+            parts.append(" ")
+        elif tag == "HYP":
+            parts.append(el.get("CONTENT", ""))
+    # with SP elements the spaces are explicit; without them, words are joined by one space
+    has_sp = any(etree.QName(el).localname == "SP" for el in line)
+    return TLine(("" if has_sp else " ").join(parts), kind, box(line))
+
+
 def _read_alto(root: etree._Element, ns: str) -> Transcription:
     def q(tag: str) -> str:
         return f"{{{ns}}}{tag}" if ns else tag
@@ -215,22 +232,12 @@ def _read_alto(root: etree._Element, ns: str) -> Transcription:
     # eScriptorium's ALTO types lines through TAGREFS to <Tags><OtherTag LABEL="DefaultLine:Handwritten">
     labels = {t.get("ID"): (t.get("LABEL") or "").lower() for t in root.iter(q("OtherTag"))}
     for block in root.iter(q("TextBlock")):
-        regs.append(TRegion(block.get("ID") or "", "typewritten", _box_attrs(block)))
-    for line in root.iter(q("TextLine")):
-        kind = _alto_line_kind(line.get("TAGREFS"), labels)
-        parts: list[str] = []
-        for el in line:
-            tag = etree.QName(el).localname
-            if tag == "String":
-                parts.append(el.get("CONTENT", ""))
-            elif tag == "SP":
-                parts.append(" ")
-            elif tag == "HYP":
-                parts.append(el.get("CONTENT", ""))
-        # with SP elements the spaces are explicit; without them, words are joined by one space
-        has_sp = any(etree.QName(el).localname == "SP" for el in line)
-        text = ("" if has_sp else " ").join(parts)
-        out.append(TLine(text, kind, _box_attrs(line)))
+        if any(labels.get(ref) == "rejected" for ref in (block.get("TAGREFS") or "").split()):
+            continue  # lines memo-ocr set aside: kept for review, not part of the text
+        block_kind = _alto_line_kind(block.get("TAGREFS"), labels)
+        regs.append(TRegion(block.get("ID") or "", block_kind, _box_attrs(block)))
+        for line in block.iter(q("TextLine")):
+            out.append(_alto_line(line, labels, block_kind, _box_attrs))
     fn = root.find(f"{q('Description')}/{q('sourceImageInformation')}/{q('fileName')}")
     page = root.find(f"{q('Layout')}/{q('Page')}")
     size = None

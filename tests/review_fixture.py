@@ -33,8 +33,9 @@ def _quad(b):
     return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
 
 
-def make_run(root: Path, reel: str = "reel-1", page_id: str = "p1") -> Path:
-    """ROOT/REEL holding p1.page.xml, run.json and (under ROOT/scans) the page image; returns the run folder."""
+def make_run(root: Path, reel: str = "reel-1", page_id: str = "p1", derived: bool = False) -> Path:
+    """ROOT/REEL holding p1.page.xml, run.json and (under ROOT/scans) the page image (with ``derived`` also the
+    .txt, ALTO and hOCR a run writes); returns the run folder."""
     from ocr.htr import lines
     from ocr.synth import fonts
 
@@ -74,6 +75,13 @@ def make_run(root: Path, reel: str = "reel-1", page_id: str = "p1") -> Path:
     result = PageResult(page_id, image.name, page.shape[1], page.shape[0], [typed, hand, stamp],
                         engines={"tesseract": "5", "kraken": "7.1.1"})
     (run / f"{page_id}.page.xml").write_bytes(to_pagexml(result, "memo-ocr test"))
+    if derived:
+        from ocr.formats.alto import to_alto
+        from ocr.formats.hocr import to_hocr
+
+        (run / f"{page_id}.txt").write_text(result.text() + "\n", encoding="utf-8")
+        (run / f"{page_id}.alto.xml").write_bytes(to_alto(result, "memo-ocr", "test"))
+        (run / f"{page_id}.hocr").write_bytes(to_hocr(result, "memo-ocr test", "rus"))
     (run / "run.json").write_text(json.dumps({"pages": [{"page_id": page_id, "source": str(image), "frame": None,
                                                          "status": "ok"}]}), encoding="utf-8")
     return run

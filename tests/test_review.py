@@ -420,3 +420,44 @@ def test_a_huge_request_is_refused_unread_and_a_nul_in_a_path_is_a_404(client):
     r = client.post("/api/save", data=b"{" + b" " * (2 * 1024 * 1024) + b"}", content_type="application/json")
     assert r.status_code == 413
     assert client.get("/files/reel-1/p1.page.xml%00").status_code == 404
+
+
+def test_a_correction_reaches_the_text_the_alto_and_the_hocr_and_marks_the_words_as_machine(tmp_path):
+    from ocr.formats.readers import read_transcription
+
+    run = make_run(tmp_path, derived=True)
+    store = ReviewStore(run.parent)
+    store.save(R, "p1", "h001_l002", "к возврату 13.I.56г.", who="anna")  # 3 words as the machine's 3: boxes kept
+    store.save(R, "p1", "h001_l001", "исполнено тов. Ивановым", who="anna")  # 3 words for 1: the line's box shared
+    text = (run / "p1.txt").read_text(encoding="utf-8").splitlines()
+    assert "к возврату 13.I.56г." in text and "исполнено тов. Ивановым" in text and "исполн" not in text
+    assert [ln.text for ln in read_transcription(run / "p1.alto.xml")] == \
+        [ln.text for ln in read_transcription(run / "p1.page.xml") if ln.text]  # (ALTO has no empty line)
+    assert validate(run / "p1.alto.xml") == []
+    alto = etree.parse(str(run / "p1.alto.xml"))
+    words = [s for s in alto.iter("{http://www.loc.gov/standards/alto/ns-v4#}String")
+             if s.get("ID").startswith("a_h001_l001_")]
+    assert [w.get("CONTENT") for w in words] == ["исполнено", "тов.", "Ивановым"]
+    assert all(w.get("WC") == "1.000" for w in words)
+    xs = [int(w.get("HPOS")) for w in words]
+    assert xs == sorted(xs) and len(set(xs)) == 3  # the line's box shared among them, left to right
+    hocr = (run / "p1.hocr").read_text(encoding="utf-8")
+    assert "исполнено</span> <span" in hocr and "x_wconf 100" in hocr and ">исполн<" not in hocr
+    page = (run / "p1.page.xml").read_text(encoding="utf-8")
+    assert page.count("review {words:machine;}") == 0  # these lines had no Word elements to mark
+
+
+def test_a_reviewed_line_with_words_says_they_are_the_machine_reading(run):
+    tree = etree.parse(str(run / "p1.page.xml"))
+    ns = {"p": PAGE_NS}
+    line = tree.find(".//p:TextLine[@id='r001_l001']", ns)
+    word = etree.Element(f"{{{PAGE_NS}}}Word", id="r001_l001_w001")
+    etree.SubElement(word, f"{{{PAGE_NS}}}Coords", points="255,255 400,255 400,300 255,300")
+    etree.SubElement(etree.SubElement(word, f"{{{PAGE_NS}}}TextEquiv"), f"{{{PAGE_NS}}}Unicode").text = "Typed"
+    line.find("p:TextEquiv", ns).addprevious(word)
+    tree.write(str(run / "p1.page.xml"), xml_declaration=True, encoding="UTF-8")
+    ReviewStore(run.parent).save(R, "p1", "r001_l001", "Typed line 1", who="anna")
+    line = etree.parse(str(run / "p1.page.xml")).find(".//p:TextLine[@id='r001_l001']", ns)
+    assert "review {words:machine;}" in line.get("custom")
+    assert line.find("p:Word/p:TextEquiv/p:Unicode", ns).text == "Typed"  # the machine's word, kept
+    assert validate(run / "p1.page.xml") == []

@@ -31,6 +31,8 @@ def _block(parent, r, tagrefs: str) -> None:
     tb = _sub(parent, "TextBlock", ID=f"a_{r.id}", TAGREFS=tagrefs)
     _box(tb, r.polygon)
     for ln in r.lines:
+        if not ln.text.strip():  # (a line an engine failed on: ALTO has no empty TextLine; PAGE keeps it, with why)
+            continue
         tl = _sub(tb, "TextLine", ID=f"a_{ln.id}")
         _box(tl, ln.polygon)
         if len(ln.baseline) >= 2:
@@ -72,11 +74,11 @@ def to_alto(page: PageResult, creator: str, software_version: str) -> bytes:
               PHYSICAL_IMG_NR="1", PROCESSING="proc1")
     ps = _sub(pg, "PrintSpace", HPOS="0", VPOS="0", WIDTH=str(page.width), HEIGHT=str(page.height))
     for r in page.regions:  # the text, in reading order
-        if r.kept and r.lines:
+        if r.kept and any(ln.text.strip() for ln in r.lines):
             _block(ps, r, tag_id[(r.production or "unknown", r.type)])
     for g in page.graphics:
         _box(_sub(ps, "Illustration", ID=f"a_{g.id}", TYPE=g.type), g.polygon)
     for r in page.regions:  # the lines set aside, for review
-        if not r.kept and r.lines:
+        if not r.kept and any(ln.text.strip() for ln in r.lines):
             _block(ps, r, "BT_rejected")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

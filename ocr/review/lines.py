@@ -24,6 +24,8 @@ KINDS = ("typewritten", "handwritten", "stamp", "other")
 
 
 TAG = "memo-ocr review"
+# PAGE custom of a reviewed line whose Word and Glyph elements keep the machine reading
+WORDS_MACHINE = "review {words:machine;}"
 
 
 _COMMENT = re.compile(r"^memo-ocr review: (?P<body>.*)$")

@@ -33,12 +33,15 @@ import cv2
 import numpy as np
 from lxml import etree
 
+from ..errors import MemoOcrError
 from ..formats import atomic
+from . import derived
 from .lines import (
     KINDS,
     PARSER,
     STATUSES,
     TAG,
+    WORDS_MACHINE,
     LineItem,
     NotFound,
     ReviewError,
@@ -322,11 +325,21 @@ class ReviewStore:
                              f"rev={entry['rev']}")
         uni = etree.SubElement(ours, qname("Unicode"))
         uni.text = entry["text"]
+        if ln.find(qname("Word")) is not None and WORDS_MACHINE not in (ln.get("custom") or ""):
+            # the line's words and glyphs keep the machine's reading (and boxes); the line's text is the reviewed one
+            ln.set("custom", " ".join(filter(None, [ln.get("custom"), WORDS_MACHINE])))
         md = root.find(qname("Metadata"))
         if md is not None and md.find(qname("LastChange")) is not None:
             md.find(qname("LastChange")).text = entry["at"].replace("Z", "+00:00")
         atomic.write_bytes(p.xml, etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
         p.mtime = -1.0
+        try:
+            source = self._image_path(p)
+            derived.update(p.run_dir, p.page_id, p.xml, entry["line"], entry["text"],
+                           str(source) if source else "", p.frame)
+        except (OSError, etree.LxmlError, MemoOcrError) as e:  # the correction is saved (PAGE, journal) all the same
+            print(f"memo-ocr review: {p.page_id}: the .txt, ALTO or hOCR of the page could not be updated: {e}",
+                  file=sys.stderr)
 
     def replay(self, reel: str) -> int:
         """Apply journal entries the XML misses (a crash between the two writes); returns how many. An entry

@@ -1,6 +1,8 @@
 """One page: load -> preprocess -> typed text -> guard -> layout (handwriting, stamps) -> PageResult -> files."""
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -131,7 +133,15 @@ def _guard(img: np.ndarray, pp: Preprocessed, regions: list[Region], engine: Eng
 
 
 def write_outputs(page: PageResult, out_dir: Path, cfg: Config, ref: PageRef | None = None) -> list[str]:
-    """Write the page's files atomically (the searchable PDF needs the page's ``ref``); returns their names."""
+    """Write the page's files atomically (the searchable PDF needs the page's ``ref``); returns their names. With
+    ``ref``, the files name the page image by its path from ``out_dir`` (PAGE ``imageFilename``, ALTO
+    ``fileName``, hOCR ``image``), so that a reader of the files finds the image."""
+    if ref is not None:
+        try:
+            rel = Path(os.path.relpath(ref.path.resolve(), out_dir.resolve())).as_posix()
+        except ValueError:  # another drive (Windows): the absolute path
+            rel = ref.path.resolve().as_posix()
+        page = dataclasses.replace(page, image_name=rel if ref.frame is None else f"{rel}[{ref.frame}]")
     written = []
     if cfg.output.page_xml:
         atomic.write_bytes(out_dir / f"{page.page_id}.page.xml", to_pagexml(page, CREATOR))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import pytest
@@ -110,3 +111,55 @@ def test_an_unknown_format_is_a_usage_error(tmp_path):
     r = subprocess.run([sys.executable, "-m", "ocr", "run", str(tmp_path), "-o", str(tmp_path / "o"),
                         "--formats", "page,docx"], capture_output=True, text=True)
     assert r.returncode == 2 and "docx" in r.stderr and "page, alto, txt, hocr, pdf" in r.stderr
+
+
+def _geometry(xml) -> dict[str, int]:
+    """Counts of what PAGE consumers stumble on: glyphs and words of no area, children outside their parent."""
+    from ocr.model import bbox
+
+    ns = {"p": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
+
+    def poly(e):
+        return [tuple(map(int, p.split(","))) for p in e.find("p:Coords", ns).get("points").split()]
+
+    def area(pts):
+        return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1], strict=True))) / 2
+
+    def inside(a, b):
+        return a[0] >= b[0] and a[1] >= b[1] and a[2] <= b[2] and a[3] <= b[3]
+
+    n = dict.fromkeys(("flat", "outside", "glyphs"), 0)
+    for r in etree.parse(str(xml)).iterfind(".//p:TextRegion", ns):
+        rb = bbox(poly(r))
+        for ln in r.iterfind("p:TextLine", ns):
+            lb = bbox(poly(ln))
+            n["outside"] += not inside(lb, rb)
+            for w in ln.iterfind("p:Word", ns):
+                wb = bbox(poly(w))
+                n["flat"] += area(poly(w)) == 0
+                n["outside"] += not inside(wb, lb)
+                for g in w.iterfind("p:Glyph", ns):
+                    n["glyphs"] += 1
+                    n["flat"] += area(poly(g)) == 0
+                    n["outside"] += not inside(bbox(poly(g)), wb)
+    return n
+
+
+@needs_tesseract
+def test_page_of_a_real_page_with_handwriting_is_read_by_kraken_with_consistent_geometry(tmp_path):
+    pytest.importorskip("kraken")
+    from kraken.lib.xml import XMLPage
+
+    from .conftest import ROOT
+
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "ocr", "run", str(ROOT / "scans" / "reel-083" / "memo-0001.jpg"),
+                        "-o", str(out), "--lang", "rus", "--workers", "1", "--no-progress"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    xml = out / "memo-0001.page.xml"
+    page = XMLPage(xml)  # kraken's own PAGE reader
+    assert len(page.lines) >= 15
+    assert Path(page.imagename).resolve() == (ROOT / "scans" / "reel-083" / "memo-0001.jpg").resolve()
+    n = _geometry(xml)
+    assert n["glyphs"] > 20 and n["flat"] == 0 and n["outside"] == 0, n

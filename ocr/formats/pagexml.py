@@ -5,7 +5,7 @@ import datetime as _dt
 
 from lxml import etree
 
-from ..model import PageResult, Point
+from ..model import PageResult, Point, bbox
 from . import xml_id
 
 NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
@@ -14,6 +14,40 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 def _points(poly: tuple[Point, ...] | list[Point]) -> str:
     return " ".join(f"{int(x)},{int(y)}" for x, y in poly)
+
+
+def _area(poly) -> float:
+    pts = list(poly)
+    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1], strict=True))) / 2 \
+        if pts else 0.0
+
+
+def _rect(x0: int, y0: int, x1: int, y1: int) -> tuple[Point, ...]:
+    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
+def _solid(poly, within: tuple[int, int, int, int]) -> tuple[Point, ...]:
+    """``poly`` where it has an area; else (a handwriting model's glyph cut is often a line one pixel wide) the
+    rectangle of its width, at least one pixel, over the height of ``within``, its parent's box."""
+    if len(poly) >= 3 and _area(poly) > 0:
+        return tuple(poly)
+    x0, _, x1, _ = bbox(poly) if poly else (within[0], 0, within[2], 0)
+    if max(x1, x0 + 1) > within[2] > within[0]:  # at the parent's right edge: one pixel inside it
+        x0, x1 = within[2] - 1, within[2]
+    return _rect(x0, within[1], x1, within[3])
+
+
+def _enclosing(poly, children: list[tuple[int, int, int, int]]) -> tuple[Point, ...]:
+    """``poly`` where its box holds every child's box, else the box that holds it and them (a handwriting line
+    cut with a margin, a stamp's text read a little beyond its ring): children lie inside their parent."""
+    if not poly:
+        return poly
+    b = bbox(poly)
+    if all(c[0] >= b[0] and c[1] >= b[1] and c[2] <= b[2] and c[3] <= b[3] for c in children):
+        return tuple(poly)
+    return _rect(min([b[0]] + [c[0] for c in children]), min([b[1]] + [c[1] for c in children]),
+                 max([b[2]] + [c[2] for c in children]), max([b[3]] + [c[3] for c in children]))
 
 
 def _sub(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
@@ -80,7 +114,7 @@ def to_pagexml(page: PageResult, creator: str, created: _dt.datetime | None = No
         if r.note:
             attrs["custom"] = r.note
         reg = _sub(pg, "TextRegion", **attrs)
-        _sub(reg, "Coords", points=_points(r.polygon))
+        _sub(reg, "Coords", points=_points(_enclosing(r.polygon, [bbox(ln.polygon) for ln in r.lines if ln.polygon])))
         for ln in r.lines:
             # a rejected region's lines say why the line decision rejected them; a kept line's note is an error
             kind = "error" if r.kept else "rejected"
@@ -90,10 +124,11 @@ def to_pagexml(page: PageResult, creator: str, created: _dt.datetime | None = No
                 _sub(tl, "Baseline", points=_points(ln.baseline))
             for j, w in enumerate(ln.words):
                 we = _sub(tl, "Word", id=f"{ln.id}_w{j:03d}")
-                _sub(we, "Coords", points=_points(w.polygon))
+                wpoly = _solid(w.polygon, bbox(ln.polygon))
+                _sub(we, "Coords", points=_points(wpoly))
                 for k, g in enumerate(w.glyphs):
                     ge = _sub(we, "Glyph", id=f"{ln.id}_w{j:03d}_g{k:03d}")
-                    _sub(ge, "Coords", points=_points(g.polygon))
+                    _sub(ge, "Coords", points=_points(_solid(g.polygon, bbox(wpoly))))
                     _text_equiv(ge, g.text, g.conf)
                 _text_equiv(we, w.text, w.conf)
             _text_equiv(tl, ln.text, ln.conf)

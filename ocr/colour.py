@@ -8,7 +8,6 @@ import math
 import cv2
 import numpy as np
 
-
 PAPER_TINT = 3.0  # paper whose chroma (a*, b*) is under this is white: its tint has no direction to follow
 TEXT_HUE = 60.0  # on a page typed in a colour, ink whose hue is this many degrees from the text's is another ink
 

@@ -253,24 +253,28 @@ def _check(section: str, f: dataclasses.Field, value: Any, source: str) -> Any:
     return value
 
 
+# tuning constants earlier versions had as keys -> where they are fixed in the code now
+CONSTANTS = {
+    ("preprocess", "border_dark_level"): "ocr/preprocess.py BORDER_DARK_LEVEL",
+    ("preprocess", "speckle_max_area"): "ocr/preprocess.py SPECKLE_MAX_AREA",
+    ("preprocess", "deskew_max_angle"): "ocr/preprocess.py DESKEW_MAX_ANGLE",
+    ("preprocess", "deskew_min_text_rows"): "ocr/preprocess.py DESKEW_MIN_ROWS",
+    ("preprocess", "deskew_min_confidence"): "ocr/preprocess.py DESKEW_MIN_CONFIDENCE",
+    ("preprocess", "target_xheight"): "ocr/preprocess.py TARGET_XHEIGHT",
+    ("preprocess", "max_scale"): "ocr/preprocess.py MAX_SCALE",
+    ("preprocess", "sauvola_window"): "ocr/preprocess.py SAUVOLA_WINDOW",
+    ("preprocess", "sauvola_k"): "ocr/preprocess.py SAUVOLA_K",
+    ("tesseract", "min_line_letters"): "ocr/typed/lines.py MIN_LINE_LETTERS",
+    ("tesseract", "trim_edge_word_conf"): "ocr/typed/lines.py EDGE_WORD_CONF",
+    ("tesseract", "max_height_deviation"): "ocr/typed/lines.py MAX_HEIGHT_DEVIATION",
+    ("layout", "min_prob"): "ocr/layout/route.py MIN_PROB",
+}
 # keys earlier versions had: ignored with a warning naming the key, so that an older config.toml still runs
 REMOVED = {
     ("tesseract", "missed_lines"): "the step did not pay on pages it was not tuned on (docs/benchmarks.md)",
     ("tesseract", "min_line_conf"): "a type-sized line is kept however unsure: the threshold did not pay on pages "
                                     "it was not tuned on (docs/benchmarks.md)",
-    ("preprocess", "border_dark_level"): "a tuning constant, now fixed in the code (ocr/preprocess.py BORDER_DARK_LEVEL)",
-    ("preprocess", "speckle_max_area"): "a tuning constant, now fixed in the code (ocr/preprocess.py SPECKLE_MAX_AREA)",
-    ("preprocess", "deskew_max_angle"): "a tuning constant, now fixed in the code (ocr/preprocess.py DESKEW_MAX_ANGLE)",
-    ("preprocess", "deskew_min_text_rows"): "a tuning constant, now fixed in the code (ocr/preprocess.py DESKEW_MIN_ROWS)",
-    ("preprocess", "deskew_min_confidence"): "a tuning constant, now fixed in the code (ocr/preprocess.py DESKEW_MIN_CONFIDENCE)",
-    ("preprocess", "target_xheight"): "a tuning constant, now fixed in the code (ocr/preprocess.py TARGET_XHEIGHT)",
-    ("preprocess", "max_scale"): "a tuning constant, now fixed in the code (ocr/preprocess.py MAX_SCALE)",
-    ("preprocess", "sauvola_window"): "a tuning constant, now fixed in the code (ocr/preprocess.py SAUVOLA_WINDOW)",
-    ("preprocess", "sauvola_k"): "a tuning constant, now fixed in the code (ocr/preprocess.py SAUVOLA_K)",
-    ("tesseract", "min_line_letters"): "a tuning constant, now fixed in the code (ocr/typed/lines.py MIN_LINE_LETTERS)",
-    ("tesseract", "trim_edge_word_conf"): "a tuning constant, now fixed in the code (ocr/typed/lines.py EDGE_WORD_CONF)",
-    ("tesseract", "max_height_deviation"): "a tuning constant, now fixed in the code (ocr/typed/lines.py MAX_HEIGHT_DEVIATION)",
-    ("layout", "min_prob"): "a tuning constant, now fixed in the code (ocr/layout/route.py MIN_PROB)",
+    **{key: f"a tuning constant, now fixed in the code ({where})" for key, where in CONSTANTS.items()},
 }
 
 
@@ -322,9 +326,10 @@ def dump(cfg: Config) -> str:
     out = ["# memo-ocr configuration: every key, with the value in effect (memo-ocr config --dump)."]
     for sf in dataclasses.fields(Config):
         section = getattr(cfg, sf.name)
+        values = _plain(section)
         out += ["", f"[{sf.name}]"]
         for f in dataclasses.fields(section):
-            value = _plain(section)[f.name]
+            value = values[f.name]
             out += [f"# {f.metadata.get('doc', '')}" + ("" if f.metadata.get("user") else " (advanced)"),
                     f"{f.name} = {_toml_value(value)}"]
     return "\n".join(out) + "\n"

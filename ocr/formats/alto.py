@@ -12,7 +12,8 @@ NS = "http://www.loc.gov/standards/alto/ns-v4#"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 
-def _box(el: etree._Element, poly) -> None:
+def set_box(el: etree._Element, poly) -> None:
+    """An ALTO element's HPOS, VPOS, WIDTH and HEIGHT: the box of ``poly``, at least a pixel each way."""
     x0, y0, x1, y1 = bbox(poly)
     el.set("HPOS", str(x0))
     el.set("VPOS", str(y0))
@@ -29,12 +30,12 @@ REJECTED_LABEL = "rejected"
 
 def _block(parent, r, tagrefs: str) -> None:
     tb = _sub(parent, "TextBlock", ID=f"a_{r.id}", TAGREFS=tagrefs)
-    _box(tb, r.polygon)
+    set_box(tb, r.polygon)
     for ln in r.lines:
         if not ln.text.strip():  # (a line an engine failed on: ALTO has no empty TextLine; PAGE keeps it, with why)
             continue
         tl = _sub(tb, "TextLine", ID=f"a_{ln.id}")
-        _box(tl, ln.polygon)
+        set_box(tl, ln.polygon)
         if len(ln.baseline) >= 2:
             tl.set("BASELINE", " ".join(f"{x},{y}" for x, y in ln.baseline))
         words = ln.words or tuple(Word(t, ln.conf if ln.conf is not None else 1.0, ln.polygon)
@@ -43,7 +44,7 @@ def _block(parent, r, tagrefs: str) -> None:
             if j:
                 _sub(tl, "SP")
             s = _sub(tl, "String", ID=f"a_{ln.id}_w{j:03d}", CONTENT=w.text, WC=f"{min(1.0, max(0.0, w.conf)):.3f}")
-            _box(s, w.polygon)
+            set_box(s, w.polygon)
 
 
 def to_alto(page: PageResult, creator: str, software_version: str) -> bytes:
@@ -77,7 +78,7 @@ def to_alto(page: PageResult, creator: str, software_version: str) -> bytes:
         if r.kept and any(ln.text.strip() for ln in r.lines):
             _block(ps, r, tag_id[(r.production or "unknown", r.type)])
     for g in page.graphics:
-        _box(_sub(ps, "Illustration", ID=f"a_{g.id}", TYPE=g.type), g.polygon)
+        set_box(_sub(ps, "Illustration", ID=f"a_{g.id}", TYPE=g.type), g.polygon)
     for r in page.regions:  # the lines set aside, for review
         if not r.kept and any(ln.text.strip() for ln in r.lines):
             _block(ps, r, "BT_rejected")

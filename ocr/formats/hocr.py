@@ -7,15 +7,17 @@ from __future__ import annotations
 from lxml import etree
 
 from ..model import PageResult, Word, bbox
+from ..typed.lexicon import WORD_LISTS
 from . import xml_id
 
 XHTML = "http://www.w3.org/1999/xhtml"
 CAPABILITIES = "ocr_page ocr_carea ocr_par ocr_line ocr_textfloat ocrx_word ocrp_wconf ocrp_lang"
-LANGS = {"rus": "ru", "eng": "en", "deu": "de", "fra": "fr", "ukr": "uk", "bel": "be", "pol": "pl", "ces": "cs",
-         "ita": "it", "spa": "es", "nld": "nl", "heb": "he", "yid": "yi", "lav": "lv", "lit": "lt", "est": "et"}
+# Tesseract language -> the document's lang: the word lists' codes, and the era's other archive languages
+LANGS = {**WORD_LISTS, "bel": "be", "heb": "he", "yid": "yi", "lav": "lv", "lit": "lt", "est": "et"}
 
 
-def _title(poly, **props: str | int) -> str:
+def bbox_title(poly, **props: str | int) -> str:
+    """An hOCR ``title``: the ``bbox`` of ``poly`` (at least a pixel each way), then ``props``."""
     x0, y0, x1, y1 = bbox(poly)
     return "; ".join([f"bbox {x0} {y0} {max(x1, x0 + 1)} {max(y1, y0 + 1)}"] + [f"{k} {v}" for k, v in props.items()])
 
@@ -48,8 +50,8 @@ def to_hocr(page: PageResult, creator: str, lang: str = "") -> bytes:
     for r in page.regions:
         if not r.kept or not r.lines:
             continue
-        area = _el(pg, "div", "ocr_carea", f"{pid}_{r.id}", _title(r.polygon))
-        par = _el(area, "p", "ocr_par", f"{pid}_{r.id}_p", _title(r.polygon))
+        area = _el(pg, "div", "ocr_carea", f"{pid}_{r.id}", bbox_title(r.polygon))
+        par = _el(area, "p", "ocr_par", f"{pid}_{r.id}_p", bbox_title(r.polygon))
         line_class = "ocr_line" if r.production in (None, "typewritten", "printed") and r.type == "paragraph" \
             else "ocr_textfloat"
         for ln in r.lines:
@@ -59,14 +61,14 @@ def to_hocr(page: PageResult, creator: str, lang: str = "") -> bytes:
                 lx0, _, _, ly1 = bbox(ln.polygon)
                 slope = (y1 - y0) / (x1 - x0) if x1 != x0 else 0.0
                 props["baseline"] = f"{slope:.4f} {y0 - ly1 + round(slope * (lx0 - x0))}"
-            line = _el(par, "span", line_class, f"{pid}_{ln.id}", _title(ln.polygon, **props))
+            line = _el(par, "span", line_class, f"{pid}_{ln.id}", bbox_title(ln.polygon, **props))
             words = ln.words or tuple(Word(t, ln.conf if ln.conf is not None else 1.0, ln.polygon)
                                       for t in ln.text.split())
             for j, w in enumerate(words):
                 if j:
                     line[-1].tail = " "
                 span = _el(line, "span", "ocrx_word", f"{pid}_{ln.id}_w{j:03d}",
-                           _title(w.polygon, x_wconf=round(100 * min(1.0, max(0.0, w.conf)))))
+                           bbox_title(w.polygon, x_wconf=round(100 * min(1.0, max(0.0, w.conf)))))
                 span.text = w.text
     return etree.tostring(html, xml_declaration=True, encoding="UTF-8", pretty_print=True,
                           doctype='<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from . import xml_id
+from . import safe_name
 
 METS = "http://www.loc.gov/METS/"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -59,7 +59,7 @@ def to_mets(out_dir: Path, pages: list[dict], creator: str) -> bytes:
     seq = _sub(smap, "div", TYPE="physSequence", ID="PHYS_SEQUENCE")
     order = 0
     for rec in sorted(pages, key=lambda r: r["page_id"]):
-        pid = xml_id(rec["page_id"]).removeprefix("page_")  # (after a group's name it is an NCName as it is)
+        pid = safe_name(rec["page_id"])  # (after a group's name, an NCName)
         files: list[str] = []
         for name in rec.get("outputs") or []:
             suffix = next((s for s in GROUPS if name.endswith(s)), None)

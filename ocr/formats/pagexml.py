@@ -5,7 +5,7 @@ import datetime as _dt
 
 from lxml import etree
 
-from ..model import PageResult, Point, bbox
+from ..model import PageResult, Point, bbox, box_polygon
 from . import xml_id
 
 NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
@@ -23,8 +23,8 @@ def _area(poly) -> float:
 
 
 def _rect(x0: int, y0: int, x1: int, y1: int) -> tuple[Point, ...]:
-    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
-    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+    """``box_polygon`` of the box, at least one pixel wide and tall."""
+    return box_polygon((x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)))
 
 
 def _solid(poly, within: tuple[int, int, int, int]) -> tuple[Point, ...]:

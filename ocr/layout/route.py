@@ -27,7 +27,6 @@ from .typed_or_hand import (
     unsure_text,
 )
 
-
 MIN_PROB = 0.5  # a candidate is handwriting or a stamp when the classifier is this sure of it (else noise)
 
 

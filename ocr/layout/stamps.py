@@ -6,13 +6,11 @@ import dataclasses
 
 import numpy as np
 
-from ..engines.base import mean_conf
-from ..engines.base import read_region
+from ..engines.base import mean_conf, read_region
 from ..errors import EngineError
 from ..model import bbox, cover, iou
 from .candidates import FEATURES
 from .handwriting import crop_angle, rotate
-
 
 STAMP_WORD_CONF = 0.3  # a stamp's word read at least this surely, with two letters or digits, is legible
 

@@ -6,12 +6,11 @@ import cv2
 import numpy as np
 
 from ..config import Config
-from ..engines.base import mean_conf
-from ..engines.base import read_region
+from ..engines.base import mean_conf, read_region
 from ..errors import EngineError
 from ..model import Line, Region, Word, bbox, box_polygon, cover, iou
-from ..typed.lexicon import known_word
 from ..typed import lines as typed_lines
+from ..typed.lexicon import known_word
 from ..typed.lines import word_height
 from ..typed.pagenumber import page_number_match
 from .hand_ink import hand_share

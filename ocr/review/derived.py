@@ -5,15 +5,17 @@ PDF, remade from the new hOCR. A file the run did not write is left alone; each 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from lxml import etree
 
 from ..formats import atomic, xml_id
+from ..formats.alto import NS as ALTO_NS
+from ..formats.alto import set_box
+from ..formats.hocr import XHTML, bbox_title
 from ..formats.readers import read_transcription
-
-ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
-XHTML = "http://www.w3.org/1999/xhtml"
-PARSER = etree.XMLParser(no_network=True, resolve_entities=False, huge_tree=True)
+from ..model import box_polygon
+from .lines import PARSER
 
 
 def _boxes(line_box: tuple[int, int, int, int], old: list[tuple[int, int, int, int] | None],
@@ -51,11 +53,8 @@ def _alto(path: Path, line_id: str, text: str) -> None:
     for j, (w, b) in enumerate(zip(words, _boxes(line_box, old, words), strict=True)):
         if j:
             etree.SubElement(line, f"{q}SP")
-        s = etree.SubElement(line, f"{q}String", ID=f"a_{line_id}_w{j:03d}", CONTENT=w, WC="1.000")
-        s.set("HPOS", str(b[0]))
-        s.set("VPOS", str(b[1]))
-        s.set("WIDTH", str(max(1, b[2] - b[0])))
-        s.set("HEIGHT", str(max(1, b[3] - b[1])))
+        set_box(etree.SubElement(line, f"{q}String", ID=f"a_{line_id}_w{j:03d}", CONTENT=w, WC="1.000"),
+                 box_polygon(b))
     atomic.write_bytes(path, etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
@@ -81,7 +80,7 @@ def _hocr(path: Path, page_id: str, line_id: str, text: str) -> bytes | None:
         span = etree.SubElement(line, f"{q}span")
         span.set("class", "ocrx_word")
         span.set("id", f"{pid}_{line_id}_w{j:03d}")
-        span.set("title", f"bbox {b[0]} {b[1]} {b[2]} {b[3]}; x_wconf 100")
+        span.set("title", bbox_title(box_polygon(b), x_wconf=100))
         span.text = w
         if j < len(words) - 1:
             span.tail = " "
@@ -90,10 +89,11 @@ def _hocr(path: Path, page_id: str, line_id: str, text: str) -> bytes | None:
     return data
 
 
-def update(run: Path, page_id: str, xml: Path, line_id: str, text: str, source: str = "",
-           frame: int | None = None) -> list[str]:
+def update(run: Path, page_id: str, xml: Path, line_id: str, text: str,
+           source: Callable[[], Path | None] = lambda: None, frame: int | None = None) -> list[str]:
     """Carry the reviewed ``text`` of line ``line_id`` (PAGE ``xml`` already saved) into the page's derived files
-    in ``run``; returns the names of the files rewritten."""
+    in ``run``; ``source()`` finds the page image, looked for only where there is a PDF to remake. Returns the
+    names of the files rewritten."""
     done = []
     txt = run / f"{page_id}.txt"
     if txt.is_file():
@@ -109,11 +109,12 @@ def update(run: Path, page_id: str, xml: Path, line_id: str, text: str, source: 
     if data is not None:
         done.append(hocr.name)
         pdf = run / f"{page_id}.pdf"
-        if pdf.is_file() and source and Path(source).is_file():
+        image = source() if pdf.is_file() else None
+        if image is not None:
             from ..formats.pdf import to_pdf
             from ..loader import PageRef, load_image
 
-            ref = PageRef(page_id, Path(source), frame)
+            ref = PageRef(page_id, image, frame)
             atomic.write_bytes(pdf, to_pdf(data, ref.path, ref.frame, lambda: load_image(ref)))
             done.append(pdf.name)
     return done

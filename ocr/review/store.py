@@ -334,9 +334,8 @@ class ReviewStore:
         atomic.write_bytes(p.xml, etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
         p.mtime = -1.0
         try:
-            source = self._image_path(p)
-            derived.update(p.run_dir, p.page_id, p.xml, entry["line"], entry["text"],
-                           str(source) if source else "", p.frame)
+            derived.update(p.run_dir, p.page_id, p.xml, entry["line"], entry["text"], lambda: self._image_path(p),
+                           p.frame)
         except (OSError, etree.LxmlError, MemoOcrError) as e:  # the correction is saved (PAGE, journal) all the same
             print(f"memo-ocr review: {p.page_id}: the .txt, ALTO or hOCR of the page could not be updated: {e}",
                   file=sys.stderr)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,9 @@ import cv2
 from rapidfuzz.distance import Levenshtein
 
 from .. import __version__
-from ..formats import atomic
-from .metrics import Profile, fmt_rate, graphemes
+from ..formats import atomic, safe_name
 from . import __doc__ as DEFINITIONS  # the package's docstring defines every figure
+from .metrics import Profile, fmt_rate, graphemes
 from .pages import (
     KINDS,
     PageScore,
@@ -193,16 +192,16 @@ THUMB_WIDTH = 1400  # page images are copied into the report at most this wide (
 
 def _thumbnail(img: Path, report_dir: Path, page_id: str) -> str | None:
     """A JPEG copy of the page image in REPORT/images/, at most ``THUMB_WIDTH`` wide; its href, or None."""
-    grey = cv2.imread(str(img), cv2.IMREAD_COLOR)
-    if grey is None:
+    image = cv2.imread(str(img), cv2.IMREAD_COLOR)
+    if image is None:
         return None
-    scale = min(1.0, THUMB_WIDTH / grey.shape[1])
+    scale = min(1.0, THUMB_WIDTH / image.shape[1])
     if scale < 1.0:
-        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
     if not ok:
         return None
-    name = "images/" + re.sub(r"[^\w.-]", "_", page_id) + ".jpg"
+    name = f"images/{safe_name(page_id)}.jpg"
     (report_dir / "images").mkdir(parents=True, exist_ok=True)
     atomic.write_bytes(report_dir / name, buf.tobytes())
     return name

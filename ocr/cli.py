@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, log
 from .errors import MemoOcrError, exit_with
 from .train.cli import lines, synth, train, train_inksep, train_layout
 
@@ -46,10 +46,27 @@ def _formats(value: str | None) -> set[str] | None:
     return names
 
 
+def _verbosity(ctx: click.Context, param: click.Parameter, value) -> None:
+    """-v / -vv / -q, before or after the command's name; the last one given wins."""
+    if value:
+        log.setup(-1 if param.name == "quiet" else value)
+        ctx.meta["memo_ocr.verbosity"] = True
+
+
+VERBOSITY = [
+    click.Option(["-v", "--verbose"], count=True, expose_value=False, is_eager=True, callback=_verbosity,
+                 help="More on stderr: -v a line per page, -vv also each page's stage timings and debug messages."),
+    click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, is_eager=True, callback=_verbosity,
+                 help="Only errors on stderr: no progress bar, no summary, no warnings."),
+]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="memo-ocr")
 def main() -> None:
     """Re-process scanned archival memos: PAGE XML, ALTO and text out, accuracy against ground truth."""
+    if not click.get_current_context().meta.get("memo_ocr.verbosity"):
+        log.setup(0)
 
 
 @main.command(epilog=EXIT_HELP)
@@ -111,12 +128,12 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry
         sys.exit(130)
     s = report.to_dict()["summary"]
     rate = "-" if s["pages_per_minute"] is None else s["pages_per_minute"]
-    click.echo(f"{s['ok']} of {s['pages']} pages ok ({s['done_now']} done now, {s['skipped']} skipped as already "
+    log.LOG.log(log.NOTICE, f"{s['ok']} of {s['pages']} pages ok ({s['done_now']} done now, {s['skipped']} skipped as already "
                f"done), {s['suspect']} suspect, {s['failed']} failed, "
                + (f"{s['engine_errors']} lines an engine failed on, " if s["engine_errors"] else "")
                + f"{s['rejected_lines']} lines rejected "
                f"({s['rejected_chars']} characters, in PAGE as rejected regions), {s['seconds']} s ({rate} "
-               f"pages/min); details in {out_dir / 'run.json'}", err=True)
+               f"pages/min); details in {out_dir / 'run.json'}")
     if report.stopped:
         click.echo(f"memo-ocr: error: {report.stopped}; {len(refs) - len(report.pages)} pages not started "
                    f"(run the same command again to go on)", err=True)
@@ -131,9 +148,9 @@ def run(inputs, out_dir, config_path, lang, workers, gt_dir, deskew_angle, retry
             scored = write_reports(pages, prof, str(out_dir), str(gt_dir), out_dir / "report")
             report.meta["accuracy"] = {"profile": prof.name, **scored["run"], "report": "report/report.html"}
             report.save()
-            click.echo(f"accuracy report: {out_dir / 'report' / 'report.html'}", err=True)
+            log.LOG.log(log.NOTICE, f"accuracy report: {out_dir / 'report' / 'report.html'}")
         else:
-            click.echo(f"memo-ocr: no ground truth in {gt_dir} matches the page ids of this run", err=True)
+            log.LOG.warning(f"warning: no ground truth in {gt_dir} matches the page ids of this run")
     if "engine_error" in report.meta:
         click.echo(f"memo-ocr: error: {report.meta['engine_error']}", err=True)
         sys.exit(5)
@@ -180,10 +197,10 @@ def score(hyp, gt, report_dir, profile, config_path, images):
     pages = score_pairs(pairs, prof, gt_root=gt if gt.is_dir() else None, images=imgs,
                         statuses=statuses_from_run(hyp))
     click.echo(summary_table(pages))
-    click.echo(f"profile: {prof.name}", err=True)
+    log.LOG.log(log.NOTICE, f"profile: {prof.name}")
     if report_dir:
         write_reports(pages, prof, str(hyp), str(gt), report_dir)
-        click.echo(f"report: {report_dir / 'report.html'}", err=True)
+        log.LOG.log(log.NOTICE, f"report: {report_dir / 'report.html'}")
     sys.exit(1 if any(p.error for p in pages) else 0)
 
 
@@ -286,3 +303,5 @@ def config_command(what, config_path):
 
 for _command in (synth, train, lines, train_layout, train_inksep):
     main.add_command(_command)
+for _command in [main, *main.commands.values()]:
+    _command.params += VERBOSITY

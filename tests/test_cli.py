@@ -1,13 +1,20 @@
-"""The command line: every command documents its exit statuses; validate takes a run's folder; config prints
-the configuration in effect (read back equal) and the reference."""
+"""The command line: every command documents its exit statuses; -q / -v / -vv say less or more; validate
+takes a run's folder; config prints the configuration in effect (read back equal) and the reference."""
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from ocr import config as C
 from ocr.cli import main
 
+from .conftest import needs_tesseract
 from .test_formats import sample_page
+
+MEMO_OCR = str(Path(sys.executable).with_name("memo-ocr"))
 
 
 def test_every_command_documents_its_exit_statuses():
@@ -15,6 +22,30 @@ def test_every_command_documents_its_exit_statuses():
     for name in main.commands:
         r = runner.invoke(main, [name, "--help"])
         assert r.exit_code == 0 and "Exit status" in r.output, name
+
+
+@needs_tesseract
+def test_quiet_verbose_and_debug_say_less_or_more_on_stderr(page_png, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+
+    def run(before: list[str], after: list[str], out: str) -> list[str]:
+        r = subprocess.run([MEMO_OCR, *before, "run", *after, str(page_png), str(bad), "-o", str(tmp_path / out),
+                            "--lang", "rus", "--workers", "1"], capture_output=True, text=True)
+        assert r.returncode == 1, r.stderr  # the bad page failed, the other is written
+        return r.stderr.strip().splitlines()
+
+    default = run([], [], "o0")
+    assert any("page bad failed: " in ln and str(bad) in ln for ln in default)
+    assert any("1 of 2 pages ok" in ln for ln in default) and not any("ok in" in ln for ln in default)
+    quiet = run([], ["-q"], "o1")  # errors only: the failed page, no summary
+    assert len(quiet) == 1 and "page bad failed: " in quiet[0]
+    verbose = run(["-v"], [], "o2")
+    assert any(ln.startswith("memo-ocr: page memo ok in ") for ln in verbose)
+    assert not any("stages:" in ln for ln in verbose)
+    debug = run([], ["-vv"], "o3")
+    stages = [ln for ln in debug if ln.startswith("memo-ocr: page memo stages: ")]
+    assert len(stages) == 1 and "preprocess" in stages[0] and "recognize" in stages[0]
 
 
 def test_validate_takes_a_folder_and_names_each_file(tmp_path):

@@ -79,3 +79,20 @@ def test_text_ground_truth_bom_and_bad_encoding(tmp_path):
         read_transcription(p)
     with pytest.raises(GroundTruthError, match="cannot read"):
         read_transcription(tmp_path / "missing.txt")
+
+
+def test_a_child_sticking_out_of_its_slanted_parent_is_clipped_to_it_with_four_points_at_least():
+    from shapely.geometry import Polygon
+
+    from ocr.formats.pagexml import _inside
+
+    line = ((0, 10), (100, 0), (100, 20), (0, 30))  # a slanted handwriting line
+    word = ((0, 0), (40, 0), (40, 30), (0, 30))  # its first word's upright rectangle: corners outside
+    clipped = _inside(word, line)
+    assert Polygon(clipped).within(Polygon(line).buffer(1.5)) and len(clipped) >= 4
+    assert Polygon(clipped).area == pytest.approx(Polygon(word).intersection(Polygon(line)).area, rel=0.05)
+    assert _inside(((10, 12), (20, 12), (20, 20), (10, 20)), line) == ((10, 12), (20, 12), (20, 20), (10, 20))
+    corner = _inside(((90, -5), (110, -5), (110, 5), (90, 5)), line)  # only a triangle of it is inside
+    assert len(corner) == 4 and Polygon(corner).within(Polygon(line).buffer(1.5)) and Polygon(corner).area > 0
+    assert _inside(((200, 200), (210, 200), (210, 210), (200, 210)), line) == ((200, 200), (210, 200), (210, 210),
+                                                                               (200, 210))  # nothing inside: as it was

@@ -1,6 +1,8 @@
 """The handwriting model: training data, the kraken engine, `memo-ocr lines` and `memo-ocr train` plumbing."""
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ from ocr.htr import data, lines
 from ocr.htr import train as htr_train
 from ocr.score.metrics import char_counts
 
-from .conftest import ROOT
+from .conftest import ROOT, needs_tesseract
 
 MODEL = ROOT / "ocr" / "models" / "htr-ru.safetensors"
 needs_model = pytest.mark.skipif(not MODEL.exists(), reason="no committed handwriting model")
@@ -212,3 +214,31 @@ def test_pagexml_records_why_a_line_is_empty():
     xml = to_pagexml(page, "test")
     assert validate(xml) == []
     assert b'custom="error {reason:kraken  RuntimeError  bad  input ;}"' in xml
+
+
+@needs_model
+@needs_tesseract
+def test_without_kraken_a_run_goes_on_with_handwriting_unread_and_says_so(tmp_path):
+    """A `pip install memo-ocr` without the htr extra: the run warns once and writes every page (ok, not suspect),
+    handwritten regions without text, typed text found in them set aside with the reason; once kraken is
+    installed, the same command reads the pages again."""
+    pytest.importorskip("kraken")
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text('import sys\nsys.modules["kraken"] = None  # as if not installed\n')
+    page = ROOT / "scans" / "reel-083" / "memo-0001.jpg"
+    out = tmp_path / "out"
+    cmd = [MEMO_OCR, "run", str(page), "-o", str(out), "--lang", "rus", "--workers", "1", "--no-progress"]
+    r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(shim)})
+    assert r.returncode == 0, r.stderr
+    warned = [ln for ln in r.stderr.splitlines() if "handwriting is not read: kraken is not installed" in ln]
+    assert len(warned) == 1 and "memo-ocr[htr]" in warned[0]
+    run = json.loads((out / "run.json").read_text())
+    assert run["warnings"] and "kraken is not installed" in run["warnings"][0] and "kraken" not in run["engines"]
+    p = run["pages"][0]
+    assert p["status"] == "ok" and "kraken is not installed" in p["layout"]["note"] and p["layout"]["handwritten"] >= 1
+    xml = (out / "memo-0001.page.xml").read_text()
+    assert 'type="marginalia"' in xml or 'type="signature-mark"' in xml
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0 and "1 done now" in r.stderr, r.stderr
+    assert "kraken" in json.loads((out / "run.json").read_text())["engines"]

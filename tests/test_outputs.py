@@ -114,52 +114,94 @@ def test_an_unknown_format_is_a_usage_error(tmp_path):
 
 
 def _geometry(xml) -> dict[str, int]:
-    """Counts of what PAGE consumers stumble on: glyphs and words of no area, children outside their parent."""
-    from ocr.model import bbox
+    """Counts of what PAGE consumers stumble on: glyphs and words of no area, children outside their parent's
+    polygon (OCR-D's rule: within it, give or take 1.5 pixels)."""
+    from shapely.geometry import Polygon
 
     ns = {"p": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
 
     def poly(e):
-        return [tuple(map(int, p.split(","))) for p in e.find("p:Coords", ns).get("points").split()]
-
-    def area(pts):
-        return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1], strict=True))) / 2
-
-    def inside(a, b):
-        return a[0] >= b[0] and a[1] >= b[1] and a[2] <= b[2] and a[3] <= b[3]
+        return Polygon([tuple(map(int, p.split(","))) for p in e.find("p:Coords", ns).get("points").split()])
 
     n = dict.fromkeys(("flat", "outside", "glyphs"), 0)
     for r in etree.parse(str(xml)).iterfind(".//p:TextRegion", ns):
-        rb = bbox(poly(r))
+        rp = poly(r).buffer(1.5)
         for ln in r.iterfind("p:TextLine", ns):
-            lb = bbox(poly(ln))
-            n["outside"] += not inside(lb, rb)
+            lp = poly(ln)
+            n["outside"] += not lp.within(rp)
             for w in ln.iterfind("p:Word", ns):
-                wb = bbox(poly(w))
-                n["flat"] += area(poly(w)) == 0
-                n["outside"] += not inside(wb, lb)
+                wp = poly(w)
+                n["flat"] += wp.area == 0
+                n["outside"] += not wp.within(lp.buffer(1.5))
                 for g in w.iterfind("p:Glyph", ns):
                     n["glyphs"] += 1
-                    n["flat"] += area(poly(g)) == 0
-                    n["outside"] += not inside(bbox(poly(g)), wb)
+                    n["flat"] += poly(g).area == 0
+                    n["outside"] += not poly(g).within(wp.buffer(1.5))
     return n
 
 
-@needs_tesseract
-def test_page_of_a_real_page_with_handwriting_is_read_by_kraken_with_consistent_geometry(tmp_path):
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory) -> Path:
+    """A demo page with handwriting and stamps, run once for the readers below."""
+    from .conftest import ROOT, have_tesseract
+
+    if not have_tesseract("rus"):
+        pytest.skip("tesseract with rus not installed")
+    out = tmp_path_factory.mktemp("real") / "out"
+    r = subprocess.run([sys.executable, "-m", "ocr", "run", str(ROOT / "scans" / "reel-083" / "memo-0001.jpg"),
+                        "-o", str(out), "--lang", "rus", "--workers", "1", "--no-progress",
+                        "--formats", "page,alto,txt,hocr"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_page_of_a_real_page_with_handwriting_is_read_by_kraken_with_consistent_geometry(real_run):
     pytest.importorskip("kraken")
     from kraken.lib.xml import XMLPage
 
     from .conftest import ROOT
 
-    out = tmp_path / "out"
-    r = subprocess.run([sys.executable, "-m", "ocr", "run", str(ROOT / "scans" / "reel-083" / "memo-0001.jpg"),
-                        "-o", str(out), "--lang", "rus", "--workers", "1", "--no-progress"],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    xml = out / "memo-0001.page.xml"
+    xml = real_run / "memo-0001.page.xml"
     page = XMLPage(xml)  # kraken's own PAGE reader
     assert len(page.lines) >= 15
     assert Path(page.imagename).resolve() == (ROOT / "scans" / "reel-083" / "memo-0001.jpg").resolve()
     n = _geometry(xml)
     assert n["glyphs"] > 20 and n["flat"] == 0 and n["outside"] == 0, n
+
+
+# OCR-D's packages pin pydantic 1: .ci/run installs them in a virtual environment of their own
+OCRD = Path(__file__).resolve().parent.parent / ".venv-ocrd" / "bin" / "python"
+OCRD_CHECK = r"""
+import json, os, sys
+from ocrd_models import OcrdMets
+from ocrd_validators import PageValidator
+
+out = sys.argv[1]
+pages = {}
+for name in sorted(os.listdir(out)):
+    if name.endswith(".page.xml"):
+        rep = PageValidator.validate(filename=os.path.join(out, name), page_textequiv_consistency="strict",
+                                     page_textequiv_strategy="first", check_coords=True, check_baseline=True)
+        pages[name] = [str(e) for e in rep.errors]
+mets = OcrdMets(filename=os.path.join(out, "mets.xml"))
+groups = {g: [(f.pageId, f.mimetype, os.path.isfile(os.path.join(out, f.local_filename)))
+              for f in mets.find_files(fileGrp=g)] for g in mets.file_groups}
+print(json.dumps({"pages": pages, "groups": groups, "physical": mets.physical_pages}))
+"""
+
+
+@pytest.mark.skipif(not OCRD.is_file(), reason="OCR-D's validator not installed (.venv-ocrd; .ci/run makes it)")
+def test_ocrd_validates_the_page_files_strictly_and_reads_the_mets(real_run):
+    """OCR-D's own PageValidator: text of words, lines and regions consistent (strict), every polygon valid
+    with four points at least, every child and baseline within its parent; OcrdMets finds every file."""
+    import json
+
+    r = subprocess.run([str(OCRD), "-c", OCRD_CHECK, str(real_run)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = json.loads(r.stdout)
+    assert got["pages"] == {"memo-0001.page.xml": []}, got["pages"]
+    assert set(got["groups"]) >= {"OCR-D-IMG", "OCR-D-OCR-PAGE", "OCR-D-OCR-ALTO", "OCR-D-OCR-HOCR", "OCR-D-OCR-TXT"}
+    for group, files in got["groups"].items():
+        assert [pid for pid, _, _ in files] == ["PHYS_memo-0001"], group
+        assert all(there for _, _, there in files), group
+    assert got["physical"] == ["PHYS_memo-0001"]

@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import __version__
+from .. import __version__, log
 from ..config import Config
 from ..engines import get_engine
 from ..errors import MemoOcrError
@@ -19,6 +19,7 @@ from ..layout import inksep
 from ..layout.classifier import load_model
 from ..layout.handwriting import CYRILLIC_LANGS
 from ..loader import PageRef
+from ..log import LOG
 from .dask import run_on_dask
 from .ledger import Ledger
 from .report import INTERRUPTED, PageOutcome, RunReport, outcome_from_ledger
@@ -143,6 +144,7 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
     try:
         engine_versions: dict[str, str] = {}
         engine_problem = None
+        no_htr = ""
         try:
             probe = get_engine(engine_name, cfg)  # fail once, clearly, here rather than in every worker
             engine_versions[probe.name] = probe.version
@@ -153,12 +155,19 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
                 if cfg.layout.separate_ink:
                     inksep.check(cfg.layout.ink_model or None)
                 if cfg.layout.handwriting and set(cfg.run.lang.split("+")) & CYRILLIC_LANGS:
+                    from ..engines.kraken_lines import KrakenMissing
                     from ..engines.kraken_lines import check as check_kraken
 
-                    engine_versions["kraken"] = check_kraken(cfg.layout.handwriting_model or None)
+                    try:
+                        engine_versions["kraken"] = check_kraken(cfg.layout.handwriting_model or None)
+                    except KrakenMissing as e:  # the typed text does not need it: go on, handwriting unread
+                        no_htr = (f"handwriting is not read: {e}; handwritten regions are found and written "
+                                  f"without text")
+                        LOG.warning("warning: %s", no_htr)
         except MemoOcrError as e:
             engine_problem = str(e)
-        chash = cfg.digest(skew_override=skew_override)
+        # pages done without kraken are done again once it is installed
+        chash = cfg.digest(skew_override=skew_override, **({"handwriting": "kraken missing"} if no_htr else {}))
         meta = {
             "tool": {"name": "memo-ocr", "version": __version__},
             "command": argv or sys.argv,
@@ -170,6 +179,8 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
         }
         if engine_problem:
             meta["engine_error"] = engine_problem
+        if no_htr:
+            meta["warnings"] = [no_htr]
         started = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
         report = RunReport(out_dir, [], started, 0.0, meta)
         ledger = Ledger(out_dir / "ledger.sqlite")
@@ -197,7 +208,7 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
             pool.close()
         raise
     bar = tqdm(total=len(refs), initial=len(refs) - len(todo), unit="page", desc="memo-ocr", file=sys.stderr,
-               disable=True if progress is False else None, dynamic_ncols=True, mininterval=0.5)
+               disable=True if progress is False or log.quiet() else None, dynamic_ncols=True, mininterval=0.5)
     processed = 0
     failed_now = 0
 
@@ -205,10 +216,15 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
         nonlocal processed, failed_now, last_save
         processed += 1
         if outcome.status == "suspect":
-            bar.write(f"memo-ocr: page {outcome.page_id} suspect: {outcome.error}", file=sys.stderr)
+            LOG.warning("page %s suspect: %s", outcome.page_id, outcome.error)
         elif outcome.status != "ok":
             failed_now += 1
-            bar.write(f"memo-ocr: page {outcome.page_id} failed: {outcome.error}", file=sys.stderr)
+            LOG.error("page %s failed: %s", outcome.page_id, outcome.error)
+        else:
+            LOG.info("page %s ok in %.1f s", outcome.page_id, outcome.timings.get("total", 0.0))
+        if log.debug() and outcome.timings:
+            LOG.debug("page %s stages: %s", outcome.page_id,
+                      ", ".join(f"{k} {v:.2f} s" for k, v in outcome.timings.items() if k != "total"))
         # outputs are on disk (atomic writes in the worker) before the ledger says so
         ledger.record(ref.page_id, str(ref.path), ref.frame, ih, chash, outcome.status, outcome.error,
                       outcome.to_dict())

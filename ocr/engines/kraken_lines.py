@@ -32,6 +32,23 @@ class LineText:
     error: str | None = None
 
 
+INSTALL = ("install it with pip install 'memo-ocr[htr]' and pip install --no-deps kraken==7.1.1 "
+           "(bash scripts/setup.sh does both)")
+
+
+class KrakenMissing(EngineError):
+    """kraken (or PyTorch under it) is not installed: a run goes on without reading handwriting."""
+
+
+@lru_cache(maxsize=1)
+def missing() -> str:
+    """Why kraken cannot read here ('' when it is installed), found without importing it (PyTorch takes
+    seconds to import)."""
+    import importlib.util
+
+    return "" if importlib.util.find_spec("kraken") is not None else f"kraken is not installed; {INSTALL}"
+
+
 class KrakenLines:
     """A kraken recognition model; ``recognize(image, boxes)`` reads the boxed lines of one image."""
 
@@ -51,7 +68,7 @@ class KrakenLines:
 
                 self.model = RecognitionTaskModel.load_model(str(self.path))
         except ImportError as e:
-            raise EngineError(f"kraken is not installed ({e}); run bash scripts/setup.sh") from None
+            raise KrakenMissing(f"kraken is not installed ({e}); {INSTALL}") from None
         except Exception as e:  # kraken raises many kinds for a file that is not one of its models
             msg = " ".join(str(e).split())[:160]
             raise EngineError(f"{self.path}: not a usable kraken recognition model ({type(e).__name__}: {msg})") from None
@@ -125,16 +142,15 @@ def check(path: str | None = None) -> str:
     """Check, without importing PyTorch (seconds per process), that kraken is installed and that the
     file is a kraken recognition model in safetensors form; returns kraken's version. A run's parent
     process calls this; the workers load the model only when a page has handwriting."""
-    import importlib.util
     import json
 
     from ..weights import safetensors_metadata
 
+    if missing():
+        raise KrakenMissing(missing())
     p = Path(path) if path else DEFAULT_MODEL
     if not p.is_file():
         raise EngineError(f"{p}: handwriting model file not found (train one with 'memo-ocr train')")
-    if importlib.util.find_spec("kraken") is None:
-        raise EngineError("kraken is not installed; run bash scripts/setup.sh")
     why = "not a safetensors file"
     try:
         meta = safetensors_metadata(p)

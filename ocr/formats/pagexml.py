@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 
 from lxml import etree
 
@@ -48,6 +49,35 @@ def _enclosing(poly, children: list[tuple[int, int, int, int]]) -> tuple[Point, 
         return tuple(poly)
     return _rect(min([b[0]] + [c[0] for c in children]), min([b[1]] + [c[1] for c in children]),
                  max([b[2]] + [c[2] for c in children]), max([b[3]] + [c[3] for c in children]))
+
+
+def _inside(poly, parent) -> tuple[Point, ...]:
+    """``poly`` clipped to ``parent`` where it sticks out (a word's rectangle over the edge of its slanted
+    handwriting line): OCR-D's validator, like other PAGE consumers, wants every child within its parent's
+    polygon. Rounded to whole pixels inside the parent's box; left as it is where nothing of it is inside."""
+    from shapely.geometry import Polygon
+    from shapely.validation import make_valid
+
+    if len(poly) < 3 or len(parent) < 3:
+        return tuple(poly)
+    child, outer = make_valid(Polygon(poly)), make_valid(Polygon(parent))
+    if child.within(outer.buffer(0.5)):
+        return tuple(poly)
+    cut = child.intersection(outer)
+    parts = [g for g in getattr(cut, "geoms", [cut]) if g.geom_type == "Polygon" and g.area >= 1]
+    if not parts:
+        return tuple(poly)
+    x0, y0, x1, y1 = bbox(parent)
+    ring = max(parts, key=lambda g: g.area).exterior.coords[:-1]
+    pts = [(min(max(round(x), x0), x1), min(max(round(y), y0), y1)) for x, y in ring]
+    pts = [p for i, p in enumerate(pts) if p != pts[i - 1]]
+    if len(set(pts)) < 3:
+        return tuple(poly)
+    if len(pts) == 3:  # a triangle: OCR-D wants four points at least; the middle of its longest side
+        i = max(range(3), key=lambda i: math.dist(pts[i], pts[i - 1]))
+        (ax, ay), (bx, by) = pts[i - 1], pts[i]
+        pts.insert(i, (round((ax + bx) / 2), round((ay + by) / 2)))
+    return tuple(pts)
 
 
 def _sub(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
@@ -124,11 +154,11 @@ def to_pagexml(page: PageResult, creator: str, created: _dt.datetime | None = No
                 _sub(tl, "Baseline", points=_points(ln.baseline))
             for j, w in enumerate(ln.words):
                 we = _sub(tl, "Word", id=f"{ln.id}_w{j:03d}")
-                wpoly = _solid(w.polygon, bbox(ln.polygon))
+                wpoly = _inside(_solid(w.polygon, bbox(ln.polygon)), ln.polygon)
                 _sub(we, "Coords", points=_points(wpoly))
                 for k, g in enumerate(w.glyphs):
                     ge = _sub(we, "Glyph", id=f"{ln.id}_w{j:03d}_g{k:03d}")
-                    _sub(ge, "Coords", points=_points(_solid(g.polygon, bbox(wpoly))))
+                    _sub(ge, "Coords", points=_points(_inside(_solid(g.polygon, bbox(wpoly)), wpoly)))
                     _text_equiv(ge, g.text, g.conf)
                 _text_equiv(we, w.text, w.conf)
             _text_equiv(tl, ln.text, ln.conf)

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from ..config import Config
+from ..engines.kraken_lines import missing as kraken_missing
 from ..errors import EngineError
 from ..model import REJECTED_NOTE, Graphic, Line, Region, bbox, box_polygon, cover
 from . import inksep
@@ -48,6 +49,11 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     # lone lines' ink is shown to the classifier: a short note Tesseract read as type may be handwriting
     lone = lone_lines(kept_lines) | off_pitch_lines(kept_lines)
     cyrillic = bool(set(cfg.run.lang.split("+")) & CYRILLIC_LANGS)
+    # handwriting is read only in a Cyrillic language, with kraken and the model: elsewhere its regions stay
+    # empty, and typed text found inside them is set aside with the reason
+    unread = ("[layout] handwriting = false" if not lc.handwriting else
+              f"the handwriting model reads Cyrillic; lang is {cfg.run.lang}" if not cyrillic else kraken_missing())
+    hand_read = not unread
 
     def separator():
         """The ink separation network, loaded (PyTorch imported) on first use."""
@@ -82,7 +88,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
 
     reads: dict = {}  # handwriting regions already read (written_noise), by box
     written = (written_noise(grey, cands, reader, xheight or 20.0, MIN_PROB, reads)
-               if lc.handwriting and cyrillic else [])
+               if hand_read else [])
     unsure_ids = {id(c) for c in unsure + written}  # kept below min_prob (not compared by value: features are arrays)
     keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= MIN_PROB or id(c) in unsure_ids)])
     heights = [b[3] - b[1] for b in (bbox(w.polygon) for ln in kept_lines for w in ln.words)]
@@ -95,8 +101,6 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     hands = [c.box for c in keep if c.kind == "handwritten"]
     page_size = (image.shape[1], image.shape[0])
     stamp_lines = []
-    # handwriting is read only in a Cyrillic language, with the model: elsewhere its regions stay empty
-    hand_read = lc.handwriting and cyrillic
     for r in typed:
         # typed lines that lie on a stamp are the stamp's text; ones inside handwriting were handwriting
         # read as type (the kraken model reads them again with their region)
@@ -109,15 +113,15 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                              Region(r.id, box_polygon(bbox([p for ln in rest for p in ln.polygon])), rest, r.production,
                                     r.type, r.kept, r.note))
         if in_hand and not hand_read:  # no reading replaces Tesseract's: it stays, set aside with the reason
-            why = f"in a handwriting region, not read (the handwriting model reads Cyrillic; lang is {cfg.run.lang})"
+            why = f"in a handwriting region, not read ({unread})"
             rid = f"{r.id}h"
             out.typed.append(Region(rid, box_polygon(bbox([p for ln in in_hand for p in ln.polygon])),
                                     tuple(dataclasses.replace(ln, id=f"{rid}_l{j:03d}", note=why)
                                           for j, ln in enumerate(in_hand, start=1)), None, "paragraph",
                                     False, REJECTED_NOTE))
-    if lc.handwriting and not cyrillic:
-        out.info["handwriting_note"] = f"handwriting regions not read: the model reads Cyrillic, lang is {cfg.run.lang}"
-    model = reader() if lc.handwriting and cyrillic and any(c.kind == "handwritten" for c in keep) else None
+    if lc.handwriting and unread:
+        out.info["handwriting_note"] = f"handwriting regions not read: {unread}"
+    model = reader() if hand_read and any(c.kind == "handwritten" for c in keep) else None
     load_error = kraken.get("error", "")
     h_page = image.shape[0]
     n_h = n_s = 0

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import MemoOcrError, exit_with
+from ..log import LOG, NOTICE
 
 
 @click.command(epilog="""
@@ -42,12 +43,12 @@ def synth(out_dir, gt_dir, pages, seed, prefix, seed_memo, clean, max_skew, type
     settings = ScanSettings(degrade=not clean, max_skew=max_skew)
     try:
         ids = make_reel(out_dir, gt_dir or out_dir, pages, seed, prefix=prefix, with_seed_memo=seed_memo,
-                        settings=settings, progress=lambda pid: click.echo(f"synth: {pid}", err=True),
+                        settings=settings, progress=lambda pid: LOG.log(NOTICE, "synth: %s", pid),
                         typed_only=typed_only)
     except (ImportError, RuntimeError) as e:
         click.echo(f"memo-ocr: error: {e}", err=True)
         sys.exit(2)
-    click.echo(f"{len(ids)} pages in {out_dir}, ground truth in {gt_dir or out_dir}", err=True)
+    LOG.log(NOTICE, f"{len(ids)} pages in {out_dir}, ground truth in {gt_dir or out_dir}")
 
 
 @click.command(epilog="""
@@ -129,18 +130,18 @@ def train(work, out, real, synthetic, seed, epochs, spec, batch, lrate, threads,
             manifest = data.prepare(work, real, synthetic, seed, fonts.handwriting_training(), progress=progress)
             if bar is not None:
                 bar.close()
-            click.echo(f"memo-ocr train: data {manifest['counts']}", err=True)
+            LOG.log(NOTICE, f"train: data {manifest['counts']}")
             done = htr_train.checkpoints(work / "ckpt")
             resume = done[-1][2] if done else None
             if resume is not None and done[-1][0] + 1 >= epochs:
-                click.echo(f"memo-ocr train: {resume.name} already reached epoch {epochs}", err=True)
+                LOG.log(NOTICE, f"train: {resume.name} already reached epoch {epochs}")
             else:
                 cmd = htr_train.ketos_command(work, spec=spec or htr_train.DEFAULT_SPEC, epochs=epochs,
                                               batch=batch, threads=threads, lrate=lrate, load=load, resume=resume)
                 rc = htr_train.run_ketos(cmd, work / "train.log")
                 if rc != 0:
-                    click.echo(f"memo-ocr train: ketos exited {rc} (log: {work / 'train.log'}); exporting the best "
-                               "checkpoint so far", err=True)
+                    LOG.warning(f"train: ketos exited {rc} (log: {work / 'train.log'}); exporting the best "
+                                "checkpoint so far")
         src, epoch, acc = htr_train.export_best(work, out)
     except MemoOcrError as e:
         exit_with(e)
@@ -241,7 +242,7 @@ def train_layout(work, out, pages, seed, lang):
             shutil.rmtree(reel, ignore_errors=True)
             shutil.rmtree(gt, ignore_errors=True)
             make_reel(reel, gt, pages, seed, with_seed_memo=False,
-                      progress=lambda pid: click.echo(f"train-layout: rendered {pid}", err=True))
+                      progress=lambda pid: LOG.log(NOTICE, "train-layout: rendered %s", pid))
             done.write_text(f"{pages} {seed}\n")
         engine = get_engine("tesseract", cfg)
 
@@ -249,7 +250,7 @@ def train_layout(work, out, pages, seed, lang):
             ref = PageRef(img_path.stem, img_path)
             page = recognize_page(ref, cfg, engine)
             xh = page.info.get("xheight_px")
-            click.echo(f"train-layout: {img_path.stem}", err=True)
+            LOG.log(NOTICE, "train-layout: %s", img_path.stem)
             words, line_boxes = typed_boxes(page.kept_lines(), cfg.run.lang)
             return candidates(load_image(ref), words, page.border, xh, line_boxes, split=False, finer=False)
 
@@ -303,7 +304,7 @@ def train_inksep(work, out, pages, seed, steps, threads):
         bar.close()
         command = f"memo-ocr train-inksep -w WORK --pages {pages} --seed {seed} --steps {steps}"
         meta = inksep_train.train(x, y, out, steps, seed, threads=threads, about={"pages": pages, "command": command},
-                                  log=lambda m: click.echo(f"train-inksep: {m}", err=True))
+                                  log=lambda m: LOG.log(NOTICE, "train-inksep: %s", m))
     except ImportError as e:  # the synth or handwriting extra is not installed
         click.echo(f"memo-ocr: error: train-inksep needs the synth and htr extras "
                    f"(pip install 'memo-ocr[synth,htr]'): {e}", err=True)

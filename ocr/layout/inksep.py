@@ -83,32 +83,74 @@ def check(path: str | Path | None = None) -> dict:
     return meta
 
 
+def _conv(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, dilation: int, stride: int) -> np.ndarray:
+    """PyTorch's Conv2d(kernel 3, padding = dilation) of ``x`` (C x H x W float32), as one matrix product per
+    block of output rows (the image columns of a block, not of the whole crop, are held at once)."""
+    cin, h, w = x.shape
+    cout = weight.shape[0]
+    d = dilation
+    xp = np.pad(x, ((0, 0), (d, d), (d, d)))
+    ho, wo = (h - 1) // stride + 1, (w - 1) // stride + 1
+    kernel = weight.reshape(cout, cin * 9)
+    out = np.empty((cout, ho, wo), np.float32)
+    rows = max(1, (1 << 22) // (cin * 9 * wo))  # at most 16 MB of image columns
+    for r0 in range(0, ho, rows):
+        r1 = min(ho, r0 + rows)
+        cols = np.empty((cin, 9, r1 - r0, wo), np.float32)
+        for ky in range(3):
+            for kx in range(3):
+                y0, x0 = r0 * stride + ky * d, kx * d
+                cols[:, ky * 3 + kx] = xp[:, y0:y0 + (r1 - r0 - 1) * stride + 1:stride,
+                                          x0:x0 + (wo - 1) * stride + 1:stride]
+        out[:, r0:r1] = (kernel @ cols.reshape(cin * 9, -1) + bias[:, None]).reshape(cout, r1 - r0, wo)
+    return out
+
+
 class InkSeparator:
-    """The trained network; ``probs`` gives each class's probability per pixel of a half-resolution crop."""
+    """The trained network; ``probs`` gives each class's probability per pixel of a half-resolution crop.
+
+    Inference is NumPy's (a few small convolutions): a page of typed text and stamps never imports PyTorch,
+    which takes seconds and about 450 MB per worker; training builds the same network in PyTorch
+    (``build_net``), and a test holds the two to the same output."""
 
     def __init__(self, path: str | Path | None = None):
-        from safetensors.torch import load_file
-
-        from ..weights import torch_within_thread_limit
-
-        torch = torch_within_thread_limit()
+        from safetensors.numpy import load_file
 
         self.path = Path(path) if path else DEFAULT_MODEL
         self.meta = check(self.path)
         try:
-            self.net = build_net()
-            self.net.load_state_dict(load_file(str(self.path)))
+            w = load_file(str(self.path))
+            self.layers = [(w[f"convs.{i}.weight"].astype(np.float32), w[f"convs.{i}.bias"].astype(np.float32), d,
+                            2 if i == 1 else 1) for i, d in enumerate(DILATIONS)]
+            self.head = (w["head.weight"].astype(np.float32).reshape(len(CLASSES), -1),
+                         w["head.bias"].astype(np.float32))
+            c = CHANNELS
+            for (weight, bias, _, _), width in zip(self.layers, WIDTHS, strict=True):
+                if weight.shape != (width, c, 3, 3) or bias.shape != (width,):
+                    raise ValueError(f"a layer of shape {weight.shape}, ({width}, {c}, 3, 3) expected")
+                c = width
+            if self.head[0].shape != (len(CLASSES), c):
+                raise ValueError(f"a head of shape {self.head[0].shape}")
         except Exception as e:  # a truncated file, weights of another shape
             raise EngineError(f"{self.path}: not an ink separation model of this version ({e})") from e
-        self.net.eval()
-        self._torch = torch
 
     def probs(self, small: np.ndarray) -> np.ndarray:
         """len(CLASSES) x H x W probabilities of a half-resolution crop (grey or BGR uint8)."""
-        torch = self._torch
-        x = torch.from_numpy(inputs(small))[None]
-        with torch.inference_mode():
-            return torch.softmax(self.net(x), dim=1)[0].numpy()
+        return self.forward(inputs(small))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """The probabilities (len(CLASSES) x H x W) of one crop's input planes (``inputs``: CHANNELS x H x W)."""
+        h = x
+        for weight, bias, d, stride in self.layers:
+            h = np.maximum(_conv(h, weight, bias, d, stride), 0.0)
+        c, hh, ww = h.shape
+        logits = (self.head[0] @ h.reshape(c, -1) + self.head[1][:, None]).reshape(len(CLASSES), hh, ww)
+        # PyTorch's bilinear interpolation with align_corners=False is OpenCV's linear resize
+        up = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (x.shape[2], x.shape[1]),
+                        interpolation=cv2.INTER_LINEAR)
+        up = up.reshape(x.shape[1], x.shape[2], len(CLASSES)).transpose(2, 0, 1)
+        e = np.exp(up - up.max(axis=0, keepdims=True))
+        return e / e.sum(axis=0, keepdims=True)
 
 
 _CACHE: dict[str, InkSeparator] = {}

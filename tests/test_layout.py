@@ -802,6 +802,10 @@ def test_noise_the_handwriting_model_reads_surely_is_handwriting_and_the_model_l
     asked = []
     assert written_noise(page, [cand(0.1)], lambda: asked.append(1), 20.0) == [] and asked == []
     assert written_noise(page, [cand(0.3)], lambda: None, 20.0) == []
+    # ink the ink separation network does not call handwriting is not read: the model is not even loaded
+    assert written_noise(page, [cand(0.3)], lambda: asked.append(1), 20.0, ink_share=lambda b: 0.2) == []
+    assert asked == []
+    assert written_noise(page, [ok := cand(0.3)], lambda: sure, 20.0, ink_share=lambda b: 0.9) == [ok]
 
 
 @needs_tesseract

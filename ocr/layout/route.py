@@ -14,7 +14,7 @@ from ..model import REJECTED_NOTE, Graphic, Line, Region, bbox, box_polygon, cov
 from . import inksep
 from .candidates import candidates
 from .classifier import classify, load_model
-from .hand_ink import hand_across
+from .hand_ink import hand_across, hand_share
 from .handwriting import CYRILLIC_LANGS, read_handwriting, written_noise
 from .signatures import join_note_lines, signature_stack
 from .stamps import read_stamp, resolve_finer, stamp_outlines, suppress, unprinted_stamps
@@ -87,7 +87,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
         return kraken["reader"]
 
     reads: dict = {}  # handwriting regions already read (written_noise), by box
-    written = (written_noise(grey, cands, reader, xheight or 20.0, MIN_PROB, reads)
+    ink_share = (lambda box: hand_share(image, [box], separator())[0]) if lc.separate_ink else None
+    written = (written_noise(grey, cands, reader, xheight or 20.0, MIN_PROB, reads, ink_share)
                if hand_read else [])
     unsure_ids = {id(c) for c in unsure + written}  # kept below min_prob (not compared by value: features are arrays)
     keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= MIN_PROB or id(c) in unsure_ids)])

@@ -191,13 +191,22 @@ def measure_skew(ink: np.ndarray, max_angle: float, min_rows: int, min_conf: flo
 
 def sauvola(grey: np.ndarray, window: int, k: float, r: float = 128.0) -> np.ndarray:
     """Sauvola binarization (ink 0, paper 255), with box filters: O(pixels), any window."""
+    # thr = mean * (1 + k * (std / r - 1)), computed in place: four page-sized float arrays at most, not nine
+    # (a 300 ppi A4 page's float copy is 36 MB)
     g = grey.astype(np.float32)
     win = (window | 1, window | 1)
     mean = cv2.boxFilter(g, -1, win, borderType=cv2.BORDER_REFLECT)
-    sqmean = cv2.boxFilter(g * g, -1, win, borderType=cv2.BORDER_REFLECT)
-    std = np.sqrt(np.maximum(sqmean - mean * mean, 0))
-    thr = mean * (1 + k * (std / r - 1))
-    return np.where(g > thr, 255, 0).astype(np.uint8)
+    t = cv2.boxFilter(g * g, -1, win, borderType=cv2.BORDER_REFLECT)
+    t -= mean * mean
+    np.maximum(t, 0, out=t)
+    np.sqrt(t, out=t)  # std
+    t /= r
+    t -= 1
+    t *= k
+    t += 1
+    t *= mean  # thr
+    del mean
+    return cv2.compare(g, t, cv2.CMP_GT)  # 255 where paper, 0 where ink
 
 
 def remove_punch_holes(binary: np.ndarray, xheight: float) -> np.ndarray:

@@ -149,3 +149,24 @@ def test_every_text_fix_has_its_switch_its_record_and_runs_only_when_switched_on
     blocks, info, _ = apply_fixes([[line]], ctx, off)
     assert "spaced_after_marks" not in info and "straightened_quotes" not in info
     assert blocks[0][0].text == "“Dr.Minz arrived”"
+
+
+@needs_tesseract
+def test_a_typed_cyrillic_page_is_read_without_importing_pytorch(tmp_path):
+    # PyTorch (2 s and ~450 MB per worker) only for handwriting: the ink separation network runs in NumPy,
+    # and a doubtful candidate the network does not call handwriting is not read with the kraken model
+    page = tmp_path / "p.png"
+    cv2.imwrite(str(page), render_page(RUSSIAN_LINES, angle=0.8, noise=8, seed=3))
+    code = ("import sys\n"
+            "from pathlib import Path\n"
+            "from ocr.config import Config\n"
+            "from ocr.engines import get_engine\n"
+            "from ocr.loader import expand_inputs\n"
+            "from ocr.page import recognize_page\n"
+            "cfg = Config().replace('run', lang='rus')\n"
+            f"p = recognize_page(expand_inputs([Path({str(page)!r})])[0], cfg, get_engine('tesseract', cfg), {{}}, None)\n"
+            "print(len(p.kept_lines()), 'torch' in sys.modules, 'kraken' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines, torch, kraken = out.stdout.split()
+    assert int(lines) >= 5 and torch == "False" and kraken == "False"

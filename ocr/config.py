@@ -105,8 +105,8 @@ class LayoutConfig:
                              "written, text empty)")
     handwriting_model: str = _opt("", user=True, doc="the kraken handwriting model, e.g. one retrained from your "
                                   "corrections; empty = the bundled ocr/models/htr-ru.safetensors")
-    stamp_text: bool = _opt(False, user=True, doc="also read stamps' legible text with Tesseract (sparse text); "
-                            "off: arc text adds more wrong characters than right ones")
+    stamp_text: bool = _opt(True, user=True, doc="read the stamps' text: a round stamp's ring text unwrapped into a "
+                            "strip, then its centre; other stamps turned upright and read line by line")
     debug_image: bool = _opt(False, user=True, doc="write <page>.layout.jpg, the page with its regions outlined by kind")
     model: str = _opt("", doc="the region classifier (JSON, from 'memo-ocr train-layout'); empty = the bundled "
                       "ocr/models/layout.json")

@@ -810,7 +810,7 @@ def test_noise_the_handwriting_model_reads_surely_is_handwriting_and_the_model_l
 
 @needs_tesseract
 def test_a_stamps_legible_text_is_read_through_the_pages_engine():
-    from ocr.layout.stamps import read_stamp
+    from ocr.layout.stamp_text import read_stamp
 
     from .conftest import RUSSIAN_LINES, render_page
 
@@ -818,3 +818,29 @@ def test_a_stamps_legible_text_is_read_through_the_pages_engine():
     (text, conf), = read_stamp(page, (80, 60, 1650, 240), get_engine("tesseract", Config()))
     assert "секретарь" in text.lower() and 0.3 <= conf <= 1.0
     assert read_stamp(page, (80, 60, 1650, 240), NullEngine()) == []  # an engine that reads no piece: none
+
+
+@needs_tesseract
+def test_a_round_stamps_ring_text_is_unwrapped_and_read_in_order_then_its_centre():
+    from ocr.layout.stamp_text import find_ring, read_stamp
+    from ocr.synth import fonts
+    from ocr.synth.content import Stamp
+    from ocr.synth.render import render_stamp
+
+    stamp = Stamp("round", arc="ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", lines=["АРХИВ", "№ 5734"])
+    cov, _, _ = render_stamp(np.random.default_rng(5), stamp, str(fonts.require("stamp")[0]))
+    h, w = cov.shape
+    page = np.full((h + 200, w + 300, 3), (226, 232, 236), np.uint8)  # paper
+    violet = np.array([150, 60, 90], np.float32)  # BGR
+    region = page[100:100 + h, 150:150 + w].astype(np.float32)
+    page[100:100 + h, 150:150 + w] = (region * (1 - cov[..., None] * 0.85) + violet * cov[..., None] * 0.85).astype(np.uint8)
+    box = (150, 100, 150 + w, 100 + h)
+    grey = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    assert find_ring(grey[box[1]:box[3], box[0]:box[2]]) is not None
+    assert find_ring(np.full((300, 300), 230, np.uint8)) is None  # no ring: none
+    lines = read_stamp(page, box, get_engine("tesseract", Config()))
+    assert len(lines) >= 2 and all(0.3 <= c <= 1.0 for _, c in lines)
+    ring = lines[0][0]
+    # read from where the text begins (the widest gap in the ring's ink), not from angle 0
+    assert "ЦЕНТРАЛЬНЫЙ" in ring and "КОМИТЕТ" in ring and ring.index("ЦЕНТРАЛЬНЫЙ") < ring.index("КОМИТЕТ"), ring
+    assert any("АРХИВ" in t for t, _ in lines[1:]) and any("5734" in t for t, _ in lines[1:]), lines

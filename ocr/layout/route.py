@@ -17,7 +17,8 @@ from .classifier import classify, load_model
 from .hand_ink import hand_across, hand_share
 from .handwriting import CYRILLIC_LANGS, read_handwriting, written_noise
 from .signatures import join_note_lines, signature_stack
-from .stamps import read_stamp, resolve_finer, stamp_outlines, suppress, unprinted_stamps
+from .stamp_text import read_stamp
+from .stamps import resolve_finer, stamp_outlines, suppress, unprinted_stamps
 from .typed_or_hand import (
     hidden_by_handwriting,
     inked_lines,
@@ -155,7 +156,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                 out.regions.append(Region(f"{sid}_t", box_polygon(c.box), lines, production="printed", type="other",
                                           kept=True, note="structure {type:stamp-text;}"))
             elif lc.stamp_text:
-                texts = read_stamp(grey, c.box, engine)
+                texts = read_stamp(image, c.box, engine)
                 if texts:
                     lines = tuple(Line(f"{sid}_t_l{i + 1:03d}", t, box_polygon(c.box), (), conf)
                                   for i, (t, conf) in enumerate(texts))

@@ -1,5 +1,5 @@
 """Stamps: candidates grouped with their outlines, handwriting split off a stamp's group, weak stamps that
-do not read as print, and a stamp's legible text."""
+do not read as print (a stamp's text: ``stamp_text``)."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,21 +11,6 @@ from ..errors import EngineError
 from ..model import bbox, cover, iou
 from .candidates import FEATURES
 from .handwriting import crop_angle, rotate
-
-STAMP_WORD_CONF = 0.3  # a stamp's word read at least this surely, with two letters or digits, is legible
-
-
-def read_stamp(grey: np.ndarray, box: tuple[int, int, int, int], engine) -> list[tuple[str, float]]:
-    """Legible text of a stamp (``box`` on the page ``grey``) read by ``engine`` as sparse text (one line of its
-    legible words, with their mean confidence; none where the engine cannot read a piece of the page)."""
-    try:
-        lines = read_region(engine, grey, box, psm=11)
-    except EngineError:
-        return []
-    words = [(w.text, w.conf) for ln in lines for w in ln.words
-             if w.conf >= STAMP_WORD_CONF and sum(ch.isalnum() for ch in w.text) >= 2]
-    return [(" ".join(t for t, _ in words), float(np.mean([c for _, c in words])))] if words else []
-
 
 SPLIT_HAND_PROB = 0.8  # how sure the classifier must be of the handwriting split off a stamp's group
 

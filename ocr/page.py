@@ -62,6 +62,7 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         if "kraken" in routed.info:
             engines["kraken"] = routed.info["kraken"]
         layout_info = {**routed.info.get("layout", {}),
+                       **({"stamp_fields": routed.info["stamp_fields"]} if "stamp_fields" in routed.info else {}),
                        **({"note": routed.info["handwriting_note"]} if "handwriting_note" in routed.info else {}),
                        **({"error": routed.info["handwriting_error"]} if "handwriting_error" in routed.info else {})}
         timings["layout"] = time.perf_counter() - t

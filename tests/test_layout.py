@@ -815,9 +815,9 @@ def test_a_stamps_legible_text_is_read_through_the_pages_engine():
     from .conftest import RUSSIAN_LINES, render_page
 
     page = render_page(RUSSIAN_LINES[:1], size=(1700, 300), margin=100)
-    (text, conf), = read_stamp(page, (80, 60, 1650, 240), get_engine("tesseract", Config()))
-    assert "секретарь" in text.lower() and 0.3 <= conf <= 1.0
-    assert read_stamp(page, (80, 60, 1650, 240), NullEngine()) == []  # an engine that reads no piece: none
+    ((text, conf),), raw = read_stamp(page, (80, 60, 1650, 240), get_engine("tesseract", Config()))
+    assert "секретарь" in text.lower() and 0.3 <= conf <= 1.0 and "секретарь" in " ".join(raw).lower()
+    assert read_stamp(page, (80, 60, 1650, 240), NullEngine()) == ([], [])  # an engine that reads no piece
 
 
 @needs_tesseract
@@ -838,9 +838,41 @@ def test_a_round_stamps_ring_text_is_unwrapped_and_read_in_order_then_its_centre
     grey = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
     assert find_ring(grey[box[1]:box[3], box[0]:box[2]]) is not None
     assert find_ring(np.full((300, 300), 230, np.uint8)) is None  # no ring: none
-    lines = read_stamp(page, box, get_engine("tesseract", Config()))
+    lines, _ = read_stamp(page, box, get_engine("tesseract", Config()))
     assert len(lines) >= 2 and all(0.3 <= c <= 1.0 for _, c in lines)
     ring = lines[0][0]
     # read from where the text begins (the widest gap in the ring's ink), not from angle 0
     assert "ЦЕНТРАЛЬНЫЙ" in ring and "КОМИТЕТ" in ring and ring.index("ЦЕНТРАЛЬНЫЙ") < ring.index("КОМИТЕТ"), ring
     assert any("АРХИВ" in t for t, _ in lines[1:]) and any("5734" in t for t, _ in lines[1:]), lines
+
+
+def test_a_stamps_registry_number_and_date_are_fields_roman_months_and_look_alikes_included():
+    from ocr.layout.stamp_text import fields
+
+    assert fields(["ЦК КПСС", "46824", "17 XII 1955", "ОБЩИЙ ОТДЕЛ"]) == {"number": "46824", "date": "1955-12-17"}
+    assert fields(["АРХИВ", "№ 5734"]) == {"number": "5734"}
+    assert fields(["17.12.1955"]) == {"date": "1955-12-17"}
+    # a Russian model's readings of Roman months, and Latin ones read loosely
+    assert fields(["| 17 ХН 1955"])["date"] == "1955-12-17" and fields(["6 Vil 1954"])["date"] == "1954-07-06"
+    assert fields(["1955"]) == {}  # a year alone is not a registry number
+    assert fields(["32 XII 1955"]) == {} and fields(["3 XIV 1955"]) == {}  # no such day, no such month
+    assert fields(["ОБЩИЙ ОТДЕЛ"]) == {}
+
+
+@needs_tesseract
+def test_a_rectangular_stamp_turned_upright_gives_its_number_and_date():
+    from ocr.layout.stamp_text import fields, read_stamp
+    from ocr.synth import fonts
+    from ocr.synth.content import Stamp
+    from ocr.synth.render import render_stamp
+
+    stamp = Stamp("rect", "", ["ЦК КПСС", "46824", "17 XII 1955", "ОБЩИЙ ОТДЕЛ"])
+    cov, _, _ = render_stamp(np.random.default_rng(3), stamp, str(fonts.require("stamp")[0]))
+    h, w = cov.shape
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), 8, 1.0)  # struck askew
+    cov = cv2.warpAffine(cov, rot, (w, h))
+    page = np.full((h + 200, w + 200), 232, np.uint8)
+    page[100:100 + h, 100:100 + w] = (232 - cov * 170).astype(np.uint8)
+    lines, raw = read_stamp(page, (100, 100, 100 + w, 100 + h), get_engine("tesseract", Config()))
+    assert any("КПСС" in t for t, _ in lines), lines
+    assert fields([t for t, _ in lines] + raw) == {"number": "46824", "date": "1955-12-17"}, raw

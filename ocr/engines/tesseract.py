@@ -256,10 +256,11 @@ class TesseractEngine:
                              timeout=self.cfg.timeout, oem=self.cfg.oem, backend=self.cfg.backend)
         return [wd for block in group_tsv(data) for ln in block for wd in ln.words]
 
-    def read_lines(self, image: np.ndarray, psm: int) -> list[RawLine]:
+    def read_lines(self, image: np.ndarray, psm: int, lang: str | None = None) -> list[RawLine]:
         """The lines of a cut piece of the page (grey uint8) read alone in page segmentation mode ``psm``, with
-        Tesseract's own settings (``engines.base.read_region``); boxes in the piece's pixels."""
-        data = image_to_data(image, self.lang, psm=psm, dpi=300, timeout=self.cfg.timeout, oem=self.cfg.oem,
+        Tesseract's own settings (``engines.base.read_region``); boxes in the piece's pixels. ``lang``: another
+        language than the page's (a stamp's Roman month read in Latin letters)."""
+        data = image_to_data(image, lang or self.lang, psm=psm, dpi=300, timeout=self.cfg.timeout, oem=self.cfg.oem,
                              backend=self.cfg.backend)
         return [ln for block in group_tsv(data) for ln in block]
 

@@ -17,6 +17,7 @@ from .classifier import classify, load_model
 from .hand_ink import hand_across, hand_share
 from .handwriting import CYRILLIC_LANGS, read_handwriting, written_noise
 from .signatures import join_note_lines, signature_stack
+from .stamp_text import fields as stamp_fields
 from .stamp_text import read_stamp
 from .stamps import resolve_finer, stamp_outlines, suppress, unprinted_stamps
 from .typed_or_hand import (
@@ -127,6 +128,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     load_error = kraken.get("error", "")
     h_page = image.shape[0]
     n_h = n_s = 0
+    stamp_info: list[dict] = []  # each stamp's registry fields
     for c in sorted(keep, key=lambda c: (c.kind != "handwritten", c.box[1], c.box[0])):
         if c.kind == "handwritten":
             lines, angle = reads.get(c.box) or read_handwriting(grey, c.box, f"h{n_h + 1:03d}", model, xheight or 20.0)
@@ -150,19 +152,25 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             sid = f"s{n_s:03d}"
             out.graphics.append(Graphic(sid, box_polygon(c.box), "stamp"))
             on_stamp = [ln for ln in stamp_lines if cover(bbox(ln.polygon), c.box) >= 0.6]
+            lines, raw = (), []
             if on_stamp:  # Tesseract already read the stamp's straight lines as typed text
                 lines = tuple(Line(f"{sid}_t_l{i + 1:03d}", ln.text, ln.polygon, ln.baseline, ln.conf, ln.words)
                               for i, ln in enumerate(on_stamp))
-                out.regions.append(Region(f"{sid}_t", box_polygon(c.box), lines, production="printed", type="other",
-                                          kept=True, note="structure {type:stamp-text;}"))
             elif lc.stamp_text:
-                texts = read_stamp(image, c.box, engine)
-                if texts:
-                    lines = tuple(Line(f"{sid}_t_l{i + 1:03d}", t, box_polygon(c.box), (), conf)
-                                  for i, (t, conf) in enumerate(texts))
-                    out.regions.append(Region(f"{sid}_t", box_polygon(c.box), lines, production="printed", type="other",
-                                              kept=True, note="structure {type:stamp-text;}"))
+                texts, raw = read_stamp(image, c.box, engine)
+                lines = tuple(Line(f"{sid}_t_l{i + 1:03d}", t, box_polygon(c.box), (), conf)
+                              for i, (t, conf) in enumerate(texts))
+            found = stamp_fields([ln.text for ln in lines] + raw)  # registry number and date
+            if found:
+                stamp_info.append({"id": sid, **found})
+            if lines:
+                note = "structure {type:stamp-text;}" + (
+                    " stamp {" + "".join(f"{k}:{v};" for k, v in found.items()) + "}" if found else "")
+                out.regions.append(Region(f"{sid}_t", box_polygon(c.box), lines, production="printed", type="other",
+                                          kept=True, note=note))
     out.info["layout"] = {"candidates": len(cands), "handwritten": n_h, "stamps": n_s, "typed_rescued": len(rescued),
                           "unsure_text_as_handwriting": len(unsure), "read_as_handwriting": len(written),
                           "unprinted_stamps_as_handwriting": len(unprinted)}
+    if stamp_info:
+        out.info["stamp_fields"] = stamp_info
     return out

@@ -9,6 +9,8 @@ and the strip is cut where the stamp's own ink leaves the widest gap, where its 
 """
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 
@@ -34,14 +36,35 @@ def _line(words: list[tuple[str, float]]) -> list[tuple[str, float]]:
     return [(" ".join(t for t, _ in words), float(np.mean([c for _, c in words])))] if words else []
 
 
-def _read(engine, grey: np.ndarray, psm: int):
+def _read(engine, grey: np.ndarray, psm: int, **lang):
     read = getattr(engine, "read_lines", None)
     if read is None or min(grey.shape[:2]) < 8:
         return []
     try:
-        return read(np.ascontiguousarray(grey), psm)
-    except EngineError:
+        return read(np.ascontiguousarray(grey), psm, **lang)
+    except (EngineError, TypeError):  # TypeError: an engine that reads no other language
         return []
+
+
+# a line shaped like a date whose month did not read as one: read again in Latin letters (a Russian model
+# reads the Roman month "VII" as "Ми", "XII" as "ХН")
+_DATE_SHAPE = re.compile(r"(?<!\d)\d{1,2}\s*[.\s]\s*\S{1,4}\s*[.\s]\s*(1[89]\d\d|20\d\d)(?!\d)")
+
+
+def _dates_in_latin(engine, upright: np.ndarray, lines) -> dict[int, str]:
+    """Index -> the line read again in Latin letters, for each of ``lines`` (read in ``upright``) that looks
+    like a date but gives none."""
+    out = {}
+    for i, ln in enumerate(lines):
+        text = " ".join(w.text for w in ln.words)
+        if not _DATE_SHAPE.search(text) or "date" in fields([text]):
+            continue
+        x0, y0, x1, y1 = ln.box
+        piece = upright[max(0, y0 - 4):y1 + 4, max(0, x0 - 4):x1 + 4]
+        again = " ".join(w.text for r in _read(engine, piece, 7, lang="eng") for w in r.words)
+        if "date" in fields([again]):
+            out[i] = again
+    return out
 
 
 def find_ring(grey: np.ndarray) -> tuple[float, float, float] | None:
@@ -97,25 +120,70 @@ def ring_strip(crop: np.ndarray, ring: tuple[float, float, float]) -> np.ndarray
     return np.roll(grey, -start, axis=1)
 
 
-def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine) -> list[tuple[str, float]]:
+def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine) -> tuple[list[tuple[str, float]], list[str]]:
     """The legible text of the stamp in ``box`` of the page ``image`` (grey or BGR) as lines of (text, mean
     word confidence): a round stamp's ring text, then its centre; any other stamp's lines turned upright.
-    None where the engine cannot read a piece of the page."""
+    Second, every line as read, unsure words too, for its registry ``fields`` (a date's pattern is check
+    enough: "17 XII 1955" is often read at under the legibility threshold). None where the engine cannot
+    read a piece of the page."""
     h, w = image.shape[:2]
     m = 6
     x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
     crop = image[y0:y1, x0:x1]
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     if grey.size == 0:
-        return []
+        return [], []
     paper = int(np.percentile(grey, 90))
     ring = find_ring(grey)
+    parts = []  # (lines read, one line of them all?) per piece
     if ring is None:
-        upright, _ = rotate(grey, crop_angle(grey), paper)
-        return [line for ln in _read(engine, upright, 6) for line in _line(_words([ln]))]
-    cx, cy, r = ring
-    out = _line(_words(_read(engine, ring_strip(crop, ring), 6)))
-    c = int(r * CENTRE)
-    centre = grey[max(0, int(cy) - c):int(cy) + c, max(0, int(cx) - c):int(cx) + c]
-    upright, _ = rotate(centre, crop_angle(centre), paper)
-    return out + [line for ln in _read(engine, upright, 6) for line in _line(_words([ln]))]
+        upright = rotate(grey, crop_angle(grey), paper)[0]
+        lines = _read(engine, upright, 6)
+        for i, text in _dates_in_latin(engine, upright, lines).items():  # the date, as a line of its own
+            words = [w for w in lines[i].words]
+            lines[i] = type(lines[i])((type(words[0])(text, min(1.0, max(w.conf for w in words)), lines[i].box),),
+                                      lines[i].box)
+        parts.append((lines, False))
+    else:
+        cx, cy, r = ring
+        parts.append((_read(engine, ring_strip(crop, ring), 6), True))
+        c = int(r * CENTRE)
+        centre = grey[max(0, int(cy) - c):int(cy) + c, max(0, int(cx) - c):int(cx) + c]
+        parts.append((_read(engine, rotate(centre, crop_angle(centre), paper)[0], 6), False))
+    out, raw = [], []
+    for lines, joined in parts:
+        raw += [" ".join(wd.text for wd in ln.words) for ln in lines]
+        out += _line(_words(lines)) if joined else [t for ln in lines for t in _line(_words([ln]))]
+    return out, raw
+
+
+ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10, "XI": 11,
+         "XII": 12}
+
+# what a reader gives for the Latin letters of a Roman month: Cyrillic look-alikes, a digit one for I, П or Н for
+# II, Ш for III
+_ROMAN_LOOKALIKE = str.maketrans({"Х": "X", "х": "X", "x": "X", "І": "I", "і": "I", "i": "I", "1": "I", "l": "I",
+                                  "|": "I", "П": "II", "Н": "II", "Ш": "III", "У": "V", "v": "V"})
+
+_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[.\s]\s*([IVXivxlХхІіПНШУ1|]{1,4}|\d{1,2})\s*[.\s]\s*(1[89]\d\d|20\d\d)(?!\d)")
+_NUMBER = re.compile(r"№\s*(\d{2,7})|^\s*(\d{3,7})\s*$")
+_YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
+
+
+def fields(texts: list[str]) -> dict[str, str]:
+    """A stamp's registry fields from its lines: ``number`` (after "№", or a line that is only a number, not
+    one that looks like a year) and ``date`` as ISO 8601 ("17 XII 1955", "17.12.1955" -> "1955-12-17");
+    only those found."""
+    out: dict[str, str] = {}
+    for t in texts:
+        m = _DATE.search(t)
+        if m and "date" not in out:
+            day, month, year = int(m.group(1)), m.group(2), int(m.group(3))
+            month_n = int(month) if month.isdigit() else ROMAN.get(month.translate(_ROMAN_LOOKALIKE), 0)
+            if 1 <= day <= 31 and 1 <= month_n <= 12:
+                out["date"] = f"{year:04d}-{month_n:02d}-{day:02d}"
+                t = t[:m.start()] + t[m.end():]
+        m = _NUMBER.search(t)
+        if m and "number" not in out and not (m.group(2) and _YEAR.match(m.group(2))):
+            out["number"] = m.group(1) or m.group(2)
+    return out

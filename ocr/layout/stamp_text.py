@@ -14,6 +14,7 @@ import re
 import cv2
 import numpy as np
 
+from ..engines.base import RawLine, RawWord
 from ..errors import EngineError
 from .candidates import ink_mask
 from .handwriting import crop_angle, rotate
@@ -139,10 +140,9 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine) -> tup
     if ring is None:
         upright = rotate(grey, crop_angle(grey), paper)[0]
         lines = _read(engine, upright, 6)
-        for i, text in _dates_in_latin(engine, upright, lines).items():  # the date, as a line of its own
-            words = [w for w in lines[i].words]
-            lines[i] = type(lines[i])((type(words[0])(text, min(1.0, max(w.conf for w in words)), lines[i].box),),
-                                      lines[i].box)
+        for i, text in _dates_in_latin(engine, upright, lines).items():  # the date read in Latin, as one word
+            ln = lines[i]
+            lines[i] = RawLine((RawWord(text, max(w.conf for w in ln.words), ln.box),), ln.box)
         parts.append((lines, False))
     else:
         cx, cy, r = ring

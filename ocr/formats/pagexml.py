@@ -60,6 +60,10 @@ def _inside(poly, parent) -> tuple[Point, ...]:
 
     if len(poly) < 3 or len(parent) < 3:
         return tuple(poly)
+    pb, cb = bbox(parent), bbox(poly)
+    if set(map(tuple, parent)) == set(box_polygon(pb)) and pb[0] <= cb[0] and pb[1] <= cb[1] and cb[2] <= pb[2] \
+            and cb[3] <= pb[3]:  # an upright rectangle holding the child's box (most lines and words): no geometry
+        return tuple(poly)
     child, outer = make_valid(Polygon(poly)), make_valid(Polygon(parent))
     if child.within(outer.buffer(0.5)):
         return tuple(poly)

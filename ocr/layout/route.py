@@ -17,8 +17,7 @@ from .classifier import classify, load_model
 from .hand_ink import hand_across, hand_share
 from .handwriting import CYRILLIC_LANGS, read_handwriting, written_noise
 from .signatures import join_note_lines, signature_stack
-from .stamp_text import fields as stamp_fields
-from .stamp_text import read_stamp
+from .stamp_text import fields as stamp_fields, read_stamp
 from .stamps import resolve_finer, stamp_outlines, suppress, unprinted_stamps
 from .typed_or_hand import (
     hidden_by_handwriting,

@@ -37,13 +37,21 @@ def _line(words: list[tuple[str, float]]) -> list[tuple[str, float]]:
     return [(" ".join(t for t, _ in words), float(np.mean([c for _, c in words])))] if words else []
 
 
-def _read(engine, grey: np.ndarray, psm: int, **lang):
+def _read(engine, grey: np.ndarray, psm: int, lang: str | None = None):
+    """The lines ``engine`` reads in ``grey`` (in another language than the page's where given); none where it
+    cannot read a piece of the page, or that language."""
     read = getattr(engine, "read_lines", None)
     if read is None or min(grey.shape[:2]) < 8:
         return []
+    grey = np.ascontiguousarray(grey)
     try:
-        return read(np.ascontiguousarray(grey), psm, **lang)
-    except (EngineError, TypeError):  # TypeError: an engine that reads no other language
+        if lang is None:
+            return read(grey, psm)
+        try:
+            return read(grey, psm, lang=lang)
+        except TypeError:  # an engine whose read_lines takes no language
+            return []
+    except EngineError:
         return []
 
 

@@ -21,7 +21,6 @@ blue, red; yellowed paper) and prints their CER beside the grey page's.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -39,6 +38,7 @@ from ocr.batch.runner import run_reel  # noqa: E402
 from ocr.formats.readers import read_transcription  # noqa: E402
 from ocr.loader import PageRef  # noqa: E402
 from ocr.score.metrics import char_counts  # noqa: E402
+from ocr.score.halves import document, half  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 # set -> (folder under the data folder, Tesseract language, image suffixes)
@@ -49,22 +49,6 @@ SETS = {
 }
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 WORSE_BY = 0.02  # a page is "worse than plain" when its CER exceeds plain Tesseract's by more than this
-
-
-def document(stem: str) -> str:
-    """The document a page belongs to: EHRI "EHRI-ET-JMP018_02" -> "EHRI-ET-JMP018"; French
-    "12148-btv1b10581912k__16_7e494_default" -> "12148-btv1b10581912k"; "...21574.pdf_page_8" -> "...21574"."""
-    m = re.match(r"^(.*?)__\d+_[0-9a-f]+_default$", stem)
-    if m:
-        return m.group(1)
-    stem = re.sub(r"\.pdf_page_\d+$", "", stem)
-    m = re.match(r"^(EHRI-.*)_\d{1,3}$", stem)
-    return m.group(1) if m else stem
-
-
-def half(stem: str) -> str:
-    """"tuning" or "confirming": the parity of the first hex digit of SHA-1(document id)."""
-    return "tuning" if int(hashlib.sha1(document(stem).encode()).hexdigest()[0], 16) % 2 == 0 else "confirming"
 
 
 def ground_truth(xml: Path, markers: bool) -> str:

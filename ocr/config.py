@@ -93,6 +93,13 @@ class TesseractConfig:
     stray_quotes: bool = _opt(True, doc="drop quotes that pair with none (specks read as quotes)")
     lexicon: bool = _opt(True, doc="correct unsure words that are no word of the language by typical typewriter "
                          "misreadings (Latin-script languages)")
+    typed_reader: str = _opt("tesseract", choices=("tesseract", "model", "surer", "vote"), user=True,
+                             doc="who reads the typed lines Tesseract found: 'tesseract'; 'model': the typewriter "
+                                 "model (ocr/models/typed.safetensors); 'surer': per line the reading with the "
+                                 "higher confidence; 'vote': word by word, a word of the language over a "
+                                 "misreading, else the surer")
+    typed_model: str = _opt("", doc="the typewriter model for typed_reader 'model' or 'surer'; empty = the bundled "
+                            "ocr/models/typed.safetensors")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,9 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     timings["preprocess"] = time.perf_counter() - t
     t = time.perf_counter()
     blocks = engine.recognize(pp.image)
+    typed_info: dict[str, Any] = {}
+    if cfg.tesseract.typed_reader != "tesseract" and getattr(engine, "reads_text", True):
+        blocks, typed_info = reread_typed(pp.grey, blocks, cfg)
     blocks, text_info, read_steps = apply_fixes(blocks, Context(pp.image, pp.xheight, cfg.run.lang, engine), cfg)
     timings["recognize"] = time.perf_counter() - t
     regions = build_regions(pp, blocks, cfg)
@@ -79,6 +82,8 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
         info["tesseract_threshold"] = threshold
         steps.append(f"tesseract-threshold({threshold}: otsu would split the paper)")
     info.update(text_info)
+    if typed_info:
+        info["typed_model"] = typed_info
     if guard_info:
         info["guard"] = guard_info
     suspect = verdict.suspect_reason()
@@ -97,6 +102,14 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
 
 PLAIN_PREPROCESS = PreprocessConfig(grayscale=False, crop_border=False, remove_punch_holes=False, deskew=False,
                                     rescale=False, remove_speckles=False, normalize_background=False)
+
+
+def reread_typed(grey: np.ndarray, blocks: list, cfg: Config) -> tuple[list, dict[str, Any]]:
+    """Tesseract's typed lines read again by the typewriter model (``ocr.typed.model_read``)."""
+    from .typed import model_read
+
+    reader = model_read.load(cfg.tesseract.typed_model)
+    return model_read.reread(grey, blocks, reader, cfg.tesseract.typed_reader, cfg.run.lang)
 
 
 def read_plain(img: np.ndarray, engine: Engine) -> list[Region]:

@@ -150,6 +150,10 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
             engine_versions[probe.name] = probe.version
             if cfg.output.pdf:
                 pdf.check()
+            if cfg.tesseract.typed_reader != "tesseract":
+                from ..typed.model_read import check as check_typed
+
+                engine_versions["kraken"] = check_typed(cfg.tesseract.typed_model)
             if cfg.layout.enabled:
                 load_model(cfg.layout.model or None)
                 if cfg.layout.separate_ink:

@@ -220,7 +220,24 @@ def _alto_line(line: etree._Element, labels: dict[str, str], block_kind: str, bo
             parts.append(el.get("CONTENT", ""))
     # with SP elements the spaces are explicit; without them, words are joined by one space
     has_sp = any(etree.QName(el).localname == "SP" for el in line)
-    return TLine(("" if has_sp else " ").join(parts), kind, box(line))
+    return TLine(("" if has_sp else " ").join(parts), kind, _shape(line) or box(line))
+
+
+def _shape(el: etree._Element) -> tuple[tuple[int, int], ...]:
+    """An ALTO element's outline (``Shape/Polygon@POINTS``: "x y x y ..." or "x,y x,y ..."), where it has one
+    of at least three points: eScriptorium's line outlines leave out the neighbouring lines its box takes in."""
+    for child in el:
+        if etree.QName(child).localname != "Shape":
+            continue
+        for poly in child:
+            if etree.QName(poly).localname == "Polygon":
+                try:
+                    nums = [int(float(v)) for v in (poly.get("POINTS") or "").replace(",", " ").split()]
+                except ValueError:
+                    return ()
+                pts = tuple(zip(nums[0::2], nums[1::2], strict=False))
+                return pts if len(pts) >= 3 and len(nums) % 2 == 0 else ()
+    return ()
 
 
 def _read_alto(root: etree._Element, ns: str) -> Transcription:

@@ -73,15 +73,24 @@ unreadable input; 5 the handwriting extra (kraken, PyTorch) or a model file miss
               help="Working folder: training data, ketos checkpoints, train.log. Re-using it resumes.")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where the best model goes (.safetensors).")
+@click.option("--kind", type=click.Choice(["handwritten", "typed"]), default="handwritten", show_default=True,
+              help="handwritten: the handwriting model (real words + script fonts); typed: the typewriter model "
+                   "(real typed and printed lines + typewriter faces).")
 @click.option("--real", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Real word images with gt.tsv (e.g. ../shared/data/htr_ru/train); split 85/7.5/7.5 by path hash.")
-@click.option("--synthetic", type=click.IntRange(min=0), default=20000, show_default=True,
-              help="Synthetic handwritten lines to render (memo vocabulary, 5 script fonts, strong augmentation).")
+              help="handwritten: real word images with gt.tsv (e.g. ../shared/data/htr_ru/train), split 85/7.5/7.5 "
+                   "by path hash. typed: the development data folder (../shared/data): typed lines of the EHRI and "
+                   "French pages of the tuning half (bench/ehri.py's split), Russian print lines by hash (half), "
+                   "Komi print lines (85 %).")
+@click.option("--synthetic", type=click.IntRange(min=0), default=None,
+              help="Synthetic lines to render (default 20000 handwritten: memo vocabulary, 5 script fonts; "
+                   "24000 typed: 4 languages, 13 typewriter faces).")
 @click.option("--seed", type=int, default=5, show_default=True, help="Seed of the synthetic lines and augmentations.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
               help="Train until this epoch (counted from the start, also when resuming). Default 30; 10 with "
                    "--from-corrections.")
 @click.option("--spec", default=None, help="VGSL network spec (default: a small CPU network, input height 48).")
+@click.option("--freq", type=float, default=1.0, show_default=True,
+              help="Checkpoint and validate every FREQ epochs (e.g. 0.25: four times an epoch, for long epochs).")
 @click.option("--batch", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--lrate", type=float, default=None, help="Learning rate (default 1e-3; 3e-4 with --from-corrections).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
@@ -92,8 +101,9 @@ unreadable input; 5 the handwriting extra (kraken, PyTorch) or a model file miss
 @click.option("--export-only", is_flag=True, help="Only convert the best checkpoint in WORK to OUT.")
 @click.option("--from-corrections", "corrections", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Fine-tune on the lines corrected in this reviewed run folder (see below).")
-def train(work, out, real, synthetic, seed, epochs, spec, batch, lrate, threads, load, export_only, corrections):
-    """Train the handwriting (kraken) model on real words and synthetic memo lines; resumable.
+def train(work, out, kind, real, synthetic, seed, epochs, spec, freq, batch, lrate, threads, load, export_only,
+          corrections):
+    """Train the handwriting or the typewriter (kraken) model on real and synthetic lines; resumable.
 
     Runs kraken's ketos on the CPU, one checkpoint per epoch in WORK/ckpt; a later call with the
     same WORK resumes from the newest checkpoint. The best checkpoint by validation accuracy is
@@ -127,7 +137,14 @@ def train(work, out, real, synthetic, seed, epochs, spec, batch, lrate, threads,
                     bar = tqdm(total=total, desc="training data", unit="img", file=sys.stderr)
                 bar.update(done - bar.n)
 
-            manifest = data.prepare(work, real, synthetic, seed, fonts.handwriting_training(), progress=progress)
+            if kind == "typed":
+                from ..typed import model_data
+
+                manifest = model_data.prepare(work, real.resolve() if real else None,
+                                              24000 if synthetic is None else synthetic, seed, progress=progress)
+            else:
+                manifest = data.prepare(work, real, 20000 if synthetic is None else synthetic, seed,
+                                        fonts.handwriting_training(), progress=progress)
             if bar is not None:
                 bar.close()
             LOG.log(NOTICE, f"train: data {manifest['counts']}")
@@ -136,8 +153,9 @@ def train(work, out, real, synthetic, seed, epochs, spec, batch, lrate, threads,
             if resume is not None and done[-1][0] + 1 >= epochs:
                 LOG.log(NOTICE, f"train: {resume.name} already reached epoch {epochs}")
             else:
-                cmd = htr_train.ketos_command(work, spec=spec or htr_train.DEFAULT_SPEC, epochs=epochs,
-                                              batch=batch, threads=threads, lrate=lrate, load=load, resume=resume)
+                default_spec = htr_train.TYPED_SPEC if kind == "typed" else htr_train.DEFAULT_SPEC
+                cmd = htr_train.ketos_command(work, spec=spec or default_spec, epochs=epochs, batch=batch,
+                                              threads=threads, lrate=lrate, load=load, resume=resume, freq=freq)
                 rc = htr_train.run_ketos(cmd, work / "train.log")
                 if rc != 0:
                     LOG.warning(f"train: ketos exited {rc} (log: {work / 'train.log'}); exporting the best "
@@ -150,47 +168,77 @@ def train(work, out, real, synthetic, seed, epochs, spec, batch, lrate, threads,
 
 @click.command(epilog="""
 \b
+Examples:
+  memo-ocr lines note-*.png                          # handwriting: the bundled kraken model
+  memo-ocr lines --kind typed --lang rus lines/      # typed lines, read as the pipeline reads them
+  memo-ocr lines --kind typed --reader model a.png   # typed, the typewriter model alone
+\b
 Output: one line per image, PATH<TAB>TEXT<TAB>CONFIDENCE (0..1, 3 decimals). An image that cannot be
 read prints PATH<TAB><TAB>0.000 and its reason on stderr; the rest go on (exit status 1 at the end).
 \b
 Exit status: 0 all read, 1 some images failed, 5 engine or model problem (e.g. a missing model file).
 """)
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--engine", type=click.Choice(["kraken", "tesseract"]), default="kraken", show_default=True,
-              help="kraken: the handwriting model; tesseract: Tesseract in single-line mode (--psm 7).")
+@click.option("--kind", type=click.Choice(["handwritten", "typed"]), default="handwritten", show_default=True,
+              help="handwritten: the handwriting model; typed: the pipeline's typed-line reader (--reader).")
+@click.option("--reader", type=click.Choice(["tesseract", "model", "surer"]), default=None,
+              help="typed: who reads ([tesseract] typed_reader; default: its default): Tesseract, the "
+                   "typewriter model, or per line the surer of the two.")
+@click.option("--engine", type=click.Choice(["kraken", "tesseract"]), default=None,
+              help="Force one engine: kraken (the --model, default the handwriting model) or Tesseract in "
+                   "single-line mode (--psm 7).")
 @click.option("--model", type=click.Path(dir_okay=False, path_type=Path),
-              help="Kraken model (default: the committed ocr/models/htr-ru.safetensors).")
-@click.option("--lang", default="rus", show_default=True, help="Tesseract language (with --engine tesseract).")
-def lines(images, engine, model, lang):
+              help="Kraken model (default: ocr/models/htr-ru.safetensors; with --kind typed "
+                   "ocr/models/typed.safetensors).")
+@click.option("--lang", default="rus", show_default=True, help="Tesseract language (Tesseract or --kind typed).")
+def lines(images, kind, reader, engine, model, lang):
     """Recognise already-cut line or word images (files or folders of them)."""
     import cv2
 
+    from ..config import Config
     from ..loader import expand_inputs, load_image
 
+    if engine == "kraken" or (engine is None and kind == "handwritten"):
+        mode = "kraken"
+    elif engine == "tesseract":
+        mode = "tesseract"
+    else:
+        mode = reader or Config().tesseract.typed_reader
     try:
-        if engine == "kraken":
+        kraken = None
+        if mode == "kraken":
             from ..engines.kraken_lines import load as load_kraken
 
-            reader = load_kraken(str(model) if model else None)
-        else:
-            from ..engines.tesseract import check_languages, read_line_image
+            kraken = load_kraken(str(model) if model else None)
+        elif mode in ("model", "surer"):
+            from ..typed import model_read
+
+            kraken = model_read.load(str(model) if model else "")
+        if mode != "kraken" and mode != "model":
+            from ..engines.tesseract import check_languages
 
             check_languages(lang)
         refs = expand_inputs(list(images))
     except MemoOcrError as e:
         exit_with(e)
+    from ..typed.model_read import read_line
+
     failed = 0
     for ref in refs:
         try:
             img = load_image(ref)
             grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-            if engine == "kraken":
-                res = reader.read_image(grey)
+            if mode == "kraken":
+                res = kraken.read_image(grey)
                 text, conf = res.text, res.conf
                 if res.error:
                     raise MemoOcrError(f"{ref.path}: {res.error}")
-            else:
+            elif mode == "tesseract" and kind == "handwritten":
+                from ..engines.tesseract import read_line_image
+
                 text, conf = read_line_image(grey, lang)
+            else:
+                text, conf = read_line(grey, lang, mode, kraken)
         except MemoOcrError as e:
             failed += 1
             click.echo(f"memo-ocr: {e}", err=True)

@@ -1,0 +1,207 @@
+"""Typed lines read again by the typewriter model (kraken), and per line the reading that is kept.
+
+Tesseract finds the typed lines and reads them; each line's box, cut from the
+page's grey image with the margin the model was trained with, is read again by
+the typewriter model (``ocr/models/typed.safetensors``, see its card). Which
+reading a line keeps is ``[tesseract] typed_reader``:
+
+- ``tesseract``: Tesseract's, the model is not run;
+- ``model``: the model's, where it read anything;
+- ``surer``: the one with the higher mean character confidence;
+- ``vote``: word by word (the two readings aligned by their words): where they differ, the word a
+  hundred times commoner in the language (``wordfreq``), else the surer word.
+
+The model's words get their boxes from its character cuts, so ALTO, hOCR and
+the PDF text layer stay word-exact.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..engines.base import RawLine, RawWord, mean_conf
+from ..errors import EngineError
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "typed.safetensors"
+READERS = ("tesseract", "model", "surer", "vote")
+
+
+def model_path(configured: str) -> Path:
+    """The typewriter model's file: ``[tesseract] typed_model``, or the bundled one; a one-line error where
+    it is not there."""
+    p = Path(configured) if configured else DEFAULT_MODEL
+    if not p.is_file():
+        raise EngineError(f"{p}: typewriter model file not found (train one with 'memo-ocr train --kind typed', "
+                          f"or set [tesseract] typed_reader = \"tesseract\")")
+    return p
+
+
+def check(configured: str) -> str:
+    """Before a run: kraken installed and the typewriter model usable (without importing PyTorch); kraken's
+    version."""
+    from ..engines.kraken_lines import check as check_kraken
+
+    return check_kraken(str(model_path(configured)))
+
+
+def load(configured: str):
+    """The typewriter model, loaded once per process."""
+    from ..engines.kraken_lines import load as load_kraken
+
+    return load_kraken(str(model_path(configured)))
+
+
+def margin(box: tuple[int, int, int, int]) -> tuple[int, int]:
+    """The margin (x, y) the training lines had about their ink: a third of the line's height beside it,
+    a twelfth above and below (``model_data.cut``)."""
+    h = box[3] - box[1]
+    return max(2, h // 3), max(1, h // 12)
+
+
+def words_of(text: str, confs: list[float], boxes: list[tuple[int, int, int, int]],
+             line_box: tuple[int, int, int, int]) -> tuple[RawWord, ...]:
+    """The model's line as words: split at spaces, each from its first character's cut to where the next
+    character's (the space after it) begins, within the line's box and of its height; its confidence the
+    mean of its characters'. A CTC model's cut is often one column wide: a character spans to the next."""
+    x0, y0, x1, y1 = line_box
+    n = len(text)
+    starts = [min(max(boxes[i][0], x0), x1 - 1) if i < len(boxes) else x1 - 1 for i in range(n)]
+    out, i = [], 0
+    while i < n:
+        if text[i] == " ":
+            i += 1
+            continue
+        j = i
+        while j < n and text[j] != " ":
+            j += 1
+        end = starts[j] if j < n else x1
+        end = max(end, min(x1, boxes[j - 1][2] if j - 1 < len(boxes) else x1), starts[i] + 1)
+        conf = float(np.mean(confs[i:j])) if confs[i:j] else 0.0
+        out.append(RawWord(text[i:j], conf, (starts[i], y0, min(end, x1), y1)))
+        i = j
+    return tuple(out)
+
+
+def _zipf(word: str, langs: tuple[str, ...]) -> float:
+    from .words import zipf
+
+    core = "".join(c for c in word if c.isalpha()).lower()
+    return zipf(core, langs) if core and langs else 0.0
+
+
+# a word at least this much commoner (Zipf, log10 of the frequency: 2 = a hundred times) than the other
+# reading wins whatever the confidences: "для" (6.7) over "пля" (2.2, web noise); set a priori, not tuned
+ZIPF_MARGIN = 2.0
+
+
+def vote(tess: tuple[RawWord, ...], model: tuple[RawWord, ...], lang: str) -> tuple[RawWord, ...]:
+    """Tesseract's and the model's words of one line, aligned (Levenshtein over the words); where they
+    differ word for word, the one ``ZIPF_MARGIN`` commoner in ``lang``, else the surer; a stretch where
+    they differ in number of words, the surer stretch."""
+    from rapidfuzz.distance import Levenshtein
+
+    from .lexicon import WORD_LISTS
+    from .words import wordfreq_langs
+
+    langs = wordfreq_langs(lang, WORD_LISTS)
+    # runs of differing words, between the words both read alike
+    runs: list[tuple[bool, tuple[RawWord, ...], tuple[RawWord, ...]]] = []
+    for tag, i1, i2, j1, j2 in Levenshtein.opcodes([w.text for w in tess], [w.text for w in model]):
+        if tag != "equal" and runs and not runs[-1][0]:
+            _, a, b = runs.pop()
+            runs.append((False, a + tess[i1:i2], b + model[j1:j2]))
+        else:
+            runs.append((tag == "equal", tess[i1:i2], model[j1:j2]))
+    out: list[RawWord] = []
+    for same, a, b in runs:
+        if same:
+            out += a
+        elif len(a) == len(b):
+            for ta, mb in zip(a, b, strict=True):
+                za, zb = _zipf(ta.text, langs), _zipf(mb.text, langs)
+                if abs(za - zb) >= ZIPF_MARGIN:
+                    out.append(ta if za > zb else mb)
+                else:
+                    out.append(ta if ta.conf >= mb.conf else mb)
+        else:
+            out += a if mean_conf(a) >= mean_conf(b) else b
+    return tuple(out)
+
+
+def reread(grey: np.ndarray, blocks: list[list[RawLine]], reader, mode: str,
+           lang: str = "rus") -> tuple[list[list[RawLine]], dict]:
+    """``blocks`` (Tesseract's lines on ``grey``) with each line's kept reading, and what run.json records:
+    lines read by the model, lines where its reading was kept."""
+    if mode == "tesseract" or not blocks:
+        return blocks, {}
+    h, w = grey.shape[:2]
+    flat = [(b, i) for b, block in enumerate(blocks) for i in range(len(block))]
+    boxes = []
+    for b, i in flat:
+        x0, y0, x1, y1 = blocks[b][i].box
+        mx, my = margin((x0, y0, x1, y1))
+        boxes.append((max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)))
+    results = reader.recognize(grey, boxes)
+    out = [list(block) for block in blocks]
+    kept = failed = 0
+    for (b, i), res in zip(flat, results, strict=True):
+        line = blocks[b][i]
+        if res.error or not res.text.strip():
+            failed += bool(res.error)
+            continue
+        words = words_of(res.text, res.char_confs, res.char_boxes, line.box)
+        if not words:
+            continue
+        if mode == "vote":
+            words = vote(line.words, words, lang)
+            if [w.text for w in words] != [w.text for w in line.words]:
+                out[b][i] = RawLine(words, line.box)
+                kept += 1
+        elif mode == "model" or mean_conf(words) > line.conf:
+            out[b][i] = RawLine(words, line.box)
+            kept += 1
+    info = {"typed_reader": mode, "model_lines": len(flat), "model_kept": kept}
+    if failed:
+        info["model_failed"] = failed
+    return out, info
+
+
+TESSERACT_HEIGHT = 48  # a cut line lower than this is upscaled for Tesseract (x-height ~20 px, its best range)
+
+
+def tesseract_words(grey: np.ndarray, lang: str) -> tuple[RawWord, ...]:
+    """A cut typed line read by Tesseract alone (``--psm 7``), small lines (~100 ppi pages) upscaled: its
+    words, boxed in the line image."""
+    import cv2
+
+    from ..engines.tesseract import image_to_data
+
+    s = 1.0
+    if 0 < grey.shape[0] < TESSERACT_HEIGHT:
+        s = TESSERACT_HEIGHT / grey.shape[0]
+        grey = cv2.resize(grey, (max(1, int(grey.shape[1] * s)), TESSERACT_HEIGHT), interpolation=cv2.INTER_CUBIC)
+    d = image_to_data(grey, lang, psm=7)
+    out = []
+    for t, c, x, y, w, h in zip(d["text"], d["conf"], d["left"], d["top"], d["width"], d["height"], strict=True):
+        if str(t).strip():
+            box = (int(x / s), int(y / s), int((x + w) / s), int((y + h) / s))
+            out.append(RawWord(str(t).strip(), max(float(c), 0.0) / 100.0, box))
+    return tuple(out)
+
+
+def read_line(grey: np.ndarray, lang: str, mode: str, reader=None) -> tuple[str, float]:
+    """A cut typed line (grey uint8) read as the pipeline reads typed lines with ``mode``: (text, confidence)."""
+    tess = tesseract_words(grey, lang) if mode != "model" else ()
+    if mode == "tesseract":
+        return " ".join(w.text for w in tess), mean_conf(tess)
+    res = reader.read_image(grey)
+    if res.error:
+        raise EngineError(res.error)
+    h, w = grey.shape[:2]
+    ours = words_of(res.text, res.char_confs, res.char_boxes, (0, 0, w, h))
+    if mode == "vote":
+        ours = vote(tess, ours, lang)
+    elif mode == "surer" and mean_conf(tess) >= mean_conf(ours):
+        ours = tess
+    return " ".join(wd.text for wd in ours), mean_conf(ours)

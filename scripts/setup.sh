@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+# the typewriter faces beyond the reel's four are for training the typewriter model (memo-ocr train --kind typed)
 APT_PACKAGES="tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng tesseract-ocr-deu \
-  fonts-dejavu-core fonts-freefont-ttf fonts-urw-base35 fonts-cmu poppler-utils"
+  fonts-dejavu-core fonts-freefont-ttf fonts-urw-base35 fonts-cmu poppler-utils \
+  fonts-go fonts-anonymous-pro fonts-hack fonts-noto-mono fonts-courier-prime fonts-liberation fonts-paratype"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

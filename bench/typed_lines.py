@@ -4,9 +4,11 @@ The test lines are those ``memo-ocr train --kind typed`` set aside in its workin
 ``WORK/data/test.json``): the typed lines of the EHRI and French pages of the confirming half (``bench/ehri.py``'s
 document split), half the Russian print lines and 7.5 % of the Komi lines (by hash), and synthetic lines typed in
 two faces never used in training (``WORK/synth-test.lst``). Each line is read by Tesseract in single-line mode
-(``--psm 7``, the page's language, lines under 48 px upscaled to 48; cached in ``WORK/tesseract-lines.json``, since Tesseract does not change) and by
-the model (a ``.safetensors`` model or a ketos checkpoint). CER: NFC, whitespace collapsed, grapheme clusters,
-edits / reference length, micro-averaged per source.
+(``--psm 7``, the page's language, lines under 48 px upscaled to 48; cached in ``WORK/tesseract-lines.json``,
+since Tesseract does not change), by the model (a ``.safetensors`` model or a ketos checkpoint), and by the
+combinations ``[tesseract] typed_reader`` offers: ``surer`` (per line the reading with the higher mean
+confidence) and ``vote`` (word by word: the word a hundred times commoner in the language, else the surer).
+CER: NFC, whitespace collapsed, grapheme clusters, edits / reference length, micro-averaged per source.
 
     python bench/typed_lines.py -w work/typed [--model ocr/models/typed.safetensors | --model CKPT]
                                 [--every 1] [--json FILE]
@@ -132,7 +134,7 @@ def main() -> int:
         print(f"{src:28} {r['lines']:6d} {r['chars']:7d} {cers}")
     if mod:
         print(f"model: {1000 * per_line:.0f} ms per line ({a.model}); surer: the reading with the higher mean "
-              "confidence; vote: word by word, a word of the language over a misreading, else the surer")
+              "confidence; vote: word by word, the word a hundred times commoner, else the surer")
     if a.json:
         a.json.write_text(json.dumps(lines, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -80,7 +80,7 @@ def tesseract_all(lines: list[dict], cache: Path) -> dict[str, list]:
 
 
 def model_all(lines: list[dict], model: Path) -> tuple[dict[str, list], float]:
-    from ocr.engines.kraken_lines import KrakenLines
+    from ocr.engines.kraken_lines import load
 
     if model.suffix == ".ckpt":
         from kraken.models.convert import convert_models
@@ -88,7 +88,7 @@ def model_all(lines: list[dict], model: Path) -> tuple[dict[str, list], float]:
         tmp = Path(tempfile.mkdtemp()) / "model.safetensors"
         written = convert_models([str(model)], str(tmp), weights_format="safetensors")
         model = Path(written) if written else tmp
-    reader = KrakenLines(model)
+    reader = load(str(model))  # in NumPy (ocr/engines/vgsl_numpy.py): kraken's readings, no PyTorch
     out = {}
     t0 = time.time()
     for ln in lines:

@@ -242,3 +242,76 @@ def test_without_kraken_a_run_goes_on_with_handwriting_unread_and_says_so(tmp_pa
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0 and "1 done now" in r.stderr, r.stderr
     assert "kraken" in json.loads((out / "run.json").read_text())["engines"]
+
+
+@needs_model
+def test_the_numpy_network_reads_as_kraken_does_text_confidences_and_cuts(tmp_path):
+    """``vgsl_numpy`` runs the committed network without PyTorch: the same text, cuts and confidences as
+    kraken's own reading, a line alone or in a batch of lines of different widths."""
+    pytest.importorskip("kraken")
+    from ocr.engines import vgsl_numpy
+    from ocr.engines.kraken_lines import KrakenLines
+
+    fonts = _fonts()
+    samples = [lines.make_sample(seed, fonts, None)[0] for seed in range(900_200, 900_212)]
+    w = max(s.shape[1] for s in samples) + 20
+    page = np.full((sum(s.shape[0] + 6 for s in samples), w), 230, np.uint8)
+    boxes, y = [], 0
+    for s in samples:
+        page[y:y + s.shape[0], 10:10 + s.shape[1]] = s
+        boxes.append((10, y, 10 + s.shape[1], y + s.shape[0]))
+        y += s.shape[0] + 6
+    boxes.append((5, 5, 5, 40))  # an empty box: empty, with its reason
+    ref = KrakenLines(MODEL).recognize(page, boxes)
+    ours = vgsl_numpy.NumpyRecognizer(MODEL)
+    for batch in (1, 16):
+        old, vgsl_numpy.BATCH = vgsl_numpy.BATCH, batch
+        try:
+            got = ours.recognize(page, boxes)
+        finally:
+            vgsl_numpy.BATCH = old
+        assert [g.text for g in got] == [r.text for r in ref]
+        assert sum(bool(g.text) for g in got) >= 10
+        for g, r in zip(got, ref, strict=True):
+            assert g.char_boxes == r.char_boxes
+            assert np.allclose(g.char_confs, r.char_confs, atol=1e-4) and abs(g.conf - r.conf) < 1e-4
+        assert got[-1].error == "empty line box"
+
+
+def test_a_network_with_layers_numpy_does_not_run_is_read_by_kraken(tmp_path):
+    from safetensors.numpy import save_file
+
+    from ocr.engines import vgsl_numpy
+    from ocr.engines.kraken_lines import _load
+
+    meta = {"m": {"vgsl": "[1,48,0,1 Cr{C_0}3,3,32 Gn{G_1}32 Mp{M_2}2,2 S{S_3}1(1x0)1,3 Lbx{L_4}16 O{O_5}1c4]", "codec": {"a": [1], "b": [2]}}}
+    p = tmp_path / "gn.safetensors"
+    save_file({"m.nn.C_0.co.weight": np.zeros((32, 1, 3, 3), np.float32)}, str(p),
+              metadata={"kraken_meta": json.dumps(meta)})
+    with pytest.raises(vgsl_numpy.Unsupported, match="layer .Gn{G_1}32. is not run here"):
+        vgsl_numpy.NumpyRecognizer(p)
+    if importlib_find("kraken"):
+        with pytest.raises(EngineError, match="not a usable kraken recognition model"):
+            _load(str(p), True)  # handed to kraken, which refuses this made-up file: its error, one line
+
+
+def importlib_find(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+@needs_model
+def test_handwriting_is_read_without_importing_pytorch(tmp_path):
+    # PyTorch costs a worker 2 s and ~450 MB before its first line; the NumPy network reads the same
+    pytest.importorskip("kraken")
+    img, _ = lines.make_sample(900_300, _fonts(), None)
+    p = tmp_path / "l.png"
+    cv2.imwrite(str(p), img)
+    code = ("import sys, cv2\n"
+            "from ocr.engines.kraken_lines import load\n"
+            f"res = load(None).read_image(cv2.imread({str(p)!r}, 0))\n"
+            "print(len(res.text) > 0, 'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "False"]

@@ -14,10 +14,15 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import EngineError
+from ..log import LOG
+
+if TYPE_CHECKING:
+    from .vgsl_numpy import NumpyRecognizer
 from ..weights import torch_within_thread_limit
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "htr-ru.safetensors"
@@ -127,15 +132,30 @@ _LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _load(path: str | None) -> KrakenLines:
+def _load(path: str | None, numpy: bool) -> "KrakenLines | NumpyRecognizer":
+    if numpy:
+        from .vgsl_numpy import NumpyRecognizer, Unsupported
+
+        if missing():
+            raise KrakenMissing(missing())
+        p = Path(path) if path else DEFAULT_MODEL
+        if not p.is_file():
+            raise EngineError(f"{p}: handwriting model file not found (train one with 'memo-ocr train')")
+        try:
+            reader = NumpyRecognizer(p)
+            reader.version = _kraken_version()
+            return reader
+        except Unsupported as e:
+            LOG.debug("%s; read with kraken's PyTorch network", e)
     return KrakenLines(path)
 
 
-def load(path: str | None = None) -> KrakenLines:
+def load(path: str | None = None, numpy: bool = True) -> "KrakenLines | NumpyRecognizer":
     """The model at ``path`` (default: the committed one), loaded once per process (thread-safe: a second
-    caller waits for the first load instead of starting another)."""
+    caller waits for the first load instead of starting another). Run in NumPy (``vgsl_numpy``: the same
+    readings, no PyTorch) where its layers allow, else by kraken; ``numpy=False``: by kraken."""
     with _LOCK:
-        return _load(path)
+        return _load(path, numpy)
 
 
 def check(path: str | None = None) -> str:

@@ -1,7 +1,7 @@
 """Engine-neutral raw results, and the null engine used by tests."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,15 @@ class RawLine:
         words = tuple(words)
         return cls(words, (min(w.box[0] for w in words), min(w.box[1] for w in words),
                            max(w.box[2] for w in words), max(w.box[3] for w in words)))
+
+
+@dataclass
+class LineText:
+    text: str
+    conf: float  # mean character confidence, 0..1 (0 for an empty line)
+    char_confs: list[float] = field(default_factory=list)
+    char_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # x0, y0, x1, y1 per character
+    error: str | None = None
 
 
 def mean_conf(words) -> float:

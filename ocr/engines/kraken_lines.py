@@ -11,7 +11,6 @@ import logging
 import os
 import threading
 import warnings
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import EngineError
+from .base import LineText
 from ..log import LOG
 
 if TYPE_CHECKING:
@@ -26,15 +26,6 @@ if TYPE_CHECKING:
 from ..weights import torch_within_thread_limit
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "htr-ru.safetensors"
-
-
-@dataclass
-class LineText:
-    text: str
-    conf: float  # mean character confidence, 0..1 (0 for an empty line)
-    char_confs: list[float] = field(default_factory=list)
-    char_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # x0, y0, x1, y1 per character
-    error: str | None = None
 
 
 INSTALL = ("install it with pip install 'memo-ocr[htr]' and pip install --no-deps kraken==7.1.1 "

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import EngineError
-from .kraken_lines import LineText
+from .base import LineText
 
 DIM = {0: 0, 1: 2, 2: 3, 3: 1}  # VGSL's dimensions (batch, height, width, depth) in PyTorch's NCHW
 PADDING = 16  # kraken's default left/right padding of a line (RecognitionInferenceConfig.padding)

@@ -271,3 +271,43 @@ def test_vote_takes_a_word_of_the_language_over_a_misreading_else_the_surer():
     # a stretch read as a different number of words: the surer stretch, whole
     two, one = ws(("по", 0.4), ("литэмигрантов", 0.4)), ws(("политэмигрантов", 0.9))
     assert [w.text for w in vote(two, one, "rus")] == ["политэмигрантов"]
+
+
+def test_lines_kind_typed_reads_as_the_pipeline_and_a_missing_typewriter_model_exits_5(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .conftest import RUSSIAN_LINES, have_tesseract, render_page
+
+    if not have_tesseract("rus"):
+        pytest.skip("tesseract rus missing")
+    memo_ocr = str(Path(sys.executable).with_name("memo-ocr"))
+    img = tmp_path / "line.png"
+    cv2.imwrite(str(img), render_page([RUSSIAN_LINES[1]], size=(1000, 70), margin=10, font_px=30))
+    r = subprocess.run([memo_ocr, "lines", "--kind", "typed", "--lang", "rus", str(img)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    path, text, conf = r.stdout.rstrip("\n").split("\t")
+    assert path == str(img) and "КПСС" in text and 0.5 < float(conf) <= 1.0
+    r = subprocess.run([memo_ocr, "lines", "--kind", "typed", "--reader", "model", "--model",
+                        str(tmp_path / "none.safetensors"), str(img)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 5 and "none.safetensors: typewriter model file not found" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_run_asked_for_a_missing_typewriter_model_fails_its_pages_with_the_reason_and_exits_5(tmp_path, page_png):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[tesseract]\ntyped_reader = "vote"\ntyped_model = "{tmp_path / "gone.safetensors"}"\n')
+    memo_ocr = str(Path(sys.executable).with_name("memo-ocr"))
+    r = subprocess.run([memo_ocr, "run", str(page_png), "-o", str(tmp_path / "out"), "-c", str(cfg)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 5
+    assert "gone.safetensors: typewriter model file not found" in r.stderr
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert "typewriter model file not found" in run["engine_error"]
+    assert [p["status"] for p in run["pages"]] == ["failed"]

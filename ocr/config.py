@@ -96,9 +96,9 @@ class TesseractConfig:
     typed_reader: str = _opt("tesseract", choices=("tesseract", "model", "surer", "vote"), user=True,
                              doc="who reads the typed lines Tesseract found: 'tesseract'; 'model': the typewriter "
                                  "model (ocr/models/typed.safetensors); 'surer': per line the reading with the "
-                                 "higher confidence; 'vote': word by word, a word of the language over a "
-                                 "misreading, else the surer")
-    typed_model: str = _opt("", doc="the typewriter model for typed_reader 'model' or 'surer'; empty = the bundled "
+                                 "higher confidence; 'vote': word by word, the word a hundred times commoner in "
+                                 "the language, else the surer")
+    typed_model: str = _opt("", doc="the typewriter model for typed_reader 'model', 'surer' or 'vote'; empty = the bundled "
                             "ocr/models/typed.safetensors")
 
 

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import EngineError
-from .base import LineText
 from ..log import LOG
+from ..weights import torch_within_thread_limit
+from .base import LineText
 
 if TYPE_CHECKING:
     from .vgsl_numpy import NumpyRecognizer
-from ..weights import torch_within_thread_limit
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "htr-ru.safetensors"
 

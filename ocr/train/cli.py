@@ -58,6 +58,8 @@ Examples:
   memo-ocr train -w work/htr --epochs 40 -o ocr/models/htr-ru.safetensors     # resume, 10 more epochs
   memo-ocr train -w work/htr --export-only -o ocr/models/htr-ru.safetensors   # best checkpoint so far
   memo-ocr train --from-corrections out/reel-083 -w work/ft -o ocr/models/htr-ru.safetensors
+  memo-ocr train --kind typed --real ../shared/data --seed 7 -w work/typed --epochs 20 --freq 0.25 \
+      -o ocr/models/typed.safetensors                                  # the typewriter model (resumable)
 
 --from-corrections OUT: the handwritten lines corrected in `memo-ocr review OUT` (not those marked
 illegible or unclear) are cut out upright into WORK/lines; 20 % of them (fixed by a hash of
@@ -88,7 +90,8 @@ unreadable input; 5 the handwriting extra (kraken, PyTorch) or a model file miss
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
               help="Train until this epoch (counted from the start, also when resuming). Default 30; 10 with "
                    "--from-corrections.")
-@click.option("--spec", default=None, help="VGSL network spec (default: a small CPU network, input height 48).")
+@click.option("--spec", default=None, help="VGSL network spec (default: a small CPU network, input height 48; "
+              "typed: 32).")
 @click.option("--freq", type=float, default=1.0, show_default=True,
               help="Checkpoint and validate every FREQ epochs (e.g. 0.25: four times an epoch, for long epochs).")
 @click.option("--batch", type=click.IntRange(min=1), default=16, show_default=True)
@@ -105,7 +108,7 @@ def train(work, out, kind, real, synthetic, seed, epochs, spec, freq, batch, lra
           corrections):
     """Train the handwriting or the typewriter (kraken) model on real and synthetic lines; resumable.
 
-    Runs kraken's ketos on the CPU, one checkpoint per epoch in WORK/ckpt; a later call with the
+    Runs kraken's ketos on the CPU, a checkpoint per epoch (or per --freq) in WORK/ckpt; a later call with the
     same WORK resumes from the newest checkpoint. The best checkpoint by validation accuracy is
     written to OUT. Training never runs in CI: the committed model is the result of this command.
     """
@@ -181,9 +184,9 @@ Exit status: 0 all read, 1 some images failed, 5 engine or model problem (e.g. a
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--kind", type=click.Choice(["handwritten", "typed"]), default="handwritten", show_default=True,
               help="handwritten: the handwriting model; typed: the pipeline's typed-line reader (--reader).")
-@click.option("--reader", type=click.Choice(["tesseract", "model", "surer"]), default=None,
+@click.option("--reader", type=click.Choice(["tesseract", "model", "surer", "vote"]), default=None,
               help="typed: who reads ([tesseract] typed_reader; default: its default): Tesseract, the "
-                   "typewriter model, or per line the surer of the two.")
+                   "typewriter model, per line the surer of the two, or word by word (vote).")
 @click.option("--engine", type=click.Choice(["kraken", "tesseract"]), default=None,
               help="Force one engine: kraken (the --model, default the handwriting model) or Tesseract in "
                    "single-line mode (--psm 7).")
@@ -210,7 +213,7 @@ def lines(images, kind, reader, engine, model, lang):
             from ..engines.kraken_lines import load as load_kraken
 
             kraken = load_kraken(str(model) if model else None)
-        elif mode in ("model", "surer"):
+        elif mode in ("model", "surer", "vote"):
             from ..typed import model_read
 
             kraken = model_read.load(str(model) if model else "")

@@ -106,3 +106,33 @@ def test_make_reel_writes_images_ground_truth_and_legacy(tmp_path):
     assert (tmp_path / "scans" / "memo-0002.jpg").stat().st_size > 10000
     assert (tmp_path / "gt" / "memo-0001.legacy.txt").read_text(encoding="utf-8") == SEED_LEGACY
     assert validate(tmp_path / "gt" / "memo-0002.page.xml") == []
+
+
+def test_real_handwriting_writes_the_notes_with_held_out_word_images(tmp_path):
+    from ocr.errors import InputError
+    from ocr.htr.data import split_of
+
+    words = tmp_path / "words"
+    words.mkdir()
+    rows, test_texts = [], set()
+    rng = np.random.default_rng(1)
+    for i in range(120):
+        img = np.full((40, 120), 215, np.uint8)
+        cv2.putText(img, f"w{i}", (5, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, int(rng.integers(20, 80)), 2)
+        cv2.imwrite(str(words / f"{i}.jpg"), img)
+        rows.append(f"{i}.jpg\tслово{i}")
+        if split_of(f"{i}.jpg") == "test":
+            test_texts.add(f"слово{i}")
+    (words / "gt.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert test_texts
+    ids = make_reel(tmp_path / "img", tmp_path / "gt", 2, 77, with_seed_memo=False, real_handwriting=words)
+    hand = [ln for i in ids for ln in read_transcription(tmp_path / "gt" / f"{i}.page.xml") if ln.kind == "handwritten"]
+    real = [ln for ln in hand if ln.text.startswith("слово")]
+    assert real  # the notes are written with the words ...
+    assert all(w in test_texts for ln in real for w in ln.text.split())  # ... of the held-out part only
+    assert any(not ln.text.startswith("слово") for ln in hand)  # signatures still from the fonts
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "gt.tsv").write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match="no word of the held-out test part"):
+        make_reel(tmp_path / "img2", tmp_path / "gt2", 1, 77, with_seed_memo=False, real_handwriting=empty)

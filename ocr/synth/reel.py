@@ -20,13 +20,14 @@ PRODUCTION = {"typewritten": "typewritten", "handwritten": "handwritten-cursive"
 
 
 def make_page(page_id: str, seed: int, index: int, settings: ScanSettings,
-              seed_memo: bool, typed_only: bool = False) -> tuple[bytes, bytes, str | None, dict]:
+              seed_memo: bool, typed_only: bool = False,
+              real_words: list[tuple[np.ndarray, str]] | None = None) -> tuple[bytes, bytes, str | None, dict]:
     """One page: (JPEG bytes, PAGE XML bytes, legacy transcription or None, facts)."""
     rng = np.random.default_rng([seed, index])
     memo = SEED if seed_memo else generate_memo(rng)
     if typed_only:
         memo = dataclasses.replace(memo, notes=[], stamps=[])
-    rendered = render_memo(rng, memo)
+    rendered = render_memo(rng, memo, real_words)
     scanned = scan(rng, rendered, settings)
     h, w = scanned.image.shape[:2]
     regions: list[Region] = []
@@ -65,14 +66,17 @@ def _hull(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def make_reel(out: Path, gt_out: Path, pages: int, seed: int, *, prefix: str = "memo",
               with_seed_memo: bool = True, settings: ScanSettings = ScanSettings(), progress=None,
-              typed_only: bool = False) -> list[str]:
-    """Write ``pages`` pages (the seed memo first, if asked) and return their ids."""
+              typed_only: bool = False, real_handwriting: Path | None = None) -> list[str]:
+    """Write ``pages`` pages (the seed memo first, if asked) and return their ids. ``real_handwriting``: a
+    folder of real handwritten word images with ``gt.tsv`` (``../shared/data/htr_ru/train``), whose words of
+    the held-out test part (never trained on) write the notes instead of the handwriting fonts."""
+    real_words = _real_words(real_handwriting) if real_handwriting else None
     out.mkdir(parents=True, exist_ok=True)
     gt_out.mkdir(parents=True, exist_ok=True)
     ids = []
     for i in range(pages):
         pid = f"{prefix}-{i + 1:04d}"
-        jpg, xml, legacy, _ = make_page(pid, seed, i, settings, with_seed_memo and i == 0, typed_only)
+        jpg, xml, legacy, _ = make_page(pid, seed, i, settings, with_seed_memo and i == 0, typed_only, real_words)
         atomic.write_bytes(out / f"{pid}.jpg", jpg)
         atomic.write_bytes(gt_out / f"{pid}.page.xml", xml)
         if legacy:
@@ -81,3 +85,23 @@ def make_reel(out: Path, gt_out: Path, pages: int, seed: int, *, prefix: str = "
         if progress:
             progress(pid)
     return ids
+
+
+def _real_words(folder: Path) -> list[tuple[np.ndarray, str]]:
+    """Ink coverage and text of the test part of a real handwritten word set (labels as the handwriting
+    model's training normalises them)."""
+    from ..errors import InputError
+    from ..htr.data import read_words
+    from .render import word_coverage
+
+    out = []
+    for w in read_words(folder):
+        if w.split != "test":
+            continue
+        grey = cv2.imread(str(w.path), cv2.IMREAD_GRAYSCALE)
+        if grey is None:
+            raise InputError(f"{w.path}: cannot read image")
+        out.append((word_coverage(grey), w.text))
+    if not out:
+        raise InputError(f"{folder}: no word of the held-out test part found")
+    return out

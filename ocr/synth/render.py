@@ -166,6 +166,63 @@ def render_note(rng: np.random.Generator, note: Note, font_path: str) -> tuple[n
     return cov, boxes
 
 
+def word_coverage(grey: np.ndarray) -> np.ndarray:
+    """A scanned word image (grey, dark ink on lighter paper) as ink coverage (0..1): its paper and the
+    paper's texture go to 0."""
+    g = grey.astype(np.float32)
+    lo, hi = np.percentile(g, 3), np.percentile(g, 90)
+    cov = np.clip((hi - g) / max(hi - lo, 1.0), 0.0, 1.0)
+    cov[cov < 0.2] = 0.0
+    return cov
+
+
+def render_note_real(rng: np.random.Generator, note: Note,
+                     words: list[tuple[np.ndarray, str]]) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+    """A note written with real scanned handwriting: as many lines as ``note`` has, each of 1-4 word images
+    (``words``: ink coverage and text) drawn from the pool, scaled to one hand's size, set on a wandering
+    baseline with natural spacing. Coverage and line boxes (canvas coordinates), the text the words'."""
+    size = int(rng.integers(58, 80))
+    line_h = int(size * 1.45)
+    rows = []
+    for _ in note.lines:
+        row = []
+        for _ in range(int(rng.integers(1, 5))):
+            cov, text = words[int(rng.integers(0, len(words)))]
+            scale = size * float(rng.uniform(0.85, 1.15)) / max(cov.shape[0], 1)
+            img = cv2.resize(cov, (max(2, int(cov.shape[1] * scale)), max(2, int(cov.shape[0] * scale))),
+                             interpolation=cv2.INTER_LINEAR)
+            row.append((img, text))
+        rows.append(row)
+    w = int(max(sum(img.shape[1] for img, _ in row) + size * 0.6 * len(row) for row in rows) + size * 2)
+    h = int(line_h * len(rows) + size * 1.5)
+    canvas = np.zeros((h, w), np.float32)
+    boxes = []
+    for i, row in enumerate(rows):
+        x = size * 0.5 + float(rng.uniform(0, size * 0.4))
+        base = size * 1.2 + i * line_h
+        drift = float(rng.uniform(-0.05, 0.05))
+        word_boxes, texts = [], []
+        for img, text in row:
+            ih, iw = img.shape
+            y0 = int(base + drift * (x - size * 0.5) + float(rng.normal(0, 2.0)) - ih * 0.8)
+            y0 = min(max(0, y0), h - ih)
+            x0 = int(min(x, w - iw))
+            np.maximum(canvas[y0:y0 + ih, x0:x0 + iw], img * float(rng.uniform(0.8, 1.0)),
+                       out=canvas[y0:y0 + ih, x0:x0 + iw])
+            ys, xs = np.nonzero(img > 0.2)
+            if len(xs):
+                word_boxes.append((x0 + xs.min(), y0 + ys.min(), x0 + xs.max() + 1, y0 + ys.max() + 1))
+                texts.append(text)
+            x += iw + size * float(rng.uniform(0.3, 0.6))
+        if word_boxes:
+            bx0 = min(b[0] for b in word_boxes) - 3
+            by0 = min(b[1] for b in word_boxes) - 3
+            bx1 = max(b[2] for b in word_boxes) + 3
+            by1 = max(b[3] for b in word_boxes) + 3
+            boxes.append((" ".join(texts), _box_poly(bx0, by0, bx1, by1)))
+    return canvas, boxes
+
+
 def render_stamp(rng: np.random.Generator, stamp: Stamp, font_path: str) -> tuple[np.ndarray, list[tuple[str, np.ndarray]], np.ndarray]:
     """A stamp on its own canvas: coverage, text-line boxes, and the outline polygon."""
     lines_out: list[tuple[str, np.ndarray]] = []
@@ -235,8 +292,10 @@ def render_stamp(rng: np.random.Generator, stamp: Stamp, font_path: str) -> tupl
     return cov, lines_out, outline
 
 
-def render_memo(rng: np.random.Generator, memo: Memo) -> Rendered:
-    """Lay out and ink a memo on a clean A4 page."""
+def render_memo(rng: np.random.Generator, memo: Memo,
+                real_words: list[tuple[np.ndarray, str]] | None = None) -> Rendered:
+    """Lay out and ink a memo on a clean A4 page. With ``real_words`` (ink coverage and text of real
+    scanned handwritten words), notes other than signatures are written with them instead of a font."""
     shape = (PAGE_H, PAGE_W)
     layers = {k: np.zeros(shape, np.float32) for k in ("typed", "hand", "stamp")}
     type_font = str(rng.choice(fonts.require("typewriter")))
@@ -308,7 +367,11 @@ def render_memo(rng: np.random.Generator, memo: Memo) -> Rendered:
             font_path = hand_fonts[-1]
         else:
             font_path = hand_fonts[0]
-        cov, boxes = render_note(rng, note, font_path)
+        if real_words and note.type != "signature-mark":
+            cov, boxes = render_note_real(rng, note, real_words)
+            font_path = "real handwritten words"
+        else:
+            cov, boxes = render_note(rng, note, font_path)
         h, w = cov.shape
         shear = float(rng.uniform(0.05, 0.3))
         a = note.anchor

@@ -28,7 +28,12 @@ Exit status: 0 written; 2 usage error, or the synth extra (fonts, word lists) mi
 @click.option("--max-skew", type=click.FloatRange(0, 15), default=3.0, show_default=True,
               help="Largest page skew in degrees (either way).")
 @click.option("--typed-only", is_flag=True, help="Typed text only: no handwritten notes, signatures or stamps.")
-def synth(out_dir, gt_dir, pages, seed, prefix, seed_memo, clean, max_skew, typed_only):
+@click.option("--real-handwriting", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Write the notes with real scanned handwritten words instead of fonts: a folder of word "
+                   "images with gt.tsv (e.g. ../shared/data/htr_ru/train; its held-out test part is used, "
+                   "never trained on). The images are not ours to redistribute: keep such a reel outside the "
+                   "repository.")
+def synth(out_dir, gt_dir, pages, seed, prefix, seed_memo, clean, max_skew, typed_only, real_handwriting):
     """Render synthetic scanned Soviet memos with exact PAGE XML ground truth.
 
     Each page has typed Russian text, handwritten notes and signatures, and rubber stamps,
@@ -44,10 +49,12 @@ def synth(out_dir, gt_dir, pages, seed, prefix, seed_memo, clean, max_skew, type
     try:
         ids = make_reel(out_dir, gt_dir or out_dir, pages, seed, prefix=prefix, with_seed_memo=seed_memo,
                         settings=settings, progress=lambda pid: LOG.log(NOTICE, "synth: %s", pid),
-                        typed_only=typed_only)
+                        typed_only=typed_only, real_handwriting=real_handwriting)
     except (ImportError, RuntimeError) as e:
         click.echo(f"memo-ocr: error: {e}", err=True)
         sys.exit(2)
+    except MemoOcrError as e:
+        exit_with(e)
     LOG.log(NOTICE, f"{len(ids)} pages in {out_dir}, ground truth in {gt_dir or out_dir}")
 
 

@@ -311,3 +311,15 @@ def test_a_run_asked_for_a_missing_typewriter_model_fails_its_pages_with_the_rea
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert "typewriter model file not found" in run["engine_error"]
     assert [p["status"] for p in run["pages"]] == ["failed"]
+
+
+def test_training_resumes_from_the_newest_state_the_abort_checkpoint_included(tmp_path):
+    ck = tmp_path / "ckpt"
+    assert htr_train.newest_state(ck) is None
+    ck.mkdir()
+    for i, name in enumerate(("checkpoint_00-0.2627.ckpt", "checkpoint_abort.ckpt")):
+        (ck / name).write_bytes(b"x")
+        os.utime(ck / name, (2000 + i, 2000 + i))
+    assert htr_train.newest_state(ck).name == "checkpoint_abort.ckpt"
+    # the best by validation is still among the validated ones only
+    assert [p.name for _, _, p in htr_train.checkpoints(ck)] == ["checkpoint_00-0.2627.ckpt"]

@@ -51,6 +51,13 @@ def checkpoints(ckpt_dir: Path) -> list[tuple[int, float, Path]]:
     return [(e, acc, p) for e, _, acc, p in sorted(out)]
 
 
+def newest_state(ckpt_dir: Path) -> Path | None:
+    """The checkpoint to resume from: the newest, ``checkpoint_abort.ckpt`` included (ketos writes it when
+    stopped, e.g. when a session ends, with the batches trained since the last validation), or None."""
+    found = [p for p in ckpt_dir.glob("checkpoint_*.ckpt") if p.stat().st_size > 0]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
 def ketos_command(work: Path, *, spec: str, epochs: int, batch: int, threads: int, lrate: float,
                   load: Path | None, resume: Path | None, quit: str = "fixed", lag: int = 5,
                   freq: float = 1.0) -> list[str]:

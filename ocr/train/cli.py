@@ -163,6 +163,7 @@ def train(work, out, kind, real, synthetic, seed, epochs, spec, freq, batch, lra
             if resume is not None and done[-1][0] + 1 >= epochs:
                 LOG.log(NOTICE, f"train: {resume.name} already reached epoch {epochs}")
             else:
+                resume = htr_train.newest_state(work / "ckpt") or resume
                 default_spec = htr_train.TYPED_SPEC if kind == "typed" else htr_train.DEFAULT_SPEC
                 cmd = htr_train.ketos_command(work, spec=spec or default_spec, epochs=epochs, batch=batch,
                                               threads=threads, lrate=lrate, load=load, resume=resume, freq=freq)

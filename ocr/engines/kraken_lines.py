@@ -124,19 +124,14 @@ _LOCK = threading.Lock()
 
 @lru_cache(maxsize=4)
 def _load(path: str | None, numpy: bool) -> "KrakenLines | NumpyRecognizer":
-    if numpy:
+    if numpy and not missing():
         from .vgsl_numpy import NumpyRecognizer, Unsupported
 
-        if missing():
-            raise KrakenMissing(missing())
-        p = Path(path) if path else DEFAULT_MODEL
-        if not p.is_file():
-            raise EngineError(f"{p}: handwriting model file not found (train one with 'memo-ocr train')")
         try:
-            reader = NumpyRecognizer(p)
+            reader = NumpyRecognizer(Path(path) if path else DEFAULT_MODEL)
             reader.version = _kraken_version()
             return reader
-        except Unsupported as e:
+        except Unsupported as e:  # also a missing or broken file: kraken's loader says what is wrong with it
             LOG.debug("%s; read with kraken's PyTorch network", e)
     return KrakenLines(path)
 

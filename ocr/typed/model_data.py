@@ -36,6 +36,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import InputError
+from .model_read import margin
 
 _F = "/usr/share/fonts/"
 # (path, Cyrillic too): Debian packages fonts-urw-base35, fonts-cmu, fonts-freefont-ttf, fonts-dejavu-core,
@@ -355,7 +356,7 @@ def cut_polygon(page: np.ndarray, poly: np.ndarray) -> np.ndarray:
     H, W = page.shape
     x0, y0 = max(0, int(poly[:, 0].min())), max(0, int(poly[:, 1].min()))
     x1, y1 = min(W, int(poly[:, 0].max()) + 1), min(H, int(poly[:, 1].max()) + 1)
-    dy, dx = max(1, (y1 - y0) // 12), max(2, (y1 - y0) // 3)
+    dx, dy = margin((x0, y0, x1, y1))
     X0, Y0, X1, Y1 = max(0, x0 - dx), max(0, y0 - dy), min(W, x1 + dx), min(H, y1 + dy)
     crop = page[Y0:Y1, X0:X1].copy()
     if crop.size == 0:

@@ -2,9 +2,8 @@
 
 Tesseract finds the typed lines and reads them; each line's box, cut from the
 page's grey image with the margin the model was trained with, is read again by
-the typewriter model (``ocr/models/typed.safetensors`` once trained, or ``[tesseract]
-typed_model``). Which
-reading a line keeps is ``[tesseract] typed_reader``:
+the typewriter model (``ocr/models/typed.safetensors`` once trained, or
+``[tesseract] typed_model``). Which reading a line keeps is ``[tesseract] typed_reader``:
 
 - ``tesseract``: Tesseract's, the model is not run;
 - ``model``: the model's, where it read anything;
@@ -25,7 +24,6 @@ from ..engines.base import RawLine, RawWord, mean_conf
 from ..errors import EngineError
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "typed.safetensors"
-READERS = ("tesseract", "model", "surer", "vote")
 
 
 def model_path(configured: str) -> Path:

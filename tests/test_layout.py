@@ -766,6 +766,16 @@ def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_ano
     edge = join_note_lines([hand((8, 48, 70, 1608)), hand((92, 588, 440, 662))], 2480)
     assert len(edge) == 2
     assert len(join_note_lines([hand((300, 2500, 900, 2600)), hand((1700, 2520, 2300, 2620))], 2480)) == 2
+    # a line of four words of a large hand, found one by one: the gap beside the short "и" (an x-height
+    # tall) is measured in the taller word's height, and the two pairs joined first join each other
+    line = [hand((1216, 2274, 1690, 2330)), hand((868, 2284, 1160, 2338)), hand((692, 2302, 796, 2348)),
+            hand((460, 2304, 632, 2346))]
+    assert [c.box for c in join_note_lines(line, 2480)] == [(460, 2274, 1690, 2348)]
+    # the two lines of a note written up the left margin, side by side: one note; a column of the
+    # scan's edge beside it is not
+    up = join_note_lines([hand((166, 1392, 256, 1750)), hand((96, 1674, 140, 1740))], 2480)
+    assert [c.box for c in up] == [(96, 1392, 256, 1750)]
+    assert len(join_note_lines([hand((166, 1392, 256, 1750)), hand((0, 200, 30, 3000))], 2480)) == 2
 
 
 def test_noise_the_handwriting_model_reads_surely_is_handwriting_and_the_model_loads_only_when_needed():

@@ -19,7 +19,7 @@ NOTE_OVERLAP = 0.05  # ... and overlap by at least this share of the narrower on
 NOTE_LEVEL = 0.3  # words of one slanted line: side by side, level by this share of the smaller one's height ...
 
 
-NOTE_WORD_GAP = 1.5  # ... and this many of its heights apart at most, ...
+NOTE_WORD_GAP = 1.5  # ... and this many of the taller one's heights apart at most, ...
 
 
 NOTE_WORD_HEIGHTS = 2.0  # ... the taller at most this many times as tall, both wider than the smaller's height
@@ -29,34 +29,77 @@ def _in_signature_column(box: tuple[int, int, int, int], page_w: int) -> bool:
     return SIGNATURE_COLUMN[0] * page_w <= (box[0] + box[2]) / 2 <= SIGNATURE_COLUMN[1] * page_w
 
 
-def join_note_lines(cands: list, page_w: int) -> list:
-    """Handwriting candidates one under the other, close and overlapping, joined into one: the lines of a
-    note written wider apart than the ink grouping bridges, a slanted note's staggered lines (they overlap
-    little), a note whose middle line Tesseract took into a typed line (the others stand two line heights
-    apart). Not in the signature column, where signatures of several signatories stand as close one under
-    another (``signature_stack``). Also the words of one line found apart (a wide gap in a slanted line).
-    Order is kept."""
-    heads: dict = {}  # id of the candidate a group is named by -> the joined candidate
-    absorbed = set()
-    for c in sorted((c for c in cands if c.kind == "handwritten"), key=lambda c: c.box[1]):
-        for key, o in heads.items():
-            a, b = o.box, c.box
-            h = min(a[3] - a[1], b[3] - b[1])
-            overlap = min(a[2], b[2]) - max(a[0], b[0])
-            level = min(a[3], b[3]) - max(a[1], b[1])
-            side = max(a[0], b[0]) - min(a[2], b[2])  # the gap between them, side by side
-            if ((b[1] - a[3] <= NOTE_GAP * h and b[3] > a[3] and overlap >= NOTE_OVERLAP * min(a[2] - a[0], b[2] - b[0])
-                    and not (_in_signature_column(a, page_w) and _in_signature_column(b, page_w)))
-                    or (level >= NOTE_LEVEL * h and 0 <= side <= NOTE_WORD_GAP * h
-                        and max(a[3] - a[1], b[3] - b[1]) <= NOTE_WORD_HEIGHTS * h
-                        and min(a[2] - a[0], b[2] - b[0]) >= h)):
-                box = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-                heads[key] = dataclasses.replace(o, box=box, prob=min(o.prob, c.prob))
-                absorbed.add(id(c))
+Box = tuple[int, int, int, int]
+
+
+def _under(a: Box, b: Box, page_w: int) -> bool:
+    """``b`` a line of the note whose line ``a`` starts higher: close below it and overlapping it."""
+    h = min(a[3] - a[1], b[3] - b[1])
+    overlap = min(a[2], b[2]) - max(a[0], b[0])
+    return (b[1] - a[3] <= NOTE_GAP * h and b[3] > a[3] and overlap >= NOTE_OVERLAP * min(a[2] - a[0], b[2] - b[0])
+            and not (_in_signature_column(a, page_w) and _in_signature_column(b, page_w)))
+
+
+def _beside(a: Box, b: Box, page_w: int = 0) -> bool:
+    """``a`` and ``b`` words of one line: level, close side by side, of like height."""
+    h, tall = min(a[3] - a[1], b[3] - b[1]), max(a[3] - a[1], b[3] - b[1])
+    level = min(a[3], b[3]) - max(a[1], b[1])
+    side = max(a[0], b[0]) - min(a[2], b[2])  # the gap between them, side by side
+    return (level >= NOTE_LEVEL * h and 0 <= side <= NOTE_WORD_GAP * tall and tall <= NOTE_WORD_HEIGHTS * h
+            and min(a[2] - a[0], b[2] - b[0]) >= h)
+
+
+def _turned(rule, a: Box, b: Box, page_w: int) -> bool:
+    """``rule`` as it is, or, for two boxes both taller than wide (a note written up or down a margin), turned."""
+    if rule(a, b, page_w):
+        return True
+    if a[3] - a[1] > a[2] - a[0] and b[3] - b[1] > b[2] - b[0]:
+        ta, tb = sorted(((a[1], a[0], a[3], a[2]), (b[1], b[0], b[3], b[2])), key=lambda x: x[1])
+        return rule(ta, tb, 0)  # no signature column across a margin
+    return False
+
+
+def _join(groups: list[list], boxes: list[Box], joins, closure: bool) -> None:
+    """Join ``groups`` (lists of candidates, by ``boxes``) pairwise where ``joins(upper, lower)`` says so;
+    with ``closure`` until nothing more joins, else each group once against the ones before it."""
+    i = 1
+    while i < len(groups):
+        for j in range(i):
+            a, b = sorted((boxes[j], boxes[i]), key=lambda x: x[1])
+            if joins(a, b):
+                boxes[j] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                groups[j] += groups.pop(i)
+                del boxes[i]
+                i = 1 if closure else i
                 break
         else:
-            heads[id(c)] = c
-    return [heads.get(id(c), c) for c in cands if id(c) not in absorbed]
+            i += 1
+
+
+def join_note_lines(cands: list, page_w: int) -> list:
+    """Handwriting candidates that are one note joined into one. First the words of one line found apart
+    (a hand larger than the type leaves wider gaps between its words than the ink grouping, scaled to the
+    type, bridges; the gap is measured in the taller word's height, a short word such as "и" being only an
+    x-height tall), until nothing more joins. Then the lines one under the other, close and overlapping:
+    the lines of a note written wider apart than the ink grouping bridges, a slanted note's staggered lines
+    (they overlap little), a note whose middle line Tesseract took into a typed line (the others stand two
+    line heights apart); not in the signature column, where signatures of several signatories stand as
+    close one under another (``signature_stack``). A note written up a margin, the same turned. Order is
+    kept, a group in its first member's place."""
+    hands = sorted((c for c in cands if c.kind == "handwritten"), key=lambda c: c.box[1])
+    groups = [[c] for c in hands]
+    boxes = [c.box for c in hands]
+    _join(groups, boxes, lambda a, b: _turned(_beside, a, b, page_w), closure=True)
+    _join(groups, boxes, lambda a, b: _turned(_under, a, b, page_w) or _turned(_beside, a, b, page_w),
+          closure=False)
+    order = {id(c): k for k, c in enumerate(cands)}
+    joined, absorbed = {}, set()
+    for g, box in zip(groups, boxes, strict=True):
+        if len(g) > 1:
+            head = min(g, key=lambda c: order[id(c)])
+            joined[id(head)] = dataclasses.replace(head, box=box, prob=min(c.prob for c in g))
+            absorbed |= {id(c) for c in g if c is not head}
+    return [joined.get(id(c), c) for c in cands if id(c) not in absorbed]
 
 
 STACK_LEVEL = 0.5  # a signature is level with a typed line when its middle is at most this many of the

@@ -115,6 +115,24 @@ def test_unexpected_error_in_a_stage_fails_only_that_page(tmp_path, page_png, mo
     assert outcome.status == "failed" and "internal error ValueError: synthetic bug" in outcome.error
 
 
+def _worker_threads(cfg_dict):
+    """In a fresh worker process: OpenCV's and BLAS's threads after ``init_worker``."""
+    import cv2
+    from threadpoolctl import threadpool_info
+
+    init_worker(cfg_dict, "null")
+    return cv2.getNumThreads(), sorted({i["num_threads"] for i in threadpool_info()})
+
+
+def test_a_worker_runs_one_thread_of_opencv_and_of_blas():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
+        cv_threads, blas = ex.submit(_worker_threads, Config().replace("run", memory_limit_mb=0).to_dict()).result()
+    assert cv_threads == 1 and blas in ([1], [])
+
+
 @needs_tesseract
 def test_score_command_on_run_output(tmp_path, page_png):
     out = tmp_path / "out"

@@ -53,6 +53,11 @@ def init_worker(cfg_dict: dict[str, Any], engine_name: str, ready=None, parent: 
     # one process per core already: OpenCV's own threads would only oversubscribe (and a thread
     # pool inherited through fork from a busy parent can stall)
     cv2.setNumThreads(1)
+    # and NumPy's BLAS (the NumPy networks' products): loaded with this module, before the variables above
+    # were set, it would run two threads in each worker of a pool as large as the machine
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
     cfg = from_dict(cfg_dict, source="run")
     if cfg.run.memory_limit_mb:
         import resource

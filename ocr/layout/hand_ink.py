@@ -83,23 +83,29 @@ def hand_across(image: np.ndarray, stamps: list[tuple[int, int, int, int]], xhei
     return out
 
 
-def hand_share(image: np.ndarray, boxes: list[tuple[int, int, int, int]], separator, pad: int = 16) -> list[float]:
+def hand_share(image: np.ndarray, boxes: list[tuple[int, int, int, int]], separator, pad: int = 16,
+               within: list[tuple[int, int, int, int]] | None = None) -> list[float]:
     """The share of each box's ink (boxes in the original image) that the ink separation network calls
-    handwriting, seen with ``pad`` half-resolution pixels of the page around it."""
+    handwriting, seen with ``pad`` half-resolution pixels of the page around it; ``within``, when given, a
+    box per box (e.g. its line's) that it is seen in instead: boxes that share one are computed once."""
     out = []
     h, w = image.shape[0] * SCALE, image.shape[1] * SCALE
-    for box in boxes:
+    seen: dict = {}  # crop box -> (probabilities, ink mask)
+    for k, box in enumerate(boxes):
         x0, y0, x1, y1 = (int(v * SCALE) for v in box)
-        cx0, cy0 = max(0, x0 - pad), max(0, y0 - pad)
-        cx1, cy1 = min(int(w), x1 + pad), min(int(h), y1 + pad)
+        wx0, wy0, wx1, wy1 = (int(v * SCALE) for v in (within[k] if within else box))
+        cx0, cy0 = max(0, min(x0, wx0) - pad), max(0, min(y0, wy0) - pad)
+        cx1, cy1 = min(int(w), max(x1, wx1) + pad), min(int(h), max(y1, wy1) + pad)
         if cx1 - cx0 < 8 or cy1 - cy0 < 8 or x1 <= x0 or y1 <= y0:
             out.append(0.0)
             continue
-        crop = cv2.resize(image[int(cy0 / SCALE):int(cy1 / SCALE), int(cx0 / SCALE):int(cx1 / SCALE)], None,
-                          fx=SCALE, fy=SCALE, interpolation=cv2.INTER_AREA)
-        p = separator.probs(crop)[-1]
-        g = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-        ink = ink_mask(g)[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0] > 0
+        if (cx0, cy0, cx1, cy1) not in seen:
+            crop = cv2.resize(image[int(cy0 / SCALE):int(cy1 / SCALE), int(cx0 / SCALE):int(cx1 / SCALE)], None,
+                              fx=SCALE, fy=SCALE, interpolation=cv2.INTER_AREA)
+            g = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+            seen[(cx0, cy0, cx1, cy1)] = (separator.probs(crop)[-1], ink_mask(g) > 0)
+        p, ink_all = seen[(cx0, cy0, cx1, cy1)]
+        ink = ink_all[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
         n = int(ink.sum())
         out.append(float((p[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0][ink] >= INK_HAND).sum() / n) if n else 0.0)
     return out

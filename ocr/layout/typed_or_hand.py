@@ -72,7 +72,8 @@ def inked_lines(image: np.ndarray, typed: list[Region], separator) -> set[str]:
     lines = [r.lines[0] for r in typed if r.kept and len(r.lines) == 1 and 0 < len(r.lines[0].words) <= INKED_WORDS]
     if not lines:
         return set()
-    shares = hand_share(image, [bbox(w.polygon) for ln in lines for w in ln.words], separator())
+    shares = hand_share(image, [bbox(w.polygon) for ln in lines for w in ln.words], separator(),
+                        within=[bbox(ln.polygon) for ln in lines for _ in ln.words])  # a line's words seen at once
     out, i = set(), 0
     for ln in lines:
         if min(shares[i:i + len(ln.words)]) >= INKED_SHARE:

@@ -6,12 +6,15 @@ with W parallel processes (OMP_THREAD_LIMIT=1), alternately, --repeat times:
 - typed: N typed-only synthetic pages (300 ppi, `memo-ocr synth --typed-only`, seed S);
 - memo: N synthetic memos as the reels hold them: typed text, stamps, handwritten notes and signatures
   (seed S + 1), so the handwriting model is loaded and used;
-- demo: the bundled demo reel (scans/reel-083, 12 pages).
+- demo: the bundled demo reel (scans/reel-083, 12 pages);
+- hand: N synthetic memos whose notes are written with real scanned handwritten words (seed S + 2,
+  ``memo-ocr synth --real-handwriting``; only where --real-handwriting, by default
+  ../shared/data/htr_ru/train, is there).
 
 For each it prints pages per minute of both in the pair with the median ratio, all the ratios, the
 seconds per page by stage, and the peak resident memory of a memo-ocr worker (VmHWM, from run.json).
 
-    python bench/throughput.py [--mix typed,memo,demo] [--pages 20] [--workers 2] [--seed 7] [--repeat 3]
+    python bench/throughput.py [--mix typed,memo,demo,hand] [--pages 20] [--workers 2] [--seed 7] [--repeat 3]
 """
 from __future__ import annotations
 
@@ -33,7 +36,8 @@ from ocr.config import load  # noqa: E402
 from ocr.loader import expand_inputs  # noqa: E402
 from ocr.synth.reel import make_reel  # noqa: E402
 
-MIXES = ("typed", "memo", "demo")
+MIXES = ("typed", "memo", "demo", "hand")
+REAL_HANDWRITING = ROOT.parent / "shared" / "data" / "htr_ru" / "train"
 
 
 def plain(img: Path) -> None:
@@ -41,12 +45,12 @@ def plain(img: Path) -> None:
     subprocess.run(["tesseract", str(img), "-", "-l", "rus"], capture_output=True, env=env, check=True)
 
 
-def pages_of(mix: str, tmp: Path, n: int, seed: int) -> Path:
+def pages_of(mix: str, tmp: Path, n: int, seed: int, real_handwriting: Path) -> Path:
     if mix == "demo":
         return ROOT / "scans" / "reel-083"
     scans = tmp / f"scans-{mix}"
-    make_reel(scans, tmp / f"gt-{mix}", n, seed if mix == "typed" else seed + 1, with_seed_memo=False,
-              typed_only=mix == "typed")
+    make_reel(scans, tmp / f"gt-{mix}", n, seed + {"typed": 0, "memo": 1, "hand": 2}[mix], with_seed_memo=False,
+              typed_only=mix == "typed", real_handwriting=real_handwriting if mix == "hand" else None)
     return scans
 
 
@@ -80,7 +84,9 @@ def bench(scans: Path, tmp: Path, mix: str, cfg, workers: int, repeat: int) -> d
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mix", default=",".join(MIXES), help=f"comma-separated, of {', '.join(MIXES)}")
+    ap.add_argument("--mix", help=f"comma-separated, of {', '.join(MIXES)} (default: all; hand where its words are)")
+    ap.add_argument("--real-handwriting", type=Path, default=REAL_HANDWRITING,
+                    help="real handwritten words (gt.tsv) for the hand mix")
     ap.add_argument("--pages", type=int, default=20, help="synthetic pages per mix (the demo reel has 12)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=7)
@@ -89,7 +95,11 @@ def main() -> int:
                     help="alternate plain and memo-ocr runs this many times; the median ratio is reported "
                          "(the machine is shared: one pair alone can be off by 10 %%)")
     args = ap.parse_args()
-    mixes = [m.strip() for m in args.mix.split(",") if m.strip()]
+    has_words = (args.real_handwriting / "gt.tsv").is_file()
+    mixes = ([m.strip() for m in args.mix.split(",") if m.strip()] if args.mix else
+             [m for m in MIXES if m != "hand" or has_words])
+    if "hand" in mixes and not has_words:
+        ap.error(f"--mix hand: no real handwritten words at {args.real_handwriting} (gt.tsv)")
     if not mixes or set(mixes) - set(MIXES):
         ap.error(f"--mix takes {', '.join(MIXES)}")
     cfg = load(args.config).replace("run", lang="rus")
@@ -97,8 +107,8 @@ def main() -> int:
           f"of runs per mix")
     with tempfile.TemporaryDirectory() as tmp:
         for mix in mixes:
-            r = bench(pages_of(mix, Path(tmp), args.pages, args.seed), Path(tmp), mix, cfg, args.workers,
-                      args.repeat)
+            r = bench(pages_of(mix, Path(tmp), args.pages, args.seed, args.real_handwriting), Path(tmp), mix, cfg,
+                      args.workers, args.repeat)
             print(f"\n{mix}: {r['pages']} pages ({r['kraken']} with handwriting found, in the median run)")
             print("  ratios of the pairs: " + ", ".join(f"{x:.2f}" for x in r["ratios"]))
             print(f"  plain tesseract {r['plain']:6.1f} pages/min, memo-ocr {r['ours']:6.1f} pages/min: "

@@ -97,6 +97,38 @@ def test_prepare_writes_lists_and_skips_when_unchanged(tmp_path):
     assert (work / "data" / "manifest.json").stat().st_mtime_ns == before
 
 
+def test_lines_composed_of_real_words_keep_their_words_apart_and_use_only_their_split(tmp_path):
+    rng = np.random.default_rng(3)
+    words = []
+    for i in range(6):
+        cov = np.zeros((40, 60 + 10 * i), np.float32)
+        cov[8:32, 4:-4] = rng.random((24, 52 + 10 * i)) > 0.5
+        words.append((cov, f"слово{i}"))
+    img, text = lines.word_line(11, words)
+    again, same = lines.word_line(11, words)
+    assert np.array_equal(img, again) and text == same
+    assert img.dtype == np.uint8 and img.min() < 130 < img.max()
+    texts = {lines.word_line(s, words)[1] for s in range(40)}
+    assert all(set(t.split(" ")) <= {w for _, w in words} for t in texts)
+    assert any(" " in t for t in texts) and any(" " not in t for t in texts)  # 1-4 words a line
+    real = tmp_path / "real"
+    (real / "w").mkdir(parents=True)
+    rows = []
+    for i in range(40):
+        im = np.full((30, 80), 230, np.uint8)
+        cv2.putText(im, "ab", (5, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 20, 2)
+        cv2.imwrite(str(real / "w" / f"{i}.jpg"), im)
+        rows.append(f"w/{i}.jpg\tw{i}")
+    (real / "gt.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    m = data.prepare(tmp_path / "work", real, synthetic=0, seed=1, fonts=_fonts(), synthetic_test=0, word_lines=50)
+    split = {w.text: w.split for w in data.read_words(real)}
+    for name in ("train", "val"):
+        composed = [t for p, t in data.read_list(tmp_path / "work" / f"{name}.lst") if p.name.startswith("wl-")]
+        assert len(composed) == (50 if name == "train" else 2)
+        assert all(split[w] == name for t in composed for w in t.split(" "))  # test words never composed
+    assert m["params"]["word_lines"] == 50
+
+
 def test_ketos_command_resumes_or_fine_tunes(tmp_path):
     pytest.importorskip("kraken")
     base = dict(spec=htr_train.DEFAULT_SPEC, epochs=5, batch=8, threads=2, lrate=1e-3)

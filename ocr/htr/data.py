@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
+from ..synth.render import word_coverage
 from . import lines
 
 SPLIT_TEST, SPLIT_VAL = 75, 150  # per mille: [0, 75) test, [75, 150) validation, the rest training
@@ -69,16 +70,19 @@ def _write(folder: Path, stem: str, img: np.ndarray, text: str) -> Path:
 
 
 def prepare(work: Path, real: Path | None, synthetic: int, seed: int, fonts: list[str],
-            real_copies: int = 1, synthetic_test: int = 500,
+            real_copies: int = 1, synthetic_test: int = 500, word_lines: int = 0,
             progress: Callable[[int, int], None] | None = None) -> dict:
     """Write the training set under ``work/data`` and the lists ``work/{train,val,test,synth-test}.lst``.
+
+    ``word_lines``: lines composed of the real words (``lines.word_line``), training lines of training words
+    and a 25th as many validation lines of validation words (test words are never composed).
 
     Skipped when ``work/data/manifest.json`` records the same parameters (training can resume).
     Returns the manifest.
     """
     params = {"real": str(real) if real else None, "synthetic": synthetic, "seed": seed,
               "fonts": [Path(f).name for f in fonts], "real_copies": real_copies,
-              "synthetic_test": synthetic_test, "split": [SPLIT_TEST, SPLIT_VAL]}
+              "synthetic_test": synthetic_test, "split": [SPLIT_TEST, SPLIT_VAL], "word_lines": word_lines}
     data = work / "data"
     manifest_path = data / "manifest.json"
     if manifest_path.is_file():
@@ -90,7 +94,7 @@ def prepare(work: Path, real: Path | None, synthetic: int, seed: int, fonts: lis
         (data / sub).mkdir(parents=True, exist_ok=True)
     words = read_words(real) if real else []
     train_words = sorted({w.text for w in words if w.split == "train"})
-    total = len(words) * (1 + real_copies) + synthetic * 1.08 + synthetic_test
+    total = len(words) * (1 + real_copies) + synthetic * 1.04 + synthetic_test + word_lines * 1.04
     done = 0
     for i, w in enumerate(words):
         grey = cv2.imread(str(w.path), cv2.IMREAD_GRAYSCALE)
@@ -112,6 +116,19 @@ def prepare(work: Path, real: Path | None, synthetic: int, seed: int, fonts: lis
         done += 1
         if progress and i % 200 == 0:
             progress(done, int(total))
+    if word_lines and words:
+        pools = {s: [(word_coverage(cv2.imread(str(w.path), cv2.IMREAD_GRAYSCALE)), w.text) for w in words
+                     if w.split == s] for s in ("train", "val")}
+        n_val = word_lines // 25
+        for i in range(word_lines + n_val):
+            split = "val" if i >= word_lines else "train"
+            if not pools[split]:
+                continue
+            img, text = lines.word_line(seed * 10_000_000 + 7_000_000 + i, pools[split])
+            lists[split].append(_write(data / split, f"wl-{i:06d}", img, text))
+            done += 1
+            if progress and i % 200 == 0:
+                progress(done, int(total))
     for i in range(synthetic_test):  # a separate seed range: never in training
         img, text = lines.make_sample((seed + 1) * 10_000_000 + 5_000_000 + i, fonts, None)
         lists["synth-test"].append(_write(data / "synth-test", f"syn-test-{i:05d}", img, text))

@@ -178,3 +178,31 @@ def augment_real(seed: int, grey: np.ndarray) -> np.ndarray:
     m = np.array([[1, shear, pad if shear < 0 else 0], [0, 1, 0]], np.float32)
     cov = cv2.warpAffine(cov, m, (w + pad, h), flags=cv2.INTER_LINEAR, borderValue=0)
     return degrade(rng, cov, None)
+
+
+WORD_GAP = (0.15, 0.9)  # the gap between composed words, in the hand's size: wider than the reel's notes (0.3-0.6)
+
+
+def word_line(seed: int, words: list[tuple[np.ndarray, str]]) -> tuple[np.ndarray, str]:
+    """Line number ``seed`` composed of real word images (``words``: ink coverage and text): 1-4 words on a
+    wandering baseline (``synth.render.render_note_real``, the real-handwriting reel's notes), cut out as the
+    pipeline cuts a note's line: with a margin that, in a note of several lines, takes in strokes of the
+    lines above and below; slanted, degraded and scaled like the synthetic lines. The model reads lines,
+    the real data are words: without these it ran words together and lost a third of a line's letters."""
+    from ..synth.render import render_note_real
+
+    rng = np.random.default_rng([seed, 0x574C])
+    n = 1 if rng.random() < 0.6 else int(rng.integers(2, 4))
+    cov, boxes = render_note_real(rng, content.Note(["."] * n), words, gap=WORD_GAP)
+    text, poly = boxes[int(rng.integers(0, len(boxes)))]
+    x0, y0 = poly.min(axis=0)
+    x1, y1 = poly.max(axis=0)
+    m = [int((y1 - y0) * rng.uniform(0.02, 0.35)) for _ in range(2)] + [int(rng.integers(2, 30)) for _ in range(2)]
+    cov = cov[max(0, int(y0) - m[0]):int(y1) + m[1], max(0, int(x0) - m[2]):int(x1) + m[3]]
+    shear = float(rng.uniform(-0.2, 0.2))
+    h, w = cov.shape
+    pad = int(abs(shear) * h) + 2
+    sh = np.array([[1, shear, pad if shear < 0 else 0], [0, 1, 0]], np.float32)
+    cov = cv2.warpAffine(cov, sh, (w + pad, h), flags=cv2.INTER_LINEAR, borderValue=0)
+    height = int(rng.integers(20, 72)) if rng.random() < 0.8 else None
+    return degrade(rng, cov, height), text

@@ -176,11 +176,12 @@ def word_coverage(grey: np.ndarray) -> np.ndarray:
     return cov
 
 
-def render_note_real(rng: np.random.Generator, note: Note,
-                     words: list[tuple[np.ndarray, str]]) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+def render_note_real(rng: np.random.Generator, note: Note, words: list[tuple[np.ndarray, str]],
+                     gap: tuple[float, float] = (0.3, 0.6)) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
     """A note written with real scanned handwriting: as many lines as ``note`` has, each of 1-4 word images
     (``words``: ink coverage and text) drawn from the pool, scaled to one hand's size, set on a wandering
-    baseline with natural spacing. Coverage and line boxes (canvas coordinates), the text the words'."""
+    baseline, words ``gap`` (of the hand's size) apart. Coverage and line boxes (canvas coordinates), the
+    text the words'."""
     size = int(rng.integers(58, 80))
     line_h = int(size * 1.45)
     rows = []
@@ -193,7 +194,7 @@ def render_note_real(rng: np.random.Generator, note: Note,
                              interpolation=cv2.INTER_LINEAR)
             row.append((img, text))
         rows.append(row)
-    w = int(max(sum(img.shape[1] for img, _ in row) + size * 0.6 * len(row) for row in rows) + size * 2)
+    w = int(max(sum(img.shape[1] for img, _ in row) + size * gap[1] * len(row) for row in rows) + size * 2)
     h = int(line_h * len(rows) + size * 1.5)
     canvas = np.zeros((h, w), np.float32)
     boxes = []
@@ -213,7 +214,7 @@ def render_note_real(rng: np.random.Generator, note: Note,
             if len(xs):
                 word_boxes.append((x0 + xs.min(), y0 + ys.min(), x0 + xs.max() + 1, y0 + ys.max() + 1))
                 texts.append(text)
-            x += iw + size * float(rng.uniform(0.3, 0.6))
+            x += iw + size * float(rng.uniform(*gap))
         if word_boxes:
             bx0 = min(b[0] for b in word_boxes) - 3
             by0 = min(b[1] for b in word_boxes) - 3

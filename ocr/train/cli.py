@@ -93,6 +93,9 @@ unreadable input; 5 the handwriting extra (kraken, PyTorch) or a model file miss
 @click.option("--synthetic", type=click.IntRange(min=0), default=None,
               help="Synthetic lines to render (default 20000 handwritten: memo vocabulary, 5 script fonts; "
                    "24000 typed: 4 languages, 13 typewriter faces).")
+@click.option("--word-lines", type=click.IntRange(min=0), default=8000, show_default=True,
+              help="handwritten: lines composed of 1-4 of the --real word images (training words only; a 25th as "
+                   "many validation lines of validation words), cut with parts of the lines above and below.")
 @click.option("--seed", type=int, default=5, show_default=True, help="Seed of the synthetic lines and augmentations.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
               help="Train until this epoch (counted from the start, also when resuming). Default 30; 10 with "
@@ -111,8 +114,8 @@ unreadable input; 5 the handwriting extra (kraken, PyTorch) or a model file miss
 @click.option("--export-only", is_flag=True, help="Only convert the best checkpoint in WORK to OUT.")
 @click.option("--from-corrections", "corrections", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Fine-tune on the lines corrected in this reviewed run folder (see below).")
-def train(work, out, kind, real, synthetic, seed, epochs, spec, freq, batch, lrate, threads, load, export_only,
-          corrections):
+def train(work, out, kind, real, synthetic, word_lines, seed, epochs, spec, freq, batch, lrate, threads, load,
+          export_only, corrections):
     """Train the handwriting or the typewriter (kraken) model on real and synthetic lines; resumable.
 
     Runs kraken's ketos on the CPU, a checkpoint per epoch (or per --freq) in WORK/ckpt; a later call with the
@@ -154,7 +157,8 @@ def train(work, out, kind, real, synthetic, seed, epochs, spec, freq, batch, lra
                                               24000 if synthetic is None else synthetic, seed, progress=progress)
             else:
                 manifest = data.prepare(work, real, 20000 if synthetic is None else synthetic, seed,
-                                        fonts.handwriting_training(), progress=progress)
+                                        fonts.handwriting_training(), word_lines=word_lines if real else 0,
+                                        progress=progress)
             if bar is not None:
                 bar.close()
             LOG.log(NOTICE, f"train: data {manifest['counts']}")

@@ -72,17 +72,22 @@ def test_synthetic_samples_are_reproducible_and_inked():
     assert c_img.shape != a_img.shape or not np.array_equal(c_img, a_img)
 
 
+def _word_set(folder, n: int, label) -> None:
+    """A word data set of ``n`` small images, ``label(i)`` the text of the i-th, with its gt.tsv."""
+    (folder / "w").mkdir(parents=True)
+    rows = []
+    for i in range(n):
+        img = np.full((30, 80), 230, np.uint8)
+        cv2.putText(img, "ab", (5, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 20, 2)
+        cv2.imwrite(str(folder / "w" / f"{i}.jpg"), img)
+        rows.append(f"w/{i}.jpg\t{label(i)}")
+    (folder / "gt.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
 def test_prepare_writes_lists_and_skips_when_unchanged(tmp_path):
     fonts = _fonts()
     real = tmp_path / "real"
-    (real / "w").mkdir(parents=True)
-    rows = []
-    for i in range(12):
-        img = np.full((30, 80), 230, np.uint8)
-        cv2.putText(img, "ab", (5, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 20, 2)
-        cv2.imwrite(str(real / "w" / f"{i}.jpg"), img)
-        rows.append(f"w/{i}.jpg\tслово{i}ё")
-    (real / "gt.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _word_set(real, 12, lambda i: f"слово{i}ё")
     work = tmp_path / "work"
     m = data.prepare(work, real, synthetic=25, seed=1, fonts=fonts, synthetic_test=3)
     assert m["counts"]["synth-test"] == 3
@@ -112,14 +117,7 @@ def test_lines_composed_of_real_words_keep_their_words_apart_and_use_only_their_
     assert all(set(t.split(" ")) <= {w for _, w in words} for t in texts)
     assert any(" " in t for t in texts) and any(" " not in t for t in texts)  # 1-4 words a line
     real = tmp_path / "real"
-    (real / "w").mkdir(parents=True)
-    rows = []
-    for i in range(40):
-        im = np.full((30, 80), 230, np.uint8)
-        cv2.putText(im, "ab", (5, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 20, 2)
-        cv2.imwrite(str(real / "w" / f"{i}.jpg"), im)
-        rows.append(f"w/{i}.jpg\tw{i}")
-    (real / "gt.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _word_set(real, 40, lambda i: f"w{i}")
     m = data.prepare(tmp_path / "work", real, synthetic=0, seed=1, fonts=_fonts(), synthetic_test=0, word_lines=50)
     split = {w.text: w.split for w in data.read_words(real)}
     for name in ("train", "val"):

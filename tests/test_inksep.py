@@ -15,7 +15,7 @@ from ocr.config import Config
 from ocr.errors import EngineError
 from ocr.layout import inksep, typed_or_hand
 from ocr.layout.candidates import FEATURES, Candidate
-from ocr.layout.hand_ink import hand_across
+from ocr.layout.hand_ink import hand_across, hand_share
 from ocr.layout.stamps import suppress
 from ocr.layout.typed_or_hand import inked_lines
 from ocr.model import Line, Region, Word
@@ -130,9 +130,11 @@ def test_a_one_line_region_of_a_few_words_all_in_handwritten_ink_is_shown_to_the
     hand_x = 1000  # the fake network: ink left of this is handwriting
     shares = []
 
-    def fake_share(image, boxes, separator, pad=16):
+    def fake_share(image, boxes, separator, pad=16, within=None):
         out = [1.0 if b[2] <= hand_x else 0.0 for b in boxes]
         shares.append(len(boxes))
+        # each word is seen in its line's crop: one network pass a line, not a word
+        assert within is not None and all(w[0] <= b[0] and b[2] <= w[2] for b, w in zip(boxes, within, strict=True))
         return out
 
     monkeypatch.setattr(typed_or_hand, "hand_share", fake_share)
@@ -145,6 +147,34 @@ def test_a_one_line_region_of_a_few_words_all_in_handwritten_ink_is_shown_to_the
     assert got == {"l1"}
     assert inked_lines(page, [block, long_], lambda: pytest.fail("no line: the network is not loaded")) == set()
     assert shares == [3 + 1 + 3]  # one call, for the words of the three one-line regions of at most 4 words
+
+
+def test_the_words_of_a_line_seen_in_one_crop_share_one_network_pass_and_keep_their_own_shares():
+    page = np.full((400, 1200), 255, np.uint8)
+    cv2.putText(page, "left", (100, 200), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 0, 5)
+    cv2.putText(page, "right", (700, 200), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 0, 5)
+
+    class Separator:  # calls the left half of the page handwriting, whatever the crop
+        def __init__(self):
+            self.crops = []
+
+        def probs(self, crop):
+            self.crops.append(crop.shape)
+            return np.zeros((4, *crop.shape[:2]), np.float32)
+
+    words, line = [(90, 140, 260, 215), (690, 140, 920, 215)], (90, 140, 920, 215)
+    alone, together = Separator(), Separator()
+    assert hand_share(page, words, alone) == [0.0, 0.0] and len(alone.crops) == 2
+    assert hand_share(page, words, together, within=[line, line]) == [0.0, 0.0] and len(together.crops) == 1
+    assert together.crops[0][1] > max(c[1] for c in alone.crops)  # the line's crop, wider than a word's
+
+    class Hand(Separator):
+        def probs(self, crop):
+            self.crops.append(crop.shape)
+            return np.ones((4, *crop.shape[:2]), np.float32)
+
+    assert hand_share(page, words, Hand(), within=[line, line]) == [1.0, 1.0]
+    assert hand_share(page, [(300, 300, 400, 350)], Hand(), within=[line]) == [0.0]  # no ink: no share
 
 
 def test_suppress_keeps_a_signature_found_across_a_stamp_and_gives_the_stamp_its_outline():

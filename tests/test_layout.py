@@ -771,6 +771,8 @@ def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_ano
     line = [hand((1216, 2274, 1690, 2330)), hand((868, 2284, 1160, 2338)), hand((692, 2302, 796, 2348)),
             hand((460, 2304, 632, 2346))]
     assert [c.box for c in join_note_lines(line, 2480)] == [(460, 2274, 1690, 2348)]
+    # where handwriting is not read, words join only within the smaller one's height, in one pass
+    assert len(join_note_lines(line, 2480, words_apart=False)) == 2
     # the two lines of a note written up the left margin, side by side: one note; a column of the
     # scan's edge beside it is not
     up = join_note_lines([hand((166, 1392, 256, 1750)), hand((96, 1674, 140, 1740))], 2480)

@@ -98,7 +98,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     if rescued:
         keep = [c for c in keep if id(c) not in rescued]
         out.typed.extend(r for r in rescued.values() if r is not None)
-    keep = join_note_lines(keep, image.shape[1])
+    keep = join_note_lines(keep, image.shape[1], words_apart=hand_read)
     stamps = [c.box for c in keep if c.kind == "stamp"]
     hands = [c.box for c in keep if c.kind == "handwritten"]
     page_size = (image.shape[1], image.shape[0])

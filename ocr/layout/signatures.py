@@ -40,13 +40,14 @@ def _under(a: Box, b: Box, page_w: int) -> bool:
             and not (_in_signature_column(a, page_w) and _in_signature_column(b, page_w)))
 
 
-def _beside(a: Box, b: Box, page_w: int = 0) -> bool:
-    """``a`` and ``b`` words of one line: level, close side by side, of like height."""
+def _beside(a: Box, b: Box, page_w: int = 0, reach_tall: bool = True) -> bool:
+    """``a`` and ``b`` words of one line: level, close side by side (the gap in the taller one's height, or
+    with ``reach_tall`` False the smaller one's), of like height."""
     h, tall = min(a[3] - a[1], b[3] - b[1]), max(a[3] - a[1], b[3] - b[1])
     level = min(a[3], b[3]) - max(a[1], b[1])
     side = max(a[0], b[0]) - min(a[2], b[2])  # the gap between them, side by side
-    return (level >= NOTE_LEVEL * h and 0 <= side <= NOTE_WORD_GAP * tall and tall <= NOTE_WORD_HEIGHTS * h
-            and min(a[2] - a[0], b[2] - b[0]) >= h)
+    return (level >= NOTE_LEVEL * h and 0 <= side <= NOTE_WORD_GAP * (tall if reach_tall else h)
+            and tall <= NOTE_WORD_HEIGHTS * h and min(a[2] - a[0], b[2] - b[0]) >= h)
 
 
 def _turned(rule, a: Box, b: Box, page_w: int) -> bool:
@@ -76,7 +77,7 @@ def _join(groups: list[list], boxes: list[Box], joins, closure: bool) -> None:
             i += 1
 
 
-def join_note_lines(cands: list, page_w: int) -> list:
+def join_note_lines(cands: list, page_w: int, words_apart: bool = True) -> list:
     """Handwriting candidates that are one note joined into one. First the words of one line found apart
     (a hand larger than the type leaves wider gaps between its words than the ink grouping, scaled to the
     type, bridges; the gap is measured in the taller word's height, a short word such as "и" being only an
@@ -85,13 +86,20 @@ def join_note_lines(cands: list, page_w: int) -> list:
     (they overlap little), a note whose middle line Tesseract took into a typed line (the others stand two
     line heights apart); not in the signature column, where signatures of several signatories stand as
     close one under another (``signature_stack``). A note written up a margin, the same turned. Order is
-    kept, a group in its first member's place."""
+    kept, a group in its first member's place.
+
+    ``words_apart`` False (pages whose handwriting is not read): one pass, words joined only within the
+    smaller one's height, nothing turned. Joining serves reading; where the regions are not read, a larger
+    one only sets more typed lines aside (French typescripts, confirming half: 10.57 -> 10.98 % with it)."""
     hands = sorted((c for c in cands if c.kind == "handwritten"), key=lambda c: c.box[1])
     groups = [[c] for c in hands]
     boxes = [c.box for c in hands]
-    _join(groups, boxes, lambda a, b: _turned(_beside, a, b, page_w), closure=True)
-    _join(groups, boxes, lambda a, b: _turned(_under, a, b, page_w) or _turned(_beside, a, b, page_w),
-          closure=False)
+    if words_apart:
+        _join(groups, boxes, lambda a, b: _turned(_beside, a, b, page_w), closure=True)
+        _join(groups, boxes, lambda a, b: _turned(_under, a, b, page_w) or _turned(_beside, a, b, page_w),
+              closure=False)
+    else:
+        _join(groups, boxes, lambda a, b: _under(a, b, page_w) or _beside(a, b, reach_tall=False), closure=False)
     order = {id(c): k for k, c in enumerate(cands)}
     joined, absorbed = {}, set()
     for g, box in zip(groups, boxes, strict=True):

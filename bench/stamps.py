@@ -1,10 +1,10 @@
-"""Benchmark: stamps' registry fields (number, date) read exactly, on reels with ground truth.
+"""Benchmark: stamps' text (CER) and registry fields (number, date) read exactly, on reels with ground truth.
 
 The ground truth's stamp text regions (``structure {type:stamp-text;}``) give each page's true numbers
 and dates (through the same ``fields`` parser, on exact text); the run's ``run.json`` gives what
 memo-ocr read (``layout.stamp_fields``). Per field: recall (true values read exactly) and precision
-(values read that are true), over all pages. Run memo-ocr first; stamp text CER is `memo-ocr score`'s
-stamp column.
+(values read that are true), over all pages; stamp text CER is the scorer's per-kind figure (`memo-ocr
+score`'s stamp column), typed CER beside it. Run memo-ocr first.
 
     python bench/stamps.py OUT GT            # e.g. OUT from `memo-ocr run work/bench-layout/reel -o OUT`
 """
@@ -18,6 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ocr.formats.readers import read_transcription  # noqa: E402
+from ocr.score.metrics import STRICT  # noqa: E402
+from ocr.score.pages import pair_inputs, score_pairs, totals  # noqa: E402
 from ocr.layout.stamp_text import fields  # noqa: E402
 
 
@@ -56,6 +58,11 @@ def main() -> int:
             t[1] += len(g)
             t[2] += len(w)
     print(f"{args.out} against {args.gt}: {len(run['pages'])} pages")
+    kinds = totals(score_pairs(pair_inputs(args.out, args.gt), STRICT))["kinds"]
+    for k in ("stamp", "typewritten"):
+        c = kinds.get(k) or {}
+        if c.get("ref_len"):
+            print(f"  {k} text CER {100 * c['rate']:.2f} % ({c['edits']} edits on {c['ref_len']} characters)")
     for k, (hit, read, true) in tally.items():
         print(f"  {k:6}  recall {hit}/{true} = {hit / true if true else 0:.2f}   precision {hit}/{read} = "
               f"{hit / read if read else 0:.2f}")

@@ -17,7 +17,7 @@ from .classifier import classify, load_model
 from .hand_ink import hand_across, hand_share
 from .handwriting import CYRILLIC_LANGS, read_handwriting, written_noise
 from .signatures import join_note_lines, signature_stack
-from .stamp_text import fields as stamp_fields, read_stamp
+from .stamp_text import dates_again, fields as stamp_fields, legible, read_stamp, with_roman_month
 from .stamps import resolve_finer, stamp_outlines, suppress, unprinted_stamps
 from .typed_or_hand import (
     hidden_by_handwriting,
@@ -150,15 +150,16 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             n_s += 1
             sid = f"s{n_s:03d}"
             out.graphics.append(Graphic(sid, box_polygon(c.box), "stamp"))
+            # the stamp's straight lines Tesseract already read as typed text; a round stamp's ring text
+            # (read only here) comes before them
+            # the stamp's straight lines Tesseract already read as typed text
             on_stamp = [ln for ln in stamp_lines if cover(bbox(ln.polygon), c.box) >= 0.6]
-            lines, raw = (), []
-            if on_stamp:  # Tesseract already read the stamp's straight lines as typed text
-                lines = tuple(Line(f"{sid}_t_l{i + 1:03d}", ln.text, ln.polygon, ln.baseline, ln.conf, ln.words)
-                              for i, ln in enumerate(on_stamp))
-            elif lc.stamp_text:
-                texts, raw = read_stamp(image, c.box, engine)
-                lines = tuple(Line(f"{sid}_t_l{i + 1:03d}", t, box_polygon(c.box), (), conf)
-                              for i, (t, conf) in enumerate(texts))
+            raw = []
+            if lc.stamp_text:
+                on_stamp, raw, block = _stamp_text(image, grey, c.box, engine, on_stamp)
+                if block:
+                    out.typed = _less_stamp_words(out.typed, c.box, [ln.text for ln in on_stamp])
+            lines = tuple(dataclasses.replace(ln, id=f"{sid}_t_l{i:03d}") for i, ln in enumerate(on_stamp, start=1))
             found = stamp_fields([ln.text for ln in lines] + raw)  # registry number and date
             if found:
                 stamp_info.append({"id": sid, **found})
@@ -172,4 +173,62 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                           "unprinted_stamps_as_handwriting": len(unprinted)}
     if stamp_info:
         out.info["stamp_fields"] = stamp_info
+    return out
+
+
+
+def _shift(box: tuple[int, int, int, int], dx: int, dy: int) -> tuple[int, int, int, int]:
+    return box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy
+
+
+def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, int], engine,
+                typed: list[Line]) -> tuple[list[Line], list[str], bool]:
+    """The lines of the stamp at ``box``, every line as read (``read_stamp``), and whether the stamp's own
+    reading replaced the page's. ``typed``: the lines the page's reading found on it, their dates read again
+    where they hold a year but give none. A round stamp's ring text (read only here) comes before them;
+    another stamp is read as a block, and that reading kept where it has more legible letters (the page's
+    reading often finds a turned stamp's lines in pieces)."""
+    x0, y0 = box[:2]
+    typed = list(typed)
+    for i, again in dates_again(engine, grey[y0:box[3], x0:box[2]], [
+            (ln.text, _shift(bbox(ln.polygon), -x0, -y0)) for ln in typed]).items():
+        typed[i] = dataclasses.replace(typed[i], text=again, words=())
+    typed = [ln if with_roman_month(ln.text) == ln.text else
+             dataclasses.replace(ln, text=with_roman_month(ln.text), words=()) for ln in typed]
+    reading = read_stamp(image, box, engine, centre=not typed)
+    read = [Line("", t, box_polygon(box), (), conf) for t, conf in reading.lines]
+    if reading.round:
+        return read + typed, reading.raw, False
+    if typed and legible([ln.text for ln in typed]) >= legible([t for t, _ in reading.lines]):
+        return typed, reading.raw, False
+    return read, reading.raw, True
+
+
+def _key(word: str) -> str:
+    return "".join(ch for ch in word.casefold() if ch.isalnum())
+
+
+def _less_stamp_words(regions: list[Region], box: tuple[int, int, int, int], stamp: list[str]) -> list[Region]:
+    """``regions`` less the words that lie on the stamp at ``box`` and are read in its text too, where the
+    stamp's own reading replaced the page's: the page's reading joins a stamp's line to the typed words beside
+    it ("31460 77. Гири"), and the stamp's reading has that line again. A line whose words and text do not
+    match one to one is left as it is."""
+    seen = {_key(w) for t in stamp for w in t.split() if len(_key(w)) >= 2}
+    out = []
+    for r in regions:
+        lines = []
+        for ln in r.lines:
+            tokens = ln.text.split()
+            drop = {i for i, w in enumerate(ln.words) if _key(w.text) in seen and cover(bbox(w.polygon), box) >= 0.6}
+            if not drop or len(tokens) != len(ln.words) or not r.kept:
+                lines.append(ln)
+            elif len(drop) < len(tokens):
+                words = tuple(w for i, w in enumerate(ln.words) if i not in drop)
+                lines.append(dataclasses.replace(ln, text=" ".join(t for i, t in enumerate(tokens) if i not in drop),
+                                                 words=words, polygon=box_polygon(bbox([p for w in words
+                                                                                         for p in w.polygon]))))
+        if len(lines) == len(r.lines) and all(a is b for a, b in zip(lines, r.lines, strict=True)):
+            out.append(r)
+        elif lines:
+            out.append(dataclasses.replace(r, lines=tuple(lines)))
     return out

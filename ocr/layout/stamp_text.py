@@ -3,13 +3,15 @@ other stamp turned upright and read as a block.
 
 Round stamps carry their text on an arc between two rings ("ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС") and a few straight
 lines in the middle ("АРХИВ", "№ 5734"); read as they stand, the arc gives letters at every angle, which no
-line reader reads. The ring is found in the stamp's ink (a Hough circle), the band between 62 % and 97 % of
-its radius is unwrapped with ``cv2.warpPolar`` (clockwise, letter tops outward: the way such text is set),
-and the strip is cut where the stamp's own ink leaves the widest gap, where its text begins and ends.
+line reader reads. The ring is found in the stamp's ink (a Hough circle, then the outermost ring about its
+centre), unwrapped with ``cv2.warpPolar`` (clockwise, letter tops outward: the way such text is set), the
+band between the outer and the inner ring kept and the rings' ink painted over, and the strip cut where the
+stamp's own ink leaves the widest gap, where its text begins and ends.
 """
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -18,19 +20,37 @@ from ..engines.base import RawLine, RawWord
 from ..errors import EngineError
 from .candidates import ink_mask
 from .handwriting import crop_angle, rotate
+from .rings import refine_ring
 
 WORD_CONF = 0.3  # a stamp's word read at least this surely, with two letters or digits, is legible
 
-RING_INNER, RING_OUTER = 0.62, 0.97  # the ring text's band, in radii of the outer ring
+RING_INNER, RING_OUTER = 0.62, 0.97  # the ring text's band, in radii of the outer ring, where no inner ring is seen
+
+RING_LOWEST, RING_SPLIT = 0.45, 0.9  # an inner ring is looked for between these shares of the outer one's
+# radius (outside the second: the outer ring's own width)
+
+RING_RUN, RING_ROW = 0.1, 0.5  # in the unwrapped strip a ring is a row whose runs of ink this long (in shares of
+# the strip's length) cover this share of it
+
+STRIP_MARGIN = 16  # paper round the strip, in pixels
+
+RING_WORD_CONF = 0.1  # a ring word read at least this surely is kept: an unwrapped arc's letters are read less
+# surely than straight ones (tuning reels, seed 2000 and the demo: ring text CER 0.48 at 0.3, 0.36 at 0.1,
+# 0.32 at 0, which keeps Tesseract's every zero-confidence guess)
 
 CENTRE = 0.6  # the centre text lies within this share of the radius
 
 MIN_RING_INK = 0.6  # a circle is the stamp's ring when its ink goes this far round
 
 
-def _words(lines) -> list[tuple[str, float]]:
+def _words(lines, least: float = WORD_CONF) -> list[tuple[str, float]]:
     return [(w.text, w.conf) for ln in lines for w in ln.words
-            if w.conf >= WORD_CONF and sum(ch.isalnum() for ch in w.text) >= 2]
+            if w.conf >= least and sum(ch.isalnum() for ch in w.text) >= 2]
+
+
+def legible(texts: list[str]) -> int:
+    """The letters and digits of the words of ``texts`` that have two or more."""
+    return sum(n for t in texts for n in (sum(ch.isalnum() for ch in w) for w in t.split()) if n >= 2)
 
 
 def _line(words: list[tuple[str, float]]) -> list[tuple[str, float]]:
@@ -55,25 +75,36 @@ def _read(engine, grey: np.ndarray, psm: int, lang: str | None = None):
         return []
 
 
-# a line shaped like a date whose month did not read as one: read again in Latin letters (a Russian model
-# reads the Roman month "VII" as "Ми", "XII" as "ХН")
-_DATE_SHAPE = re.compile(r"(?<!\d)\d{1,2}\s*[.\s]\s*\S{1,4}\s*[.\s]\s*(1[89]\d\d|20\d\d)(?!\d)")
+# a date whose month did not read as one is read again in Latin letters (a Russian model reads the Roman month
+# "VII" as "Ми", "XII" as "ХН", or leaves it out: "17 1955"; with only digits and I, V, X allowed the English
+# one read fewer months right on the tuning reels: 8 of 16 dates against 9)
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 
 
-def _dates_in_latin(engine, upright: np.ndarray, lines) -> dict[int, str]:
-    """Index -> the line read again in Latin letters, for each of ``lines`` (read in ``upright``) that looks
-    like a date but gives none."""
-    out = {}
-    for i, ln in enumerate(lines):
-        text = " ".join(w.text for w in ln.words)
-        if not _DATE_SHAPE.search(text) or "date" in fields([text]):
-            continue
-        x0, y0, x1, y1 = ln.box
+def wants_date(text: str) -> bool:
+    """Whether a stamp's line holds a year but gives no date (its day or month misread or left out)."""
+    return bool(_YEAR.search(text)) and "date" not in fields([text])
+
+
+def dates_again(engine, upright: np.ndarray, lines: list[tuple[str, tuple[int, int, int, int]]]) -> dict[int, str]:
+    """Index -> the date, read again, for the first of ``lines`` (text, box in ``upright``, the stamp turned
+    upright) that holds a year but gives no date: the whole stamp read in Latin letters (the day or month
+    left out lies beside the year), else that line alone."""
+    want = [i for i, (text, _) in enumerate(lines) if wants_date(text)]
+    if not want:
+        return {}
+    for ln in _read(engine, upright, 6, lang="eng"):
+        m = _DATE.search(" ".join(w.text for w in ln.words))
+        if m and "date" in fields([m.group(0)]):
+            return {want[0]: m.group(0)}
+    for i in want:
+        x0, y0, x1, y1 = lines[i][1]
         piece = upright[max(0, y0 - 4):y1 + 4, max(0, x0 - 4):x1 + 4]
-        again = " ".join(w.text for r in _read(engine, piece, 7, lang="eng") for w in r.words)
+        again = " ".join(w.text for ln in _read(engine, piece, 7, lang="eng")
+                         for w in ln.words)
         if "date" in fields([again]):
-            out[i] = again
-    return out
+            return {i: again}
+    return {}
 
 
 def find_ring(grey: np.ndarray) -> tuple[float, float, float] | None:
@@ -87,8 +118,12 @@ def find_ring(grey: np.ndarray) -> tuple[float, float, float] | None:
                              param1=80, param2=40, minRadius=int(side * 0.3), maxRadius=int(side * 0.55))
     if found is None:
         return None
-    cx, cy, r = (float(v) for v in found[0][0])
     ink = ink_mask(grey)
+    # the search finds either ring of a double-ringed stamp, often the inner one, whose band holds the
+    # centre's lines: the stamp's outline is the outermost ring about that centre
+    cx, cy, r, _ = refine_ring(ink > 0, *(float(v) for v in found[0][0]))
+    if r > 0.6 * side:
+        return None
     angles = np.linspace(0, 2 * np.pi, 180, endpoint=False)
     inked = 0
     for a in angles:  # ink within 4 % of the radius of the circle, direction by direction
@@ -100,69 +135,99 @@ def find_ring(grey: np.ndarray) -> tuple[float, float, float] | None:
 
 
 def ring_strip(crop: np.ndarray, ring: tuple[float, float, float]) -> np.ndarray:
-    """The ring text of a round stamp (``crop`` grey or BGR) as a straight grey strip, letters upright, cut at
-    the widest gap in the stamp's ink (its coloured ink on a colour scan: typing behind the stamp is not
-    its text)."""
+    """The ring text of a round stamp (``crop`` grey or BGR) as a straight grey strip, letters upright, with a
+    margin of paper round it: the band between the outer ring and the inner one, the rings' ink painted
+    over (a line along a word makes Tesseract find no line at all), cut at the widest gap in the stamp's ink
+    (its coloured ink on a colour scan: typing behind the stamp is not its text)."""
     cx, cy, r = ring
     n = max(64, int(2 * np.pi * r))  # a pixel of strip per pixel of the outer ring's arc
     polar = cv2.warpPolar(crop, (int(r * 1.1), n), (cx, cy), r * 1.1, cv2.WARP_POLAR_LINEAR + cv2.INTER_LINEAR)
-    band = polar[:, int(r * RING_INNER):int(r * RING_OUTER)]  # rows: clockwise angle; columns: radius
-    strip = cv2.rotate(band, cv2.ROTATE_90_COUNTERCLOCKWISE)  # columns: angle; rows: radius, outer at the top
-    grey = cv2.cvtColor(strip, cv2.COLOR_BGR2GRAY) if strip.ndim == 3 else strip
+    polar = cv2.rotate(polar, cv2.ROTATE_90_COUNTERCLOCKWISE)  # columns: angle; rows: radius, outer at the top
+    grey = cv2.cvtColor(polar, cv2.COLOR_BGR2GRAY) if polar.ndim == 3 else polar
+    rows, cols = grey.shape
     ink = ink_mask(grey) > 0
-    if strip.ndim == 3:
-        lab = cv2.cvtColor(strip, cv2.COLOR_BGR2Lab).astype(np.float32)
+    # a ring is a long horizontal line of the strip: rows where such runs cover much of the width
+    along = np.ones((1, max(40, int(RING_RUN * cols))), np.uint8)
+    lines = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, along)
+    radius = (rows - np.arange(rows)) / rows * 1.1  # each row's radius, in outer radii
+    ringed = lines.mean(axis=1) > RING_ROW
+    outer = np.nonzero(ringed & (radius > RING_SPLIT))[0]
+    inner = np.nonzero(ringed & (radius >= RING_LOWEST) & (radius <= RING_SPLIT))[0]
+    top = int(outer.max()) + 1 if len(outer) else int(rows * (1 - RING_OUTER / 1.1))
+    bottom = int(inner.min()) if len(inner) else int(rows * (1 - RING_INNER / 1.1))
+    if bottom - top < 8:
+        top, bottom = int(rows * (1 - RING_OUTER / 1.1)), int(rows * (1 - RING_INNER / 1.1))
+    band = grey[top:bottom].copy()
+    paper = int(np.percentile(band, 90))
+    # what is left of the rings in the band: runs of ink twice the band's height long
+    left = cv2.morphologyEx(ink_mask(band), cv2.MORPH_OPEN, np.ones((1, max(40, 2 * (bottom - top))), np.uint8))
+    band[cv2.dilate(left, np.ones((3, 3), np.uint8)) > 0] = paper
+    ink = ink_mask(band) > 0
+    if polar.ndim == 3:
+        lab = cv2.cvtColor(polar[top:bottom], cv2.COLOR_BGR2Lab).astype(np.float32)
         coloured = ink & (np.hypot(lab[:, :, 1] - 128, lab[:, :, 2] - 128) > 14)
         if coloured.sum() > 0.3 * max(1, ink.sum()):  # a coloured stamp: its own ink says where its text is
             ink = coloured
-    # the rings the band touches are long horizontal lines in the strip: not text
-    rows = ink.shape[0]
-    rings = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, max(9, rows)), np.uint8))
-    ink &= ~cv2.dilate(rings, np.ones((3, 3), np.uint8)).astype(bool)
     empty = np.concatenate([ink.sum(axis=0) < 2] * 2)  # twice round: a gap may span the cut at angle 0
     best_len = best_end = run = 0
     for i, e in enumerate(empty):
         run = run + 1 if e else 0
         if run > best_len:
             best_len, best_end = run, i
-    start = (best_end - best_len // 2) % grey.shape[1]
-    return np.roll(grey, -start, axis=1)
+    start = (best_end - best_len // 2) % cols
+    m = STRIP_MARGIN
+    return cv2.copyMakeBorder(np.roll(band, -start, axis=1), m, m, m, m, cv2.BORDER_CONSTANT, value=paper)
 
 
-def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine) -> tuple[list[tuple[str, float]], list[str]]:
+class StampReading(NamedTuple):
+    lines: list[tuple[str, float]]  # legible lines: (text, mean word confidence)
+    raw: list[str]  # every line as read, unsure words too
+    round: bool  # a round stamp: ring text and centre; otherwise its lines read as a block
+
+
+def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, *, centre: bool = True) -> StampReading:
     """The legible text of the stamp in ``box`` of the page ``image`` (grey or BGR) as lines of (text, mean
-    word confidence): a round stamp's ring text, then its centre; any other stamp's lines turned upright.
-    Second, every line as read, unsure words too, for its registry ``fields`` (a date's pattern is check
-    enough: "17 XII 1955" is often read at under the legibility threshold). None where the engine cannot
-    read a piece of the page."""
+    word confidence): a round stamp's ring text, then its centre (unless ``centre`` is False: the page's
+    reading has its straight lines); any other stamp's lines turned upright. Second, every line as read,
+    unsure words too, for its registry ``fields`` (a date's pattern is check enough: "17 XII 1955" is often
+    read at under the legibility threshold). None where the engine cannot read a piece of the page."""
     h, w = image.shape[:2]
     m = 6
     x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
     crop = image[y0:y1, x0:x1]
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     if grey.size == 0:
-        return [], []
+        return StampReading([], [], False)
     paper = int(np.percentile(grey, 90))
     ring = find_ring(grey)
     parts = []  # (lines read, one line of them all?) per piece
     if ring is None:
         upright = rotate(grey, crop_angle(grey), paper)[0]
         lines = _read(engine, upright, 6)
-        for i, text in _dates_in_latin(engine, upright, lines).items():  # the date read in Latin, as one word
+        for i, again in dates_again(engine, upright, [(" ".join(w.text for w in ln.words), ln.box)
+                                                      for ln in lines]).items():  # the date as one word
             ln = lines[i]
-            lines[i] = RawLine((RawWord(text, max(w.conf for w in ln.words), ln.box),), ln.box)
+            lines[i] = RawLine((RawWord(again, max(w.conf for w in ln.words), ln.box),), ln.box)
         parts.append((lines, False))
     else:
         cx, cy, r = ring
         parts.append((_read(engine, ring_strip(crop, ring), 6), True))
-        c = int(r * CENTRE)
-        centre = grey[max(0, int(cy) - c):int(cy) + c, max(0, int(cx) - c):int(cx) + c]
-        parts.append((_read(engine, rotate(centre, crop_angle(centre), paper)[0], 6), False))
+        if centre:
+            c = int(r * CENTRE)
+            centre = grey[max(0, int(cy) - c):int(cy) + c, max(0, int(cx) - c):int(cx) + c]
+            parts.append((_read(engine, rotate(centre, crop_angle(centre), paper)[0], 6), False))
     out, raw = [], []
     for lines, joined in parts:
         raw += [" ".join(wd.text for wd in ln.words) for ln in lines]
-        out += _line(_words(lines)) if joined else [t for ln in lines for t in _line(_words([ln]))]
-    return out, raw
+        if joined:
+            out += _line(_words(lines, RING_WORD_CONF))
+            continue
+        for ln in lines:  # a date's line whole (its pattern is check enough), others' legible words
+            text = " ".join(wd.text for wd in ln.words)
+            dated = "date" in fields([text])
+            out += [(with_roman_month(text), float(np.mean([wd.conf for wd in ln.words])))] if dated else \
+                _line(_words([ln]))
+    return StampReading(out, raw, ring is not None)
 
 
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10, "XI": 11,
@@ -175,7 +240,26 @@ _ROMAN_LOOKALIKE = str.maketrans({"Х": "X", "х": "X", "x": "X", "І": "I", "і
 
 _DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[.\s]\s*([IVXivxlХхІіПНШУ1|]{1,4}|\d{1,2})\s*[.\s]\s*(1[89]\d\d|20\d\d)(?!\d)")
 _NUMBER = re.compile(r"№\s*(\d{2,7})|^\s*(\d{3,7})\s*$")
-_YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
+
+
+def _month(text: str) -> int:
+    """A date's month as read: digits, or a Roman numeral in look-alike letters ("111": III read with ones)."""
+    if text.isdigit() and int(text) <= 12:
+        return int(text)
+    return ROMAN.get(text.translate(_ROMAN_LOOKALIKE), 0)
+
+
+def with_roman_month(text: str) -> str:
+    """``text`` with its date's month, where read in look-alike letters ("17 ХП 1955"), written in Roman
+    numerals ("17 XII 1955"); as it is otherwise."""
+    m = _DATE.search(text)
+    if not m or m.group(2).isdigit() and int(m.group(2)) <= 12:
+        return text
+    month = _month(m.group(2))
+    if not 1 <= month <= 12:
+        return text
+    roman = next(k for k, v in ROMAN.items() if v == month)
+    return text[:m.start(2)] + roman + text[m.end(2):]
 
 
 def fields(texts: list[str]) -> dict[str, str]:
@@ -187,11 +271,11 @@ def fields(texts: list[str]) -> dict[str, str]:
         m = _DATE.search(t)
         if m and "date" not in out:
             day, month, year = int(m.group(1)), m.group(2), int(m.group(3))
-            month_n = int(month) if month.isdigit() else ROMAN.get(month.translate(_ROMAN_LOOKALIKE), 0)
+            month_n = _month(month)
             if 1 <= day <= 31 and 1 <= month_n <= 12:
                 out["date"] = f"{year:04d}-{month_n:02d}-{day:02d}"
                 t = t[:m.start()] + t[m.end():]
         m = _NUMBER.search(t)
-        if m and "number" not in out and not (m.group(2) and _YEAR.match(m.group(2))):
+        if m and "number" not in out and not (m.group(2) and _YEAR.fullmatch(m.group(2))):
             out["number"] = m.group(1) or m.group(2)
     return out

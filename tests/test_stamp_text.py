@@ -1,0 +1,198 @@
+"""A stamp's text: the ring found and unwrapped, dates read again, the page's reading and the stamp's own weighed,
+the stamp's words not kept twice (synthetic stamps, fake engines; the real engine where marked)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ocr.config import Config
+from ocr.engines import get_engine
+from ocr.engines.base import RawLine, RawWord
+from ocr.layout.candidates import ink_mask
+from ocr.layout.route import _less_stamp_words, _stamp_text
+from ocr.layout.stamp_text import (dates_again, fields, find_ring, legible, read_stamp, ring_strip, wants_date,
+                                   with_roman_month)
+from ocr.model import Line, Region, Word, box_polygon
+from ocr.synth import fonts
+from ocr.synth.content import Stamp
+from ocr.synth.render import render_stamp
+
+from .conftest import needs_tesseract
+
+
+def stamped(kind: str, seed: int, arc: str = "ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", lines=("АРХИВ", "№ 5734"), grey=True):
+    """A page with one synthetic stamp (double ring for a round one) and the stamp's box."""
+    stamp = Stamp(kind, arc=arc if kind == "round" else "", lines=list(lines))
+    cov, _, _ = render_stamp(np.random.default_rng(seed), stamp, str(fonts.require("stamp")[0]))
+    h, w = cov.shape
+    page = np.full((h + 200, w + 300), 232, np.uint8)
+    page[100:100 + h, 150:150 + w] = (232 - cov * 170).astype(np.uint8)
+    return (page if grey else cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)), (150, 100, 150 + w, 100 + h)
+
+
+class Script:
+    """A fake engine: ``read_lines`` answers from a list of readings, in order, and records each call."""
+
+    def __init__(self, *answers: list[str]):
+        self.answers, self.calls = list(answers), []
+
+    def read_lines(self, image, psm, lang=None):
+        self.calls.append((image.shape, psm, lang))
+        texts = self.answers.pop(0) if self.answers else []
+        h, w = image.shape[:2]
+        return [RawLine((RawWord(t, 0.9, (0, 0, w, h)),), (0, 0, w, h)) for t in texts]
+
+
+def test_the_ring_found_is_the_stamps_outer_ring_not_its_inner_one():
+    for seed in range(4):
+        page, box = stamped("round", seed)
+        crop = page[box[1] - 6:box[3] + 6, box[0] - 6:box[2] + 6]
+        cx, cy, r = find_ring(crop)
+        side = box[2] - box[0]
+        # the renderer draws the outer ring at radius (side - 20) / 2, the inner one at 0.68 of it
+        assert abs(r - (side - 20) / 2) <= 0.08 * side / 2, (seed, r, side)
+        assert abs(cx - crop.shape[1] / 2) <= 10 and abs(cy - crop.shape[0] / 2) <= 10
+
+
+def test_the_ring_strip_holds_the_band_between_the_rings_without_their_lines_with_a_margin_of_paper():
+    page, box = stamped("round", 2)
+    crop = page[box[1] - 6:box[3] + 6, box[0] - 6:box[2] + 6]
+    strip = ring_strip(crop, find_ring(crop))
+    ink = ink_mask(strip) > 0
+    assert ink.any()
+    assert not ink[:8].any() and not ink[-8:].any() and not ink[:, :8].any()  # paper round it
+    # no row is a ring: the longest run of ink along any row is short (a letter's bar, not a line round the stamp)
+    runs = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, 80), np.uint8))
+    assert runs.mean(axis=1).max() < 0.2
+    # the band is about a third of the radius high: the letters between the rings, not the centre's lines
+    r = find_ring(crop)[2]
+    assert 0.15 * r <= strip.shape[0] - 32 <= 0.45 * r, strip.shape
+
+
+def test_a_round_stamp_gives_its_ring_then_its_centre_or_only_its_ring_another_its_lines():
+    page, box = stamped("round", 1)
+    engine = Script(["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС"], ["АРХИВ", "№ 5734"])
+    lines, raw, round_ = read_stamp(page, box, engine, centre=False)
+    assert round_ and lines == [("ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", pytest.approx(0.9))] and len(engine.calls) == 1
+    assert engine.calls[0][0][0] < (box[3] - box[1]) / 2  # what it read was the unwrapped ring, not the stamp
+    lines, _, _ = read_stamp(page, box, Script(["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС"], ["АРХИВ", "№ 5734"]))
+    assert [t for t, _ in lines] == ["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", "АРХИВ", "№ 5734"]
+    page, box = stamped("rect", 3, lines=("ЦК КПСС", "46824"))
+    lines, raw, round_ = read_stamp(page, box, Script(["ЦК КПСС", "46824"]), centre=False)
+    assert not round_ and [t for t, _ in lines] == ["ЦК КПСС", "46824"] and raw == ["ЦК КПСС", "46824"]
+
+
+def test_a_ring_word_read_unsurely_is_kept_a_speck_is_not():
+    page, box = stamped("round", 1)
+
+    class Unsure(Script):
+        def read_lines(self, image, psm, lang=None):
+            h, w = image.shape[:2]
+            words = (RawWord("ЦЕНТРАЛЬНЫЙ", 0.15, (0, 0, 9, 9)), RawWord("КОМИТЕТ", 0.05, (0, 0, 9, 9)),
+                     RawWord("ы", 0.9, (0, 0, 9, 9)))
+            return [RawLine(words, (0, 0, w, h))]
+
+    lines, raw, _ = read_stamp(page, box, Unsure(), centre=False)
+    assert [t for t, _ in lines] == ["ЦЕНТРАЛЬНЫЙ"] and raw == ["ЦЕНТРАЛЬНЫЙ КОМИТЕТ ы"]
+
+
+def test_a_roman_month_read_in_look_alike_letters_is_written_in_roman_numerals():
+    assert with_roman_month("17 ХП 1955") == "17 XII 1955"
+    assert with_roman_month("28 111 1955") == "28 III 1955" and fields(["28 111 1955"]) == {"date": "1955-03-28"}
+    assert with_roman_month("6 Vil 1954") == "6 VII 1954"
+    assert with_roman_month("17.12.1955") == "17.12.1955"  # a month in digits stays as written
+    assert with_roman_month("ЦК КПСС") == "ЦК КПСС" and with_roman_month("3 XIV 1955") == "3 XIV 1955"
+
+
+def test_a_line_with_a_year_but_no_date_is_read_again_in_latin_letters():
+    assert wants_date("17 1955") and wants_date("ЦК 1955") and not wants_date("17 XII 1955")
+    assert not wants_date("46824") and not wants_date("ОБЩИЙ ОТДЕЛ")
+    upright = np.full((200, 400), 230, np.uint8)
+    lines = [("ЦК КПСС", (10, 10, 300, 40)), ("46824", (10, 50, 300, 80)), ("17 1955", (10, 90, 300, 120))]
+    # the whole stamp in Latin letters first: its date goes to the line that holds the year
+    engine = Script(["LK KNCC", "46824", "17 XII 1955", "OBLUMM OTHEN"])
+    assert dates_again(engine, upright, lines) == {2: "17 XII 1955"}
+    assert engine.calls == [((200, 400), 6, "eng")]
+    # no date in it: that line alone (the piece of the stamp it lies in, a little paper round it)
+    engine = Script(["46824"], ["17 Vill 1955"])
+    assert dates_again(engine, upright, lines) == {2: "17 Vill 1955"}
+    assert engine.calls[1] == ((38, 298), 7, "eng")
+    assert dates_again(Script([], []), upright, lines) == {}  # read as no date either: as it was
+    engine = Script(["1 I 1955"])
+    assert dates_again(engine, upright, lines[:2]) == {} and engine.calls == []  # no year: not read again
+
+
+def test_the_stamps_reading_with_more_legible_letters_is_kept():
+    assert legible(["ЦК КПСС", "46824 ы"]) == 11 and legible(["а б в"]) == 0
+    page, box = stamped("rect", 3, lines=("ЦК КПСС", "46824", "17 XII 1955", "ОБЩИЙ ОТДЕЛ"))
+    piece = Line("t1_l001", "СМ ТР", box_polygon((box[0] + 40, box[1] + 60, box[0] + 200, box[1] + 100)), (), 0.6,
+                 (Word("СМ", 0.6, ()), Word("ТР", 0.6, ())))
+    whole = ["ЦК КПСС", "46824", "17 XII 1955", "ОБЩИЙ ОТДЕЛ"]
+    # a rectangular stamp read as a block has more: the block is kept
+    lines, raw, replaced = _stamp_text(page, page, box, Script(whole), [piece])
+    assert [ln.text for ln in lines] == whole and raw == whole and replaced
+    assert all(ln.polygon == box_polygon(box) for ln in lines)
+    # the page's reading had it all: kept, with its own polygons; the block's raw reading still gives fields
+    typed = [Line(f"t1_l{i:03d}", t, box_polygon((box[0], box[1] + 30 * i, box[2], box[1] + 30 * i + 25)), (), 0.9)
+             for i, t in enumerate(whole)]
+    lines, raw, replaced = _stamp_text(page, page, box, Script(["ЦК", "4682"]), typed)
+    assert [ln.text for ln in lines] == whole and lines[0].polygon == typed[0].polygon and not replaced
+    assert raw == ["ЦК", "4682"]
+    # a round stamp: its ring first, the page's lines kept whatever the ring gave (the centre is not read)
+    page, box = stamped("round", 1)
+    centre = [Line("t1_l001", "Петров)", box_polygon((box[0] + 150, box[1] + 150, box[0] + 260, box[1] + 190)), (),
+                   0.9)]
+    lines, _, replaced = _stamp_text(page, page, box, Script([]), centre)
+    assert [ln.text for ln in lines] == ["Петров)"] and not replaced
+    lines, _, _ = _stamp_text(page, page, box, Script(["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС"]), centre)
+    assert [ln.text for ln in lines] == ["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", "Петров)"]
+
+
+def test_the_pages_reading_of_a_stamps_date_is_read_again_and_its_month_written_in_roman_numerals():
+    page, box = stamped("rect", 3, lines=("ЦК КПСС", "46824", "17 XII 1955"))
+    typed = [Line("t1_l001", "ЦК КПСС", box_polygon((box[0] + 20, box[1] + 20, box[2] - 20, box[1] + 60)), (), 0.9),
+             Line("t1_l002", "17 Ми 1955", box_polygon((box[0] + 20, box[1] + 100, box[2] - 20, box[1] + 140)), (),
+                  0.9, (Word("17", 0.9, ()), Word("Ми", 0.2, ()), Word("1955", 0.9, ())))]
+    engine = Script(["LK KNCC", "17 Vil 1955"], ["ЦК"])  # the whole stamp in Latin letters, then as a block
+    lines, _, replaced = _stamp_text(page, page, box, engine, typed)
+    assert [ln.text for ln in lines] == ["ЦК КПСС", "17 VII 1955"] and not replaced and lines[1].words == ()
+    assert engine.calls[0] == ((box[3] - box[1], box[2] - box[0]), 6, "eng")
+
+
+def test_words_of_a_typed_line_that_lie_on_the_stamp_and_are_in_its_text_are_not_kept_twice():
+    stamp = (100, 100, 300, 200)
+    w1 = Word("31460", 0.9, box_polygon((120, 120, 200, 150)))
+    w2 = Word("77.", 0.9, box_polygon((320, 120, 360, 150)))
+    w3 = Word("Гири", 0.9, box_polygon((370, 120, 450, 150)))
+    line = Line("t1_l001", "31460 77. Гири", box_polygon((120, 120, 450, 150)), (), 0.9, (w1, w2, w3))
+    other = Line("t1_l002", "Прошу подготовить", box_polygon((120, 300, 450, 330)), (), 0.9,
+                 (Word("Прошу", 0.9, box_polygon((120, 300, 250, 330))),
+                  Word("подготовить", 0.9, box_polygon((260, 300, 450, 330)))))
+    region = Region("t1", box_polygon((120, 120, 450, 330)), (line, other), "typewritten", "paragraph", True)
+    (out,) = _less_stamp_words([region], stamp, ["ЦК КПСС", "31460"])
+    assert [ln.text for ln in out.lines] == ["77. Гири", "Прошу подготовить"]
+    assert out.lines[0].words == (w2, w3) and out.lines[0].polygon == box_polygon((320, 120, 450, 150))
+    assert out.lines[1] is other
+    # a word read the same but off the stamp, or a stamp text without it: left as it is
+    assert _less_stamp_words([region], (500, 500, 600, 600), ["31460"])[0] is region
+    assert _less_stamp_words([region], stamp, ["ЦК КПСС"])[0] is region
+    # words and text that do not match one to one: the line is not touched
+    odd = Region("t2", region.polygon, (Line("t2_l001", "31460 77.Гири", line.polygon, (), 0.9, (w1, w2, w3)),),
+                 "typewritten", "paragraph", True)
+    assert _less_stamp_words([odd], stamp, ["31460"])[0] is odd
+    # a line that is all the stamp's words goes
+    alone = Region("t3", w1.polygon, (Line("t3_l001", "31460", w1.polygon, (), 0.9, (w1,)),), "typewritten",
+                   "paragraph", True)
+    assert _less_stamp_words([alone, region], stamp, ["31460"])[0].id == "t1"
+
+
+@needs_tesseract
+def test_a_round_stamps_ring_text_is_read_from_the_band_between_its_rings():
+    engine = get_engine("tesseract", Config())
+    read = 0
+    for seed in range(3):
+        page, box = stamped("round", seed, grey=False)
+        lines, _, _ = read_stamp(page, box, engine, centre=False)
+        read += bool(lines) and "КОМИТЕТ" in lines[0][0]
+    assert read >= 2

@@ -113,7 +113,8 @@ class LayoutConfig:
     handwriting_model: str = _opt("", user=True, doc="the kraken handwriting model, e.g. one retrained from your "
                                   "corrections; empty = the bundled ocr/models/htr-ru.safetensors")
     stamp_text: bool = _opt(True, user=True, doc="read the stamps' text: a round stamp's ring text unwrapped into a "
-                            "strip, then its centre; other stamps turned upright and read line by line")
+                            "strip, before its straight lines; other stamps turned upright and read as a block (kept "
+                            "where it reads more than the page's reading did); dates read again in Latin letters")
     debug_image: bool = _opt(False, user=True, doc="write <page>.layout.jpg, the page with its regions outlined by kind")
     model: str = _opt("", doc="the region classifier (JSON, from 'memo-ocr train-layout'); empty = the bundled "
                       "ocr/models/layout.json")
@@ -130,6 +131,9 @@ class OutputConfig:
     page_xml: bool = _opt(True, user=True, doc="write <page>.page.xml (PAGE XML 2019)")
     alto: bool = _opt(True, user=True, doc="write <page>.alto.xml (ALTO 4.4)")
     text: bool = _opt(True, user=True, doc="write <page>.txt (the kept lines in reading order)")
+    stamp_marker: str = _opt("[stamp] ", user=True, doc="written before each line of stamp text in <page>.txt, so "
+                             "that an index can tell a registry stamp from the letter (\"\": none; memo-ocr score "
+                             "reads the default one back as stamp text)")
     hocr: bool = _opt(False, user=True, doc="write <page>.hocr (hOCR 1.2: words with bbox and x_wconf)")
     pdf: bool = _opt(False, user=True, doc="write <page>.pdf, a searchable PDF: the scan with an invisible text "
                      "layer (needs the pdf extra)")

@@ -65,6 +65,10 @@ class Line:
 
 REJECTED_NOTE = "structure {type:rejected;}"  # PAGE custom of a region of lines set aside (not in the text)
 
+STAMP_TEXT = "structure {type:stamp-text;}"  # PAGE custom of a stamp's text region
+
+STAMP_MARKER = "[stamp] "  # the .txt's default mark before a line of stamp text ([output] stamp_marker)
+
 
 @dataclass(frozen=True)
 class Region:
@@ -111,5 +115,7 @@ class PageResult:
         """Lines of the transcription in reading order."""
         return [ln for r in self.regions if r.kept for ln in r.lines]
 
-    def text(self) -> str:
-        return "\n".join(ln.text for ln in self.kept_lines())
+    def text(self, stamp_marker: str = "") -> str:
+        """The kept lines in reading order, one a line; each of a stamp's text after ``stamp_marker``."""
+        return "\n".join((stamp_marker if STAMP_TEXT in r.note else "") + ln.text
+                         for r in self.regions if r.kept for ln in r.lines)

@@ -164,7 +164,7 @@ def write_outputs(page: PageResult, out_dir: Path, cfg: Config, ref: PageRef | N
         atomic.write_bytes(out_dir / f"{page.page_id}.alto.xml", to_alto(page, "memo-ocr", __version__))
         written.append(f"{page.page_id}.alto.xml")
     if cfg.output.text:
-        text = page.text()
+        text = page.text(cfg.output.stamp_marker)
         atomic.write_text(out_dir / f"{page.page_id}.txt", text + ("\n" if text else ""))
         written.append(f"{page.page_id}.txt")
     if cfg.output.hocr or (cfg.output.pdf and ref is not None):

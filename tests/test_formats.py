@@ -96,3 +96,22 @@ def test_a_child_sticking_out_of_its_slanted_parent_is_clipped_to_it_with_four_p
     assert len(corner) == 4 and Polygon(corner).within(Polygon(line).buffer(1.5)) and Polygon(corner).area > 0
     assert _inside(((200, 200), (210, 200), (210, 210), (200, 210)), line) == ((200, 200), (210, 200), (210, 210),
                                                                                (200, 210))  # nothing inside: as it was
+
+
+def test_the_text_file_marks_each_line_of_stamp_text_and_reads_it_back_as_stamp_text(tmp_path):
+    import dataclasses
+
+    from ocr.model import STAMP_MARKER, STAMP_TEXT
+
+    stamp = Region("s001_t", ((300, 400), (420, 400), (420, 520), (300, 520)),
+                   (Line("s001_t_l001", "ЦК КПСС", ((300, 400), (420, 400), (420, 430), (300, 430)), (), 0.8),
+                    Line("s001_t_l002", "17 XII 1955", ((300, 440), (420, 440), (420, 470), (300, 470)), (), 0.8)),
+                   production="printed", type="other", note=STAMP_TEXT + " stamp {date:1955-12-17;}")
+    page = dataclasses.replace(sample_page(), regions=sample_page().regions + [stamp])
+    assert page.text() == "Реза Руста <script>&\n19.XII.55\nЦК КПСС\n17 XII 1955"  # unmarked: as before
+    text = page.text(STAMP_MARKER)
+    assert text.splitlines() == ["Реза Руста <script>&", "19.XII.55", "[stamp] ЦК КПСС", "[stamp] 17 XII 1955"]
+    (tmp_path / "p1.txt").write_text(text + "\n", encoding="utf-8")
+    lines = read_transcription(tmp_path / "p1.txt")
+    assert [(ln.text, ln.kind) for ln in lines] == [("Реза Руста <script>&", "unknown"), ("19.XII.55", "unknown"),
+                                                    ("ЦК КПСС", "stamp"), ("17 XII 1955", "stamp")]

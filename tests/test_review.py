@@ -461,3 +461,25 @@ def test_a_reviewed_line_with_words_says_they_are_the_machine_reading(run):
     assert "review {words:machine;}" in line.get("custom")
     assert line.find("p:Word/p:TextEquiv/p:Unicode", ns).text == "Typed"  # the machine's word, kept
     assert validate(run / "p1.page.xml") == []
+
+
+def test_a_correction_keeps_the_runs_mark_before_stamp_text_in_the_text_file(tmp_path):
+    from ocr.formats.pagexml import to_pagexml
+    from ocr.model import STAMP_TEXT, Line, PageResult, Region
+    from ocr.review.derived import update
+
+    box = ((300, 400), (420, 400), (420, 430), (300, 430))
+    page = PageResult("p1", "p1.png", 500, 700, [
+        Region("r001", box, (Line("r001_l001", "Прошу", box, (), 0.9),)),
+        Region("s001_t", box, (Line("s001_t_l001", "ЦК КПСС", box, (), 0.8),), production="printed", type="other",
+               note=STAMP_TEXT)])
+    run = tmp_path / "reel"
+    run.mkdir()
+    (run / "p1.page.xml").write_bytes(to_pagexml(page, "memo-ocr test"))
+    (run / "p1.txt").write_text("Прошу\n# ЦК КПСС\n", encoding="utf-8")
+    (run / "run.json").write_text(json.dumps({"config": {"output": {"stamp_marker": "# "}}}), encoding="utf-8")
+    assert update(run, "p1", run / "p1.page.xml", "r001_l001", "Прошу") == ["p1.txt"]
+    assert (run / "p1.txt").read_text(encoding="utf-8") == "Прошу\n# ЦК КПСС\n"
+    (run / "run.json").write_text("{", encoding="utf-8")  # unreadable: no mark (as a run made before there was one)
+    update(run, "p1", run / "p1.page.xml", "r001_l001", "Прошу")
+    assert (run / "p1.txt").read_text(encoding="utf-8") == "Прошу\nЦК КПСС\n"

@@ -11,6 +11,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..errors import GroundTruthError
+from ..model import STAMP_MARKER
 
 SUFFIXES = (".page.xml", ".alto.xml", ".gt.txt", ".xml", ".txt")
 
@@ -107,7 +108,8 @@ def read_page(path: str | Path) -> Transcription:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise GroundTruthError(f"{p}: not UTF-8 text") from None
-    return Transcription([TLine(line) for line in text.splitlines()], [])
+    return Transcription([TLine(line[len(STAMP_MARKER):], "stamp") if line.startswith(STAMP_MARKER) else TLine(line)
+                          for line in text.splitlines()], [])
 
 
 def _read_xml(p: Path, raw: bytes) -> Transcription:

@@ -10,7 +10,7 @@ import numpy as np
 from ..config import Config
 from ..engines.kraken_lines import missing as kraken_missing
 from ..errors import EngineError
-from ..model import REJECTED_NOTE, Graphic, Line, Region, bbox, box_polygon, cover
+from ..model import REJECTED_NOTE, STAMP_TEXT, Graphic, Line, Region, bbox, box_polygon, cover
 from . import inksep
 from .candidates import candidates
 from .classifier import classify, load_model
@@ -164,7 +164,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             if found:
                 stamp_info.append({"id": sid, **found})
             if lines:
-                note = "structure {type:stamp-text;}" + (
+                note = STAMP_TEXT + (
                     " stamp {" + "".join(f"{k}:{v};" for k, v in found.items()) + "}" if found else "")
                 out.regions.append(Region(f"{sid}_t", box_polygon(c.box), lines, production="printed", type="other",
                                           kept=True, note=note))

@@ -4,6 +4,8 @@ machine's, each keeps its box, else the line's box is shared among them by their
 PDF, remade from the new hOCR. A file the run did not write is left alone; each is replaced atomically."""
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 from typing import Callable
 
@@ -89,6 +91,17 @@ def _hocr(path: Path, page_id: str, line_id: str, text: str) -> bytes | None:
     return data
 
 
+def _stamp_marker(run: Path) -> str:
+    """The mark the run wrote before stamp text in its .txt files (its run.json's configuration; none for a run
+    made before there was one, or without a readable run.json)."""
+    try:
+        cfg = json.loads((run / "run.json").read_text(encoding="utf-8")).get("config") or {}
+        marker = (cfg.get("output") or {}).get("stamp_marker", "")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return marker if isinstance(marker, str) else ""
+
+
 def update(run: Path, page_id: str, xml: Path, line_id: str, text: str,
            source: Callable[[], Path | None] = lambda: None, frame: int | None = None) -> list[str]:
     """Carry the reviewed ``text`` of line ``line_id`` (PAGE ``xml`` already saved) into the page's derived files
@@ -97,7 +110,8 @@ def update(run: Path, page_id: str, xml: Path, line_id: str, text: str,
     done = []
     txt = run / f"{page_id}.txt"
     if txt.is_file():
-        lines = [ln.text for ln in read_transcription(xml)]
+        marker = _stamp_marker(run)
+        lines = [(marker if ln.kind == "stamp" else "") + ln.text for ln in read_transcription(xml)]
         atomic.write_text(txt, "\n".join(lines) + ("\n" if lines else ""))
         done.append(txt.name)
     alto = run / f"{page_id}.alto.xml"

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..formats import atomic
 from ..formats.pagexml import to_pagexml
-from ..model import Graphic, Line, PageResult, Region
+from ..model import STAMP_TEXT, Graphic, Line, PageResult, Region
 from .content import SEED, SEED_LEGACY, generate_memo
 from .render import render_memo
 from .scan import ScanSettings, scan, transform
@@ -43,7 +43,7 @@ def make_page(page_id: str, seed: int, index: int, settings: ScanSettings,
         else:
             poly = _hull(transform(scanned.to_image, allpts, w, h))
         regions.append(Region(r.id, tuple(poly), lines, production=PRODUCTION[r.kind], type=r.type,
-                              note="structure {type:stamp-text;}" if r.kind == "stamp" else ""))
+                              note=STAMP_TEXT if r.kind == "stamp" else ""))
     graphics = [Graphic(s.id, tuple(transform(scanned.to_image, s.poly, w, h)), "stamp") for s in rendered.stamps]
     facts = {"skew_deg": f"{scanned.skew:.2f}", "grey": str(scanned.grey).lower(),
              "jpeg_quality": str(scanned.jpeg_quality), "seed": f"{seed}/{index}",

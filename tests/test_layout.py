@@ -827,7 +827,7 @@ def test_a_stamps_legible_text_is_read_through_the_pages_engine():
     from .conftest import RUSSIAN_LINES, render_page
 
     page = render_page(RUSSIAN_LINES[:1], size=(1700, 300), margin=100)
-    ((text, conf),), raw, round_ = read_stamp(page, (80, 60, 1650, 240), get_engine("tesseract", Config()))
+    ((text, conf),), raw, round_, *_ = read_stamp(page, (80, 60, 1650, 240), get_engine("tesseract", Config()))
     assert not round_
     assert "секретарь" in text.lower() and 0.3 <= conf <= 1.0 and "секретарь" in " ".join(raw).lower()
     assert read_stamp(page, (80, 60, 1650, 240), NullEngine())[:2] == ([], [])  # an engine that reads no piece
@@ -851,7 +851,7 @@ def test_a_round_stamps_ring_text_is_unwrapped_and_read_in_order_then_its_centre
     grey = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
     assert find_ring(grey[box[1]:box[3], box[0]:box[2]]) is not None
     assert find_ring(np.full((300, 300), 230, np.uint8)) is None  # no ring: none
-    lines, _, round_ = read_stamp(page, box, get_engine("tesseract", Config()))
+    lines, _, round_, *_ = read_stamp(page, box, get_engine("tesseract", Config()))
     assert round_ and len(lines) >= 2 and all(0.1 <= c <= 1.0 for _, c in lines)
     ring = lines[0][0]
     # read from where the text begins (the widest gap in the ring's ink), not from angle 0
@@ -886,6 +886,6 @@ def test_a_rectangular_stamp_turned_upright_gives_its_number_and_date():
     cov = cv2.warpAffine(cov, rot, (w, h))
     page = np.full((h + 200, w + 200), 232, np.uint8)
     page[100:100 + h, 100:100 + w] = (232 - cov * 170).astype(np.uint8)
-    lines, raw, _ = read_stamp(page, (100, 100, 100 + w, 100 + h), get_engine("tesseract", Config()))
+    lines, raw, *_ = read_stamp(page, (100, 100, 100 + w, 100 + h), get_engine("tesseract", Config()))
     assert any("КПСС" in t for t, _ in lines), lines
     assert fields([t for t, _ in lines] + raw) == {"number": "46824", "date": "1955-12-17"}, raw

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytest
 
 from ocr.config import Config
 from ocr.engines import get_engine
@@ -70,17 +69,20 @@ def test_the_ring_strip_holds_the_band_between_the_rings_without_their_lines_wit
     assert 0.15 * r <= strip.shape[0] - 32 <= 0.45 * r, strip.shape
 
 
-def test_a_round_stamp_gives_its_ring_then_its_centre_or_only_its_ring_another_its_lines():
+def test_a_round_stamp_gives_its_ring_then_its_centre_another_its_lines():
     page, box = stamped("round", 1)
     engine = Script(["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС"], ["АРХИВ", "№ 5734"])
-    lines, raw, round_ = read_stamp(page, box, engine, centre=False)
-    assert round_ and lines == [("ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", pytest.approx(0.9))] and len(engine.calls) == 1
-    assert engine.calls[0][0][0] < (box[3] - box[1]) / 2  # what it read was the unwrapped ring, not the stamp
-    lines, _, _ = read_stamp(page, box, Script(["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС"], ["АРХИВ", "№ 5734"]))
-    assert [t for t, _ in lines] == ["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", "АРХИВ", "№ 5734"]
+    lines, raw, round_, ring_lines, centre = read_stamp(page, box, engine)
+    assert round_ and ring_lines == 1 and [t for t, _ in lines] == ["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", "АРХИВ", "№ 5734"]
+    assert engine.calls[0][0][0] < (box[3] - box[1]) / 2  # what it read first was the unwrapped ring
+    # the centre read lies in the middle of the stamp, in the page's pixels
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    assert centre[0] < cx < centre[2] and centre[1] < cy < centre[3]
+    assert centre[2] - centre[0] < 0.7 * (box[2] - box[0])
     page, box = stamped("rect", 3, lines=("ЦК КПСС", "46824"))
-    lines, raw, round_ = read_stamp(page, box, Script(["ЦК КПСС", "46824"]), centre=False)
-    assert not round_ and [t for t, _ in lines] == ["ЦК КПСС", "46824"] and raw == ["ЦК КПСС", "46824"]
+    lines, raw, round_, ring_lines, centre = read_stamp(page, box, Script(["ЦК КПСС", "46824"]))
+    assert not round_ and ring_lines == 0 and centre is None
+    assert [t for t, _ in lines] == ["ЦК КПСС", "46824"] and raw == ["ЦК КПСС", "46824"]
 
 
 def test_a_ring_word_read_unsurely_is_kept_a_speck_is_not():
@@ -93,8 +95,8 @@ def test_a_ring_word_read_unsurely_is_kept_a_speck_is_not():
                      RawWord("ы", 0.9, (0, 0, 9, 9)))
             return [RawLine(words, (0, 0, w, h))]
 
-    lines, raw, _ = read_stamp(page, box, Unsure(), centre=False)
-    assert [t for t, _ in lines] == ["ЦЕНТРАЛЬНЫЙ"] and raw == ["ЦЕНТРАЛЬНЫЙ КОМИТЕТ ы"]
+    lines, raw, *_ = read_stamp(page, box, Unsure())
+    assert [t for t, _ in lines[:1]] == ["ЦЕНТРАЛЬНЫЙ"] and raw[0] == "ЦЕНТРАЛЬНЫЙ КОМИТЕТ ы"
 
 
 def test_a_roman_month_read_in_look_alike_letters_is_written_in_roman_numerals():
@@ -139,14 +141,18 @@ def test_the_stamps_reading_with_more_legible_letters_is_kept():
     lines, raw, replaced = _stamp_text(page, page, box, Script(["ЦК", "4682"]), typed)
     assert [ln.text for ln in lines] == whole and lines[0].polygon == typed[0].polygon and not replaced
     assert raw == ["ЦК", "4682"]
-    # a round stamp: its ring first, the page's lines kept whatever the ring gave (the centre is not read)
+    # a round stamp: its ring first, then its centre: the page's lines there or the stamp's reading, whichever
+    # reads more; the page's lines elsewhere on the stamp kept after them whatever the ring gave
     page, box = stamped("round", 1)
-    centre = [Line("t1_l001", "Петров)", box_polygon((box[0] + 150, box[1] + 150, box[0] + 260, box[1] + 190)), (),
-                   0.9)]
-    lines, _, replaced = _stamp_text(page, page, box, Script([]), centre)
-    assert [ln.text for ln in lines] == ["Петров)"] and not replaced
-    lines, _, _ = _stamp_text(page, page, box, Script(["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС"]), centre)
-    assert [ln.text for ln in lines] == ["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", "Петров)"]
+    centre = read_stamp(page, box, Script([], [])).centre
+    in_centre = Line("t1_l001", "АРХ", box_polygon((centre[0] + 10, centre[1] + 10, centre[2] - 10, centre[1] + 50)),
+                     (), 0.9)
+    below = Line("t1_l002", "Петров)", box_polygon((box[0] + 150, box[3] - 60, box[0] + 260, box[3] - 20)), (), 0.9)
+    lines, _, replaced = _stamp_text(page, page, box, Script([], ["АРХИВ", "№ 5734"]), [in_centre, below])
+    assert [ln.text for ln in lines] == ["АРХИВ", "№ 5734", "Петров)"] and not replaced
+    lines, _, _ = _stamp_text(page, page, box, Script(["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС"], ["АР"]), [in_centre, below])
+    assert [ln.text for ln in lines] == ["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", "АРХ", "Петров)"]
+    assert lines[1] is in_centre
 
 
 def test_the_pages_reading_of_a_stamps_date_is_read_again_and_its_month_written_in_roman_numerals():
@@ -193,6 +199,6 @@ def test_a_round_stamps_ring_text_is_read_from_the_band_between_its_rings():
     read = 0
     for seed in range(3):
         page, box = stamped("round", seed, grey=False)
-        lines, _, _ = read_stamp(page, box, engine, centre=False)
+        lines = read_stamp(page, box, engine).lines
         read += bool(lines) and "КОМИТЕТ" in lines[0][0]
     assert read >= 2

@@ -185,7 +185,8 @@ def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, i
                 typed: list[Line]) -> tuple[list[Line], list[str], bool]:
     """The lines of the stamp at ``box``, every line as read (``read_stamp``), and whether the stamp's own
     reading replaced the page's. ``typed``: the lines the page's reading found on it, their dates read again
-    where they hold a year but give none. A round stamp's ring text (read only here) comes before them;
+    where they hold a year but give none. A round stamp's ring text (read only here) comes first, then its
+    centre: the page's lines there or the stamp's own reading of it, whichever has more legible letters;
     another stamp is read as a block, and that reading kept where it has more legible letters (the page's
     reading often finds a turned stamp's lines in pieces)."""
     x0, y0 = box[:2]
@@ -195,10 +196,14 @@ def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, i
         typed[i] = dataclasses.replace(typed[i], text=again, words=())
     typed = [ln if with_roman_month(ln.text) == ln.text else
              dataclasses.replace(ln, text=with_roman_month(ln.text), words=()) for ln in typed]
-    reading = read_stamp(image, box, engine, centre=not typed)
+    reading = read_stamp(image, box, engine)
     read = [Line("", t, box_polygon(box), (), conf) for t, conf in reading.lines]
-    if reading.round:
-        return read + typed, reading.raw, False
+    if reading.round:  # the ring, then the centre: the page's lines there or the stamp's, whichever reads more
+        ring, centre = read[:reading.ring_lines], read[reading.ring_lines:]
+        inside = [ln for ln in typed if cover(bbox(ln.polygon), reading.centre) >= 0.6]
+        if legible([ln.text for ln in inside]) >= legible([ln.text for ln in centre]):
+            centre = inside
+        return ring + centre + [ln for ln in typed if ln not in inside], reading.raw, False
     if typed and legible([ln.text for ln in typed]) >= legible([t for t, _ in reading.lines]):
         return typed, reading.raw, False
     return read, reading.raw, True

@@ -182,15 +182,17 @@ def ring_strip(crop: np.ndarray, ring: tuple[float, float, float]) -> np.ndarray
 class StampReading(NamedTuple):
     lines: list[tuple[str, float]]  # legible lines: (text, mean word confidence)
     raw: list[str]  # every line as read, unsure words too
-    round: bool  # a round stamp: ring text and centre; otherwise its lines read as a block
+    round: bool  # a round stamp: its ring text, then its centre; otherwise its lines read as a block
+    ring_lines: int = 0  # how many of ``lines`` are the ring's text (the first)
+    centre: tuple[int, int, int, int] | None = None  # a round stamp's centre read, in the page's pixels
 
 
-def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, *, centre: bool = True) -> StampReading:
+def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine) -> StampReading:
     """The legible text of the stamp in ``box`` of the page ``image`` (grey or BGR) as lines of (text, mean
-    word confidence): a round stamp's ring text, then its centre (unless ``centre`` is False: the page's
-    reading has its straight lines); any other stamp's lines turned upright. Second, every line as read,
-    unsure words too, for its registry ``fields`` (a date's pattern is check enough: "17 XII 1955" is often
-    read at under the legibility threshold). None where the engine cannot read a piece of the page."""
+    word confidence): a round stamp's ring text, then its centre; any other stamp's lines turned upright.
+    Second, every line as read, unsure words too, for its registry ``fields`` (a date's pattern is check
+    enough: "17 XII 1955" is often read at under the legibility threshold). None where the engine cannot
+    read a piece of the page."""
     h, w = image.shape[:2]
     m = 6
     x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
@@ -212,10 +214,10 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, *, cen
     else:
         cx, cy, r = ring
         parts.append((_read(engine, ring_strip(crop, ring), 6), True))
-        if centre:
-            c = int(r * CENTRE)
-            centre = grey[max(0, int(cy) - c):int(cy) + c, max(0, int(cx) - c):int(cx) + c]
-            parts.append((_read(engine, rotate(centre, crop_angle(centre), paper)[0], 6), False))
+        c = int(r * CENTRE)
+        cb = (max(0, int(cx) - c), max(0, int(cy) - c), int(cx) + c, int(cy) + c)
+        middle = grey[cb[1]:cb[3], cb[0]:cb[2]]
+        parts.append((_read(engine, rotate(middle, crop_angle(middle), paper)[0], 6), False))
     out, raw = [], []
     for lines, joined in parts:
         raw += [" ".join(wd.text for wd in ln.words) for ln in lines]
@@ -227,7 +229,10 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, *, cen
             dated = "date" in fields([text])
             out += [(with_roman_month(text), float(np.mean([wd.conf for wd in ln.words])))] if dated else \
                 _line(_words([ln]))
-    return StampReading(out, raw, ring is not None)
+    if ring is None:
+        return StampReading(out, raw, False)
+    ring_lines = len(_line(_words(parts[0][0], RING_WORD_CONF)))
+    return StampReading(out, raw, True, ring_lines, (x0 + cb[0], y0 + cb[1], x0 + cb[2], y0 + cb[3]))
 
 
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10, "XI": 11,

@@ -96,11 +96,14 @@ def prepare(work: Path, real: Path | None, synthetic: int, seed: int, fonts: lis
     train_words = sorted({w.text for w in words if w.split == "train"})
     total = len(words) * (1 + real_copies) + synthetic * 1.04 + synthetic_test + word_lines * 1.04
     done = 0
+    pools: dict[str, list] = {"train": [], "val": []}  # the words lines are composed of, by split
     for i, w in enumerate(words):
         grey = cv2.imread(str(w.path), cv2.IMREAD_GRAYSCALE)
         if grey is None:
             raise InputError(f"{w.path}: cannot read image")
         lists[w.split].append(_write(data / w.split, f"real-{i:05d}", grey, w.text))
+        if word_lines and w.split in pools:
+            pools[w.split].append((word_coverage(grey), w.text))
         if w.split == "train":
             for c in range(real_copies):
                 img = lines.augment_real(seed * 1_000_003 + i * 7 + c, grey)
@@ -117,8 +120,6 @@ def prepare(work: Path, real: Path | None, synthetic: int, seed: int, fonts: lis
         if progress and i % 200 == 0:
             progress(done, int(total))
     if word_lines and words:
-        pools = {s: [(word_coverage(cv2.imread(str(w.path), cv2.IMREAD_GRAYSCALE)), w.text) for w in words
-                     if w.split == s] for s in ("train", "val")}
         n_val = word_lines // 25
         for i in range(word_lines + n_val):
             split = "val" if i >= word_lines else "train"

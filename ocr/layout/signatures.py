@@ -42,7 +42,8 @@ def _under(a: Box, b: Box, page_w: int) -> bool:
 
 def _beside(a: Box, b: Box, page_w: int = 0, reach_tall: bool = True) -> bool:
     """``a`` and ``b`` words of one line: level, close side by side (the gap in the taller one's height, or
-    with ``reach_tall`` False the smaller one's), of like height."""
+    with ``reach_tall`` False the smaller one's), of like height. ``page_w`` is not used: every rule that
+    ``_turned`` turns takes it."""
     h, tall = min(a[3] - a[1], b[3] - b[1]), max(a[3] - a[1], b[3] - b[1])
     level = min(a[3], b[3]) - max(a[1], b[1])
     side = max(a[0], b[0]) - min(a[2], b[2])  # the gap between them, side by side

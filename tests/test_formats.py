@@ -115,3 +115,21 @@ def test_the_text_file_marks_each_line_of_stamp_text_and_reads_it_back_as_stamp_
     lines = read_transcription(tmp_path / "p1.txt")
     assert [(ln.text, ln.kind) for ln in lines] == [("Реза Руста <script>&", "unknown"), ("19.XII.55", "unknown"),
                                                     ("ЦК КПСС", "stamp"), ("17 XII 1955", "stamp")]
+
+
+def test_alto_types_a_stamps_text_as_stamp_text_and_reads_it_back_so(tmp_path):
+    import dataclasses
+
+    from ocr.model import STAMP_TEXT, Graphic
+
+    stamp = Region("s001_t", ((300, 400), (420, 400), (420, 520), (300, 520)),
+                   (Line("s001_t_l001", "ЦК КПСС", ((300, 400), (420, 400), (420, 430), (300, 430)), (), 0.8),),
+                   production="printed", type="other", note=STAMP_TEXT)
+    page = dataclasses.replace(sample_page(), regions=sample_page().regions + [stamp],
+                               graphics=[Graphic("s001", stamp.polygon)])
+    al = to_alto(page, "memo-ocr", "0")
+    assert validate(al) == []
+    assert b'LABEL="printed:stamp-text"' in al and b'<Illustration ID="a_s001" TYPE="stamp"' in al
+    (tmp_path / "p1.alto.xml").write_bytes(al)
+    kinds = {ln.text: ln.kind for ln in read_transcription(tmp_path / "p1.alto.xml")}
+    assert kinds == {"Реза Руста <script>&": "typewritten", "19.XII.55": "typewritten", "ЦК КПСС": "stamp"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..model import PageResult, Word, bbox
+from ..model import STAMP_TEXT, PageResult, Word, bbox
 from . import xml_id
 
 NS = "http://www.loc.gov/standards/alto/ns-v4#"
@@ -47,6 +47,12 @@ def _block(parent, r, tagrefs: str) -> None:
             set_box(s, w.polygon)
 
 
+def _kind(r) -> tuple[str, str]:
+    """A block's (production, type): a stamp's text is typed "stamp-text" (the stamp is the ``Illustration``
+    whose ID its own begins with), so that a reader tells it from the letter's print."""
+    return r.production or "unknown", "stamp-text" if STAMP_TEXT in r.note else r.type
+
+
 def to_alto(page: PageResult, creator: str, software_version: str) -> bytes:
     """Serialise a page as ALTO 4.4: its transcribed regions in reading order, then its stamps, then the lines set
     aside (``REJECTED_LABEL``)."""
@@ -62,7 +68,7 @@ def to_alto(page: PageResult, creator: str, software_version: str) -> bytes:
     _sub(sw, "softwareName").text = creator
     _sub(sw, "softwareVersion").text = software_version
     tags = _sub(root, "Tags")
-    kinds = sorted({(r.production or "unknown", r.type) for r in page.regions if r.kept})
+    kinds = sorted({_kind(r) for r in page.regions if r.kept})
     tag_id = {}
     for i, (prod, typ) in enumerate(kinds):
         tag_id[(prod, typ)] = f"BT{i + 1}"
@@ -76,7 +82,7 @@ def to_alto(page: PageResult, creator: str, software_version: str) -> bytes:
     ps = _sub(pg, "PrintSpace", HPOS="0", VPOS="0", WIDTH=str(page.width), HEIGHT=str(page.height))
     for r in page.regions:  # the text, in reading order
         if r.kept and any(ln.text.strip() for ln in r.lines):
-            _block(ps, r, tag_id[(r.production or "unknown", r.type)])
+            _block(ps, r, tag_id[_kind(r)])
     for g in page.graphics:
         set_box(_sub(ps, "Illustration", ID=f"a_{g.id}", TYPE=g.type), g.polygon)
     for r in page.regions:  # the lines set aside, for review

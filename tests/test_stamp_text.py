@@ -104,6 +104,10 @@ def test_a_roman_month_read_in_look_alike_letters_is_written_in_roman_numerals()
     assert with_roman_month("28 111 1955") == "28 III 1955" and fields(["28 111 1955"]) == {"date": "1955-03-28"}
     assert with_roman_month("6 Vil 1954") == "6 VII 1954"
     assert with_roman_month("17.12.1955") == "17.12.1955"  # a month in digits stays as written
+    # a month of ones between spaces is a Roman month of strokes; between dots, digits
+    assert with_roman_month("12 11 1956") == "12 II 1956" and fields(["12 11 1956"]) == {"date": "1956-02-12"}
+    assert with_roman_month("17.11.1955") == "17.11.1955" and fields(["17.11.1955"]) == {"date": "1955-11-17"}
+    assert fields(["22 1 1955"]) == {"date": "1955-01-22"} and with_roman_month("5 12 1955") == "5 12 1955"
     assert with_roman_month("ЦК КПСС") == "ЦК КПСС" and with_roman_month("3 XIV 1955") == "3 XIV 1955"
 
 

@@ -247,21 +247,27 @@ _DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[.\s]\s*([IVXivxlХхІіПНШУ1|]{1,4
 _NUMBER = re.compile(r"№\s*(\d{2,7})|^\s*(\d{3,7})\s*$")
 
 
-def _month(text: str) -> int:
-    """A date's month as read: digits, or a Roman numeral in look-alike letters ("111": III read with ones)."""
-    if text.isdigit() and int(text) <= 12:
-        return int(text)
-    return ROMAN.get(text.translate(_ROMAN_LOOKALIKE), 0)
+def _month(m: re.Match) -> int:
+    """The month of a ``_DATE`` match: digits, or a Roman numeral in look-alike letters. A month of ones
+    between spaces is a Roman month of strokes read as ones ("12 11 1956": II; "28 111 1955": III); between
+    dots it is digits ("17.11.1955": November)."""
+    text = m.group(2)
+    return int(text) if _in_digits(m) else ROMAN.get(text.translate(_ROMAN_LOOKALIKE), 0)
+
+
+def _in_digits(m: re.Match) -> bool:
+    text = m.group(2)
+    return text.isdigit() and int(text) <= 12 and not (set(text) <= {"1"} and "." not in m.group(0))
 
 
 def with_roman_month(text: str) -> str:
-    """``text`` with its date's month, where read in look-alike letters ("17 ХП 1955"), written in Roman
-    numerals ("17 XII 1955"); as it is otherwise."""
+    """``text`` with its date's month, where read in look-alike letters ("17 ХП 1955", "12 11 1956"), written
+    in Roman numerals ("17 XII 1955", "12 II 1956"); as it is otherwise."""
     m = _DATE.search(text)
-    if not m or m.group(2).isdigit() and int(m.group(2)) <= 12:
+    if not m:
         return text
-    month = _month(m.group(2))
-    if not 1 <= month <= 12:
+    month = _month(m)
+    if not 1 <= month <= 12 or _in_digits(m):
         return text
     roman = next(k for k, v in ROMAN.items() if v == month)
     return text[:m.start(2)] + roman + text[m.end(2):]
@@ -275,8 +281,8 @@ def fields(texts: list[str]) -> dict[str, str]:
     for t in texts:
         m = _DATE.search(t)
         if m and "date" not in out:
-            day, month, year = int(m.group(1)), m.group(2), int(m.group(3))
-            month_n = _month(month)
+            day, year = int(m.group(1)), int(m.group(3))
+            month_n = _month(m)
             if 1 <= day <= 31 and 1 <= month_n <= 12:
                 out["date"] = f"{year:04d}-{month_n:02d}-{day:02d}"
                 t = t[:m.start()] + t[m.end():]

@@ -8,6 +8,7 @@ Kinds: typewritten (TextRegion@production), handwritten (handwritten-cursive), s
     python bench/layout.py --reel DIR --gt DIR    # an existing reel
     python bench/layout.py --seeds 13000,14000    # a fresh reel per seed (rendered once into
                                                   # work/bench-layout/seed-N), each scored, then all pooled
+    python bench/layout.py --seeds 40000 --worn-stamps   # stamps oval, faint, struck twice, partly uninked
 """
 from __future__ import annotations
 
@@ -53,10 +54,10 @@ def stamp_over_text(gt_path: Path) -> bool:
     return any(cover(t, s) > 0.02 or cover(s, t) > 0.02 for s in gt.stamp for t in gt.typed)
 
 
-def render(exe: str, reel: Path, gt: Path, pages: int, seed: int) -> None:
+def render(exe: str, reel: Path, gt: Path, pages: int, seed: int, worn: bool = False) -> None:
     if not (reel / f"memo-{pages:04d}.jpg").exists():
         subprocess.run([exe, "synth", "-o", str(reel), "--gt-dir", str(gt), "--pages", str(pages),
-                        "--seed", str(seed), "--no-seed-memo"], check=True)
+                        "--seed", str(seed), "--no-seed-memo"] + (["--worn-stamps"] if worn else []), check=True)
 
 
 def run_reel(exe: str, reel: Path, gt: Path, out: Path, workers: int, config: Path | None) -> Tally:
@@ -105,6 +106,9 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "work" / "bench-layout" / "out")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("-c", "--config", type=Path, help="config.toml for the run")
+    ap.add_argument("--worn-stamps", action="store_true",
+                    help="with --seeds: stamps oval, faint, double-struck or partly uninked (`memo-ocr synth "
+                         "--worn-stamps`; reels in work/bench-layout/worn-N)")
     args = ap.parse_args()
     exe = str(Path(sys.executable).with_name("memo-ocr"))
     if args.seeds:
@@ -116,8 +120,8 @@ def main() -> int:
             ap.error(f"--seeds: comma-separated whole numbers expected, got {args.seeds!r}")
         pooled = Tally()
         for seed in seeds:
-            base = ROOT / "work" / "bench-layout" / f"seed-{seed}"
-            render(exe, base / "reel", base / "gt", args.pages, seed)
+            base = ROOT / "work" / "bench-layout" / (f"worn-{seed}" if args.worn_stamps else f"seed-{seed}")
+            render(exe, base / "reel", base / "gt", args.pages, seed, args.worn_stamps)
             tally = run_reel(exe, base / "reel", base / "gt", args.out / f"seed-{seed}", args.workers, args.config)
             report(f"seed {seed}: reel {base / 'reel'}", tally)
             print()

@@ -139,6 +139,10 @@ def test_the_stamps_reading_with_more_legible_letters_is_kept():
     lines, raw, replaced = _stamp_text(page, page, box, Script(whole), [piece])
     assert [ln.text for ln in lines] == whole and raw == whole and replaced
     assert all(ln.polygon == box_polygon(box) for ln in lines)
+    # ink the classifier alone called a stamp (no ring, no frame): its reading is kept too, but the typed lines
+    # beside it keep their words (it may be typing)
+    lines, _, replaced = _stamp_text(page, page, box, Script(whole), [piece], outlined=False)
+    assert [ln.text for ln in lines] == whole and not replaced
     # the page's reading had it all: kept, with its own polygons; the block's raw reading still gives fields
     typed = [Line(f"t1_l{i:03d}", t, box_polygon((box[0], box[1] + 30 * i, box[2], box[1] + 30 * i + 25)), (), 0.9)
              for i, t in enumerate(whole)]

@@ -136,3 +136,39 @@ def test_real_handwriting_writes_the_notes_with_held_out_word_images(tmp_path):
     (empty / "gt.tsv").write_text("", encoding="utf-8")
     with pytest.raises(InputError, match="no word of the held-out test part"):
         make_reel(tmp_path / "img2", tmp_path / "gt2", 1, 77, with_seed_memo=False, real_handwriting=empty)
+
+
+def test_worn_stamps_change_only_the_stamps_and_wear_them_as_asked():
+    import dataclasses
+
+    from ocr.synth import fonts
+    from ocr.synth.content import Stamp, stamp_variety
+    from ocr.synth.render import render_stamp
+
+    plain = make_page("memo-0003", 40000, 2, ScanSettings(degrade=False), False)
+    worn = make_page("memo-0003", 40000, 2, ScanSettings(degrade=False), False, stamps_worn=True)
+    again = make_page("memo-0003", 40000, 2, ScanSettings(degrade=False), False, stamps_worn=True)
+    assert worn[0] == again[0] and worn[0] != plain[0]  # seeded; the stamps differ
+    def typed(xml):
+        return [etree.tostring(r) for r in etree.fromstring(xml).iterfind(".//pc:TextRegion", NS)
+                if r.get("production") == "typewritten"]
+    assert typed(worn[1]) == typed(plain[1])  # the page is otherwise the same
+    # each kind of wear, drawn from its own stream: some of 200 stamps have each
+    worn_stamps = stamp_variety(np.random.default_rng(1), [Stamp("round", "ЦК КПСС", ["АРХИВ"])] * 200)
+    assert sum(s.squeeze < 1 for s in worn_stamps) > 50 and sum(s.ink < 1 for s in worn_stamps) > 20
+    assert sum(s.double != (0, 0) for s in worn_stamps) > 10 and sum(s.partial[0] > 0 for s in worn_stamps) > 20
+    assert all(s.squeeze == 1 for s in stamp_variety(np.random.default_rng(1), [Stamp("rect", "", ["ЦК"])] * 50))
+    font = str(fonts.require("stamp")[0])
+    round_ = Stamp("round", "ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", ["АРХИВ", "№ 5734"])
+    cov, boxes, outline = render_stamp(np.random.default_rng(2), round_, font)
+    cov_o, boxes_o, outline_o = render_stamp(np.random.default_rng(2), dataclasses.replace(round_, squeeze=0.75), font)
+    assert cov_o.shape[0] == cov.shape[0] and abs(cov_o.shape[1] - 0.75 * cov.shape[1]) <= 1  # an oval
+    assert np.allclose(outline_o[:, 0], 0.75 * outline[:, 0]) and np.allclose(outline_o[:, 1], outline[:, 1])
+    faint, _, _ = render_stamp(np.random.default_rng(2), dataclasses.replace(round_, ink=0.5), font)
+    assert faint.sum() == pytest.approx(0.5 * cov.sum(), rel=1e-4)
+    half, _, _ = render_stamp(np.random.default_rng(2), dataclasses.replace(round_, partial=(0.4, 0.0)), font)
+    w = cov.shape[1]
+    assert half[:, : w // 4].sum() < 0.02 * cov[:, : w // 4].sum()  # uninked from the left
+    assert half[:, -w // 4:].sum() == pytest.approx(cov[:, -w // 4:].sum(), rel=1e-4)
+    twice, _, _ = render_stamp(np.random.default_rng(2), dataclasses.replace(round_, double=(8, 5)), font)
+    assert twice.sum() > cov.sum() and (twice >= cov - 1e-6).all()

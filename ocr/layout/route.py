@@ -12,7 +12,7 @@ from ..engines.kraken_lines import missing as kraken_missing
 from ..errors import EngineError
 from ..model import REJECTED_NOTE, STAMP_TEXT, Graphic, Line, Region, bbox, box_polygon, cover
 from . import inksep
-from .candidates import candidates
+from .candidates import FEATURES, candidates
 from .classifier import classify, load_model
 from .hand_ink import hand_across, hand_share
 from .handwriting import CYRILLIC_LANGS, read_handwriting, written_noise
@@ -156,7 +156,9 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             on_stamp = [ln for ln in stamp_lines if cover(bbox(ln.polygon), c.box) >= 0.6]
             raw = []
             if lc.stamp_text:
-                on_stamp, raw, block = _stamp_text(image, grey, c.box, engine, on_stamp)
+                src = FEATURES.index("source")  # a ring or a frame found: an outlined stamp
+                on_stamp, raw, block = _stamp_text(image, grey, c.box, engine, on_stamp,
+                                                   outlined=c.features.size > src and c.features[src] > 0)
                 if block:
                     out.typed = _less_stamp_words(out.typed, c.box, [ln.text for ln in on_stamp])
             lines = tuple(dataclasses.replace(ln, id=f"{sid}_t_l{i:03d}") for i, ln in enumerate(on_stamp, start=1))
@@ -182,13 +184,15 @@ def _shift(box: tuple[int, int, int, int], dx: int, dy: int) -> tuple[int, int, 
 
 
 def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, int], engine,
-                typed: list[Line]) -> tuple[list[Line], list[str], bool]:
+                typed: list[Line], outlined: bool = True) -> tuple[list[Line], list[str], bool]:
     """The lines of the stamp at ``box``, every line as read (``read_stamp``), and whether the stamp's own
-    reading replaced the page's. ``typed``: the lines the page's reading found on it, their dates read again
+    reading replaced the page's (its words then not kept twice). ``typed``: the lines the page's reading found on it, their dates read again
     where they hold a year but give none. A round stamp's ring text (read only here) comes first, then its
     centre: the page's lines there or the stamp's own reading of it, whichever has more legible letters;
     another stamp is read as a block, and that reading kept where it has more legible letters (the page's
-    reading often finds a turned stamp's lines in pieces)."""
+    reading often finds a turned stamp's lines in pieces). Its words are taken out of the typed lines
+    beside it only where the stamp has an outline (``outlined``: a ring or a frame was found; ink the
+    classifier alone calls a stamp may be typing, as on a French typescript whose typed words went so)."""
     x0, y0 = box[:2]
     typed = list(typed)
     for i, again in dates_again(engine, grey[y0:box[3], x0:box[2]], [
@@ -206,7 +210,7 @@ def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, i
         return ring + centre + [ln for ln in typed if ln not in inside], reading.raw, False
     if typed and legible([ln.text for ln in typed]) >= legible([t for t, _ in reading.lines]):
         return typed, reading.raw, False
-    return read, reading.raw, True
+    return read, reading.raw, outlined
 
 
 def _key(word: str) -> str:

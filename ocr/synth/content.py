@@ -6,6 +6,8 @@ their text and a model cannot learn the reel by heart.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -33,6 +35,13 @@ class Stamp:
     arc: str = ""
     lines: list[str] = field(default_factory=list)
     anchor: str = "bottom-left"
+    # the wear real stamps show (``stamp_variety``): a round stamp squeezed into an oval (its width over its
+    # height), ink strength, a second fainter strike beside the first (its offset in pixels), a part left
+    # uninked (the share of the stamp, from one side, at that angle in degrees)
+    squeeze: float = 1.0
+    ink: float = 1.0
+    double: tuple[int, int] = (0, 0)
+    partial: tuple[float, float] = (0.0, 0.0)
 
     @property
     def text_lines(self) -> list[str]:
@@ -269,3 +278,16 @@ def generate_memo(rng: np.random.Generator) -> Memo:
         notes=notes,
         stamps=stamps,
     )
+
+
+def stamp_variety(rng: np.random.Generator, stamps: list[Stamp]) -> list[Stamp]:
+    """``stamps`` worn as real ones are: round ones often oval, some faint, double-struck or partly uninked."""
+    out = []
+    for st in stamps:
+        squeeze = float(rng.uniform(0.7, 0.88)) if st.shape == "round" and rng.random() < 0.5 else 1.0
+        ink = float(rng.uniform(0.45, 0.7)) if rng.random() < 0.3 else 1.0
+        double = (int(rng.integers(4, 12)) * int(rng.choice([-1, 1])), int(rng.integers(3, 10))) \
+            if rng.random() < 0.2 else (0, 0)
+        partial = (float(rng.uniform(0.2, 0.4)), float(rng.uniform(0, 360))) if rng.random() < 0.25 else (0.0, 0.0)
+        out.append(dataclasses.replace(st, squeeze=squeeze, ink=ink, double=double, partial=partial))
+    return out

@@ -11,7 +11,7 @@ import numpy as np
 from ..formats import atomic
 from ..formats.pagexml import to_pagexml
 from ..model import STAMP_TEXT, Graphic, Line, PageResult, Region
-from .content import SEED, SEED_LEGACY, generate_memo
+from .content import SEED, SEED_LEGACY, generate_memo, stamp_variety
 from .render import render_memo
 from .scan import ScanSettings, scan, transform
 
@@ -21,12 +21,17 @@ PRODUCTION = {"typewritten": "typewritten", "handwritten": "handwritten-cursive"
 
 def make_page(page_id: str, seed: int, index: int, settings: ScanSettings,
               seed_memo: bool, typed_only: bool = False,
-              real_words: list[tuple[np.ndarray, str]] | None = None) -> tuple[bytes, bytes, str | None, dict]:
-    """One page: (JPEG bytes, PAGE XML bytes, legacy transcription or None, facts)."""
+              real_words: list[tuple[np.ndarray, str]] | None = None,
+              stamps_worn: bool = False) -> tuple[bytes, bytes, str | None, dict]:
+    """One page: (JPEG bytes, PAGE XML bytes, legacy transcription or None, facts). ``stamps_worn``: stamps
+    oval, faint, double-struck or partly uninked (``content.stamp_variety``, from a random stream of its
+    own: the page is otherwise the same)."""
     rng = np.random.default_rng([seed, index])
     memo = SEED if seed_memo else generate_memo(rng)
     if typed_only:
         memo = dataclasses.replace(memo, notes=[], stamps=[])
+    elif stamps_worn:
+        memo = dataclasses.replace(memo, stamps=stamp_variety(np.random.default_rng([seed, index, 27]), memo.stamps))
     rendered = render_memo(rng, memo, real_words)
     scanned = scan(rng, rendered, settings)
     h, w = scanned.image.shape[:2]
@@ -66,7 +71,8 @@ def _hull(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def make_reel(out: Path, gt_out: Path, pages: int, seed: int, *, prefix: str = "memo",
               with_seed_memo: bool = True, settings: ScanSettings = ScanSettings(), progress=None,
-              typed_only: bool = False, real_handwriting: Path | None = None) -> list[str]:
+              typed_only: bool = False, real_handwriting: Path | None = None,
+              stamps_worn: bool = False) -> list[str]:
     """Write ``pages`` pages (the seed memo first, if asked) and return their ids. ``real_handwriting``: a
     folder of real handwritten word images with ``gt.tsv`` (``../shared/data/htr_ru/train``), whose words of
     the held-out test part (never trained on) write the notes instead of the handwriting fonts."""
@@ -76,7 +82,8 @@ def make_reel(out: Path, gt_out: Path, pages: int, seed: int, *, prefix: str = "
     ids = []
     for i in range(pages):
         pid = f"{prefix}-{i + 1:04d}"
-        jpg, xml, legacy, _ = make_page(pid, seed, i, settings, with_seed_memo and i == 0, typed_only, real_words)
+        jpg, xml, legacy, _ = make_page(pid, seed, i, settings, with_seed_memo and i == 0, typed_only, real_words,
+                                        stamps_worn)
         atomic.write_bytes(out / f"{pid}.jpg", jpg)
         atomic.write_bytes(gt_out / f"{pid}.page.xml", xml)
         if legacy:

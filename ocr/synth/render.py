@@ -284,13 +284,40 @@ def render_stamp(rng: np.random.Generator, stamp: Stamp, font_path: str) -> tupl
             lines_out.append((t, _box_poly(b[0] - 2, b[1] - 2, b[2] + 2, b[3] + 2)))
         outline = np.array([(c + (r + 4) * math.cos(a), c + (r + 4) * math.sin(a))
                             for a in np.linspace(0, 2 * math.pi, 24, endpoint=False)])
+        if stamp.squeeze != 1.0:  # an oval stamp: the round one squeezed across
+            img = img.resize((max(1, int(side * stamp.squeeze)), side), Image.BILINEAR)
+            lines_out = [(t, poly * np.array([stamp.squeeze, 1.0])) for t, poly in lines_out]
+            outline = outline * np.array([stamp.squeeze, 1.0])
     cov = np.asarray(img, dtype=np.float32) / 255.0
     # partial ink: a stamp pad never inks evenly
     lo = rng.uniform(0, 1, (8, 8)).astype(np.float32)
     smooth = cv2.resize(lo, (cov.shape[1], cov.shape[0]), interpolation=cv2.INTER_CUBIC)
     strength = np.clip(0.35 + 1.1 * smooth, 0.15, 1.0)
     cov *= strength * rng.uniform(0.7, 1.0, cov.shape).astype(np.float32)
-    return cov, lines_out, outline
+    return _worn(cov, stamp), lines_out, outline
+
+
+def _worn(cov: np.ndarray, stamp: Stamp) -> np.ndarray:
+    """A stamp's coverage as struck: faint (``ink``), a part uninked (``partial``: that share from one side,
+    fading over a tenth of the stamp), struck twice (``double``: a fainter copy offset beside it)."""
+    cov = cov * np.float32(stamp.ink)
+    share, angle = stamp.partial
+    if share > 0:
+        h, w = cov.shape
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        a = math.radians(angle)
+        along = (xs - w / 2) * math.cos(a) + (ys - h / 2) * math.sin(a)  # distance along the direction
+        lo, hi = float(along.min()), float(along.max())
+        edge = lo + share * (hi - lo)
+        cov = cov * np.clip((along - edge) / (0.1 * (hi - lo)) + 0.5, 0, 1).astype(np.float32)
+    dx, dy = stamp.double
+    if dx or dy:
+        shifted = np.zeros_like(cov)
+        h, w = cov.shape
+        shifted[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)] = \
+            cov[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
+        cov = np.maximum(cov, 0.5 * shifted)
+    return cov
 
 
 def render_memo(rng: np.random.Generator, memo: Memo,

@@ -28,12 +28,16 @@ Exit status: 0 written; 2 usage error, or the synth extra (fonts, word lists) mi
 @click.option("--max-skew", type=click.FloatRange(0, 15), default=3.0, show_default=True,
               help="Largest page skew in degrees (either way).")
 @click.option("--typed-only", is_flag=True, help="Typed text only: no handwritten notes, signatures or stamps.")
+@click.option("--worn-stamps", is_flag=True,
+              help="Stamps as worn as real ones: round ones often oval, some faint, struck twice or partly "
+                   "uninked (the pages are otherwise those of the same seed).")
 @click.option("--real-handwriting", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Write the notes with real scanned handwritten words instead of fonts: a folder of word "
                    "images with gt.tsv (e.g. ../shared/data/htr_ru/train; its held-out test part is used, "
                    "never trained on). The images are not ours to redistribute: keep such a reel outside the "
                    "repository.")
-def synth(out_dir, gt_dir, pages, seed, prefix, seed_memo, clean, max_skew, typed_only, real_handwriting):
+def synth(out_dir, gt_dir, pages, seed, prefix, seed_memo, clean, max_skew, typed_only, worn_stamps,
+          real_handwriting):
     """Render synthetic scanned Soviet memos with exact PAGE XML ground truth.
 
     Each page has typed Russian text, handwritten notes and signatures, and rubber stamps,
@@ -49,7 +53,7 @@ def synth(out_dir, gt_dir, pages, seed, prefix, seed_memo, clean, max_skew, type
     try:
         ids = make_reel(out_dir, gt_dir or out_dir, pages, seed, prefix=prefix, with_seed_memo=seed_memo,
                         settings=settings, progress=lambda pid: LOG.log(NOTICE, "synth: %s", pid),
-                        typed_only=typed_only, real_handwriting=real_handwriting)
+                        typed_only=typed_only, real_handwriting=real_handwriting, stamps_worn=worn_stamps)
     except (ImportError, RuntimeError) as e:
         click.echo(f"memo-ocr: error: {e}", err=True)
         sys.exit(2)

@@ -150,15 +150,12 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             n_s += 1
             sid = f"s{n_s:03d}"
             out.graphics.append(Graphic(sid, box_polygon(c.box), "stamp"))
-            # the stamp's straight lines Tesseract already read as typed text; a round stamp's ring text
-            # (read only here) comes before them
             # the stamp's straight lines Tesseract already read as typed text
             on_stamp = [ln for ln in stamp_lines if cover(bbox(ln.polygon), c.box) >= 0.6]
             raw = []
             if lc.stamp_text:
-                src = FEATURES.index("source")  # a ring or a frame found: an outlined stamp
-                on_stamp, raw, block = _stamp_text(image, grey, c.box, engine, on_stamp,
-                                                   outlined=c.features.size > src and c.features[src] > 0)
+                on_stamp, raw, block = _stamp_text(image, grey, c.box, engine, on_stamp, outlined=(
+                    c.features.size > _SOURCE and c.features[_SOURCE] > 0))
                 if block:
                     out.typed = _less_stamp_words(out.typed, c.box, [ln.text for ln in on_stamp])
             lines = tuple(dataclasses.replace(ln, id=f"{sid}_t_l{i:03d}") for i, ln in enumerate(on_stamp, start=1))
@@ -178,6 +175,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     return out
 
 
+_SOURCE = FEATURES.index("source")  # a candidate's source: above 0 where a ring or a frame was found
+
 
 def _shift(box: tuple[int, int, int, int], dx: int, dy: int) -> tuple[int, int, int, int]:
     return box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy
@@ -186,8 +185,9 @@ def _shift(box: tuple[int, int, int, int], dx: int, dy: int) -> tuple[int, int, 
 def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, int], engine,
                 typed: list[Line], outlined: bool = True) -> tuple[list[Line], list[str], bool]:
     """The lines of the stamp at ``box``, every line as read (``read_stamp``), and whether the stamp's own
-    reading replaced the page's (its words then not kept twice). ``typed``: the lines the page's reading found on it, their dates read again
-    where they hold a year but give none. A round stamp's ring text (read only here) comes first, then its
+    reading replaced the page's (its words then not kept twice). ``typed``: the lines the page's reading
+    found on it, their dates read again where they hold a year but give none. A round stamp's ring text
+    (read only here) comes first, then its
     centre: the page's lines there or the stamp's own reading of it, whichever has more legible letters;
     another stamp is read as a block, and that reading kept where it has more legible letters (the page's
     reading often finds a turned stamp's lines in pieces). Its words are taken out of the typed lines

@@ -281,7 +281,8 @@ Exit status: 0 written; 2 usage error, or the synth extra missing; 5 Tesseract o
 @click.option("--seed", type=int, default=1000, show_default=True,
               help="Seed of the training reel (keep it apart from the reels you measure on).")
 @click.option("--lang", default="rus", show_default=True)
-def train_layout(work, out, pages, seed, lang):
+@click.option("--worn-stamps", is_flag=True, help="Train on stamps as worn as real ones (`memo-ocr synth --worn-stamps`).")
+def train_layout(work, out, pages, seed, lang, worn_stamps):
     """Train the region classifier (handwritten / stamp / noise) on a synthetic reel's ground truth."""
     import json
     import shutil
@@ -303,14 +304,15 @@ def train_layout(work, out, pages, seed, lang):
     reel, gt = work / "reel", work / "gt"
     try:
         done, cache = work / "reel.done", work / "features.npz"
-        if not done.exists() or done.read_text().split() != [str(pages), str(seed)]:
+        reel_of = [str(pages), str(seed)] + (["worn"] if worn_stamps else [])
+        if not done.exists() or done.read_text().split() != reel_of:
             # a reel of other pages or another seed (or none yet): render it, and forget its features
             cache.unlink(missing_ok=True)
             shutil.rmtree(reel, ignore_errors=True)
             shutil.rmtree(gt, ignore_errors=True)
-            make_reel(reel, gt, pages, seed, with_seed_memo=False,
+            make_reel(reel, gt, pages, seed, with_seed_memo=False, stamps_worn=worn_stamps,
                       progress=lambda pid: LOG.log(NOTICE, "train-layout: rendered %s", pid))
-            done.write_text(f"{pages} {seed}\n")
+            done.write_text(" ".join(reel_of) + "\n")
         engine = get_engine("tesseract", cfg)
 
         def page_features(img_path: Path):
@@ -332,7 +334,9 @@ def train_layout(work, out, pages, seed, lang):
         exit_with(e)
     counts = {k: int((y == k).sum()) for k in KINDS}
     spec = layout_train.fit(X, y, seed, {"train_reel_seed": seed, "pages": pages, "counts": counts,
-                                         "command": f"memo-ocr train-layout -w WORK --pages {pages} --seed {seed}"})
+                                         "worn_stamps": worn_stamps,
+                                         "command": f"memo-ocr train-layout -w WORK --pages {pages} --seed {seed}"
+                                                    + (" --worn-stamps" if worn_stamps else "")})
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(out, json.dumps(spec, separators=(",", ":")))
     model = TreeEnsemble(spec)

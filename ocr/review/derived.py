@@ -5,7 +5,6 @@ PDF, remade from the new hOCR. A file the run did not write is left alone; each 
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 from typing import Callable
 

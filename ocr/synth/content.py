@@ -7,7 +7,6 @@ their text and a model cannot learn the reel by heart.
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass, field
 from functools import lru_cache
 

@@ -198,8 +198,9 @@ def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, i
     for i, again in dates_again(engine, grey[y0:box[3], x0:box[2]], [
             (ln.text, _shift(bbox(ln.polygon), -x0, -y0)) for ln in typed]).items():
         typed[i] = dataclasses.replace(typed[i], text=again, words=())
-    typed = [ln if with_roman_month(ln.text) == ln.text else
-             dataclasses.replace(ln, text=with_roman_month(ln.text), words=()) for ln in typed]
+    for i, ln in enumerate(typed):
+        if (written := with_roman_month(ln.text)) != ln.text:
+            typed[i] = dataclasses.replace(ln, text=written, words=())
     reading = read_stamp(image, box, engine)
     read = [Line("", t, box_polygon(box), (), conf) for t, conf in reading.lines]
     if reading.round:  # the ring, then the centre: the page's lines there or the stamp's, whichever reads more

@@ -12,13 +12,13 @@ from ..engines.kraken_lines import missing as kraken_missing
 from ..errors import EngineError
 from ..model import REJECTED_NOTE, STAMP_TEXT, Graphic, Line, Region, bbox, box_polygon, cover
 from . import inksep
-from .candidates import FEATURES, candidates
+from .candidates import candidates
 from .classifier import classify, load_model
 from .hand_ink import hand_across, hand_share
 from .handwriting import CYRILLIC_LANGS, read_handwriting, written_noise
 from .signatures import join_note_lines, signature_stack
 from .stamp_text import dates_again, fields as stamp_fields, legible, read_stamp, with_roman_month
-from .stamps import resolve_finer, stamp_outlines, suppress, unprinted_stamps
+from .stamps import has_outline, resolve_finer, stamp_outlines, suppress, unprinted_stamps
 from .typed_or_hand import (
     hidden_by_handwriting,
     inked_lines,
@@ -154,8 +154,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             on_stamp = [ln for ln in stamp_lines if cover(bbox(ln.polygon), c.box) >= 0.6]
             raw = []
             if lc.stamp_text:
-                on_stamp, raw, block = _stamp_text(image, grey, c.box, engine, on_stamp, outlined=(
-                    c.features.size > _SOURCE and c.features[_SOURCE] > 0))
+                on_stamp, raw, block = _stamp_text(image, grey, c.box, engine, on_stamp, outlined=has_outline(c))
                 if block:
                     out.typed = _less_stamp_words(out.typed, c.box, [ln.text for ln in on_stamp])
             lines = tuple(dataclasses.replace(ln, id=f"{sid}_t_l{i:03d}") for i, ln in enumerate(on_stamp, start=1))
@@ -173,9 +172,6 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     if stamp_info:
         out.info["stamp_fields"] = stamp_info
     return out
-
-
-_SOURCE = FEATURES.index("source")  # a candidate's source: above 0 where a ring or a frame was found
 
 
 def _shift(box: tuple[int, int, int, int], dx: int, dy: int) -> tuple[int, int, int, int]:

@@ -40,11 +40,18 @@ def resolve_finer(cands: list) -> list:
     return [c for c in cands if c.finer_of is None and id(c) not in adopted] + joined
 
 
+_SOURCE = FEATURES.index("source")  # a candidate's source: above 0 where a ring or a frame was found
+
+
+def has_outline(c) -> bool:
+    """Whether candidate ``c`` is a ring or a frame found in the ink (not ink the classifier alone calls a stamp)."""
+    return c.features.size > _SOURCE and c.features[_SOURCE] > 0
+
+
 def stamp_outlines(cands: list, min_prob: float) -> list[tuple[tuple[int, int, int, int], bool]]:
     """(box, round?) of the ring and frame candidates classified stamp at least ``min_prob`` surely."""
-    src = FEATURES.index("source")
-    return [(c.box, bool(c.features[src] == 1.0)) for c in cands if c.kind == "stamp" and c.prob >= min_prob
-            and c.inked is None and c.features.size > src and c.features[src] > 0]
+    return [(c.box, bool(c.features[_SOURCE] == 1.0)) for c in cands if c.kind == "stamp" and c.prob >= min_prob
+            and c.inked is None and has_outline(c)]
 
 
 INKED_JOIN = 0.5  # a handwriting candidate lying this much in one found across a stamp is part of it

@@ -281,6 +281,27 @@ def test_a_stamp_ring_is_found_and_scores_as_a_ring_and_dense_text_does_not():
     assert ring_perimeter(text_only, (260.0, 300.0, 110.0)) < MIN_RING_PERIMETER
 
 
+def test_the_ring_search_takes_a_worn_ring_at_any_resolution_and_no_circle_in_dense_letters():
+    rng = np.random.default_rng(3)
+    for scale in (1.0, 0.4):  # a 300 ppi half-resolution page, and one scanned at 120 ppi
+        w, h = int(1260 * scale), int(1750 * scale)
+        page = np.zeros((h, w), np.uint8)
+        rows = 60 if scale == 1.0 else 12  # dense rows of round letters (at 120 ppi, above the stamp only)
+        for i in range(rows):
+            y = int((60 + 26 * i) * scale)
+            for x in range(int(40 * scale), w - int(40 * scale), max(6, int(16 * scale))):
+                cv2.circle(page, (x, y), max(2, int(6 * scale)), 1, 1)
+        r, cx, cy = int(95 * scale), int(900 * scale), int(1200 * scale)
+        ring = np.zeros_like(page)
+        cv2.circle(ring, (cx, cy), r, 1, max(2, int(5 * scale)))
+        worn = ring & (rng.random(ring.shape) < 0.75)  # unevenly inked
+        worn[:, :cx - int(0.6 * r)] = 0  # a fifth of the ring left uninked
+        found = find_circles(page | worn, w)
+        assert any(abs(c[0] - cx) < 0.15 * r and abs(c[1] - cy) < 0.15 * r for c in found), (scale, found)
+        if scale == 1.0:  # no proposal in the letters
+            assert all(abs(c[0] - cx) < r and abs(c[1] - cy) < r for c in found), found
+
+
 def test_a_rectangular_stamp_frame_is_found():
     ink = np.zeros((1200, 1000), np.uint8)
     cv2.rectangle(ink, (100, 100), (400, 260), 1, 4)

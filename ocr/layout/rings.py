@@ -48,14 +48,24 @@ def rect_perimeter(inkm: np.ndarray) -> float:
     return float(np.concatenate([cols, rows]).mean())
 
 
+# The Hough search's vote threshold: a share of the smallest ring's circumference (quarter resolution), at
+# least MIN_VOTES. On dense type at 300 ppi a fixed 40 votes let letters propose circles everywhere (the
+# search's time grows with them: 0.3-1.2 s on EHRI pages, all eight proposals false); 0.58 (80 votes at
+# 300 ppi) takes 0.01 s there and finds the same rings on the synthetic stamp reels (bench/layout.py:
+# stamps found equal or more); a fixed 80 lost most rings on pages scanned at 120 ppi.
+RING_VOTES = 0.58
+
+
+MIN_VOTES = 40  # (28 proposed 30-110 "circles" a page at six times the time, the same regions found)
+
+
 def find_circles(ink: np.ndarray, ws: int) -> list[tuple[float, float, float]]:
     """Ring-shaped ink (stamp outlines) found by a Hough transform at quarter resolution (half-res coordinates)."""
     q = cv2.resize(ink.astype(np.float32), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     q = cv2.GaussianBlur((q * 255).astype(np.uint8), (5, 5), 1.5)
     r0, r1 = int(ws * 0.5 * 0.035), int(ws * 0.5 * 0.12)
-    # 40 votes: 28 proposed 30-110 "circles" a page (mostly in dense type) at six times the time, and
-    # gave the same regions on the layout benchmark (bench/layout.py)
-    found = cv2.HoughCircles(q, cv2.HOUGH_GRADIENT, dp=1.5, minDist=r0 * 2, param1=80, param2=40,
+    votes = max(MIN_VOTES, round(RING_VOTES * 2 * np.pi * r0))
+    found = cv2.HoughCircles(q, cv2.HOUGH_GRADIENT, dp=1.5, minDist=r0 * 2, param1=80, param2=votes,
                              minRadius=r0, maxRadius=r1)
     if found is None:
         return []

@@ -88,14 +88,22 @@ def _ring_score(dilated: np.ndarray, circle: tuple[float, float, float]) -> floa
 _ANGLES = np.linspace(0, 2 * np.pi, 120, endpoint=False)
 
 
-def _shares(d: np.ndarray, cx: float, cy: float, radii: np.ndarray, step: int = 1) -> np.ndarray:
-    """The share of each circle (cx, cy, radius) of ``d`` that is inked, for every radius."""
+def _shares(d: np.ndarray, cx, cy, radii: np.ndarray, step: int = 1) -> np.ndarray:
+    """The share of each circle (cx, cy, radius) of ``d`` that is inked, for every radius; for arrays of
+    centres (cx, cy), a row of them per centre."""
     t = _ANGLES[::step]
     h, w = d.shape
+    cx, cy = np.asarray(cx, np.float64)[..., None, None], np.asarray(cy, np.float64)[..., None, None]
     xs = np.round(cx + radii[:, None] * np.cos(t)).astype(int)
     ys = np.round(cy + radii[:, None] * np.sin(t)).astype(int)
     ok = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-    return np.where(ok, d[np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)], 0).sum(1) / len(t)
+    return np.where(ok, d[np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)], 0).sum(-1) / len(t)
+
+
+def _grid(cx: float, cy: float, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The centres (cx + dx, cy + dy) for every pair of offsets, dx the slower."""
+    dx, dy = np.meshgrid(offsets, offsets, indexing="ij")
+    return cx + dx.ravel(), cy + dy.ravel()
 
 
 def refine_ring(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, float, float, bool]:
@@ -112,19 +120,14 @@ def refine_ring(ink: np.ndarray, cx: float, cy: float, r: float) -> tuple[float,
     radii = np.arange(0.6 * r, 1.8 * r, 3.0)
     if float(_shares(d, lx, ly, radii, step=2).max()) < ROUGH_RING:
         return cx, cy, _outer_ring(ink, cx, cy, r), False  # a "circle" in dense type: no ring near it
-    best = (0.0, lx, ly)
-    offs = np.arange(-0.3 * r, 0.3 * r + 1, 6.0)
-    for dx in offs:
-        for dy in offs:
-            v = float(_shares(d, lx + dx, ly + dy, radii, step=2).max())
-            if v > best[0]:
-                best = (v, lx + dx, ly + dy)
+    xs, ys = _grid(lx, ly, np.arange(-0.3 * r, 0.3 * r + 1, 6.0))
+    coarse = _shares(d, xs, ys, radii, step=2).max(1)
+    i = int(np.argmax(coarse))
+    best = (lx, ly) if coarse[i] <= 0 else (xs[i], ys[i])
     fine = np.arange(0.6 * r, 1.8 * r, 1.0)
-    scored = []
-    for dx in range(-4, 5, 2):
-        for dy in range(-4, 5, 2):
-            v = _shares(d, best[1] + dx, best[2] + dy, fine)
-            scored.append((float(v.max()), best[1] + dx, best[2] + dy, v))
+    xs, ys = _grid(best[0], best[1], np.arange(-4.0, 5.0, 2.0))
+    shares = _shares(d, xs, ys, fine)
+    scored = [(float(v.max()), float(x), float(y), v) for x, y, v in zip(xs, ys, shares, strict=True)]
     top, bx, by, v = max(scored, key=lambda z: z[0])
     if top < SHARP_RING:
         return cx, cy, _outer_ring(ink, cx, cy, r), False
@@ -145,8 +148,7 @@ def _outer_ring(ink: np.ndarray, cx: float, cy: float, r: float) -> float:
     x0, y0 = max(0, int(cx) - m), max(0, int(cy) - m)
     crop = ink[y0:int(cy) + m, x0:int(cx) + m]
     d = cv2.dilate(crop.astype(np.uint8), np.ones((5, 5), np.uint8))
-    best = r
-    for f in np.arange(1.15, 1.71, 0.05):
-        if _ring_score(d, (cx - x0, cy - y0, f * r)) >= MIN_RING_PERIMETER:
-            best = f * r
-    return best
+    radii = np.arange(1.15, 1.71, 0.05) * r
+    on, inside, outside = _shares(d, cx - x0, cy - y0, np.concatenate([radii, radii - 7, radii + 7])).reshape(3, -1)
+    ringed = np.nonzero(on - 0.5 * (inside + outside) >= MIN_RING_PERIMETER)[0]
+    return float(radii[ringed[-1]]) if len(ringed) else r

@@ -86,6 +86,22 @@ def test_rescale_upsamples_small_text_only():
     assert preprocess(big, CFG).scale == 1.0
 
 
+def test_a_stained_grainy_page_is_not_upscaled_for_its_specks():
+    page = render_page(RUSSIAN_LINES, font_px=44).astype(np.float32)
+    h, w = page.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    stain = np.exp(-(((xx - 0.3 * w) / (0.35 * w)) ** 2 + ((yy - 0.35 * h) / (0.3 * h)) ** 2))  # a dark blotch
+    rng = np.random.default_rng(5)
+    page = np.clip(page - 110 * stain + rng.normal(0, 28, page.shape), 0, 255).astype(np.uint8)
+    ink = otsu_ink(page)
+    assert ink[::4, ::4].mean() < 0.25  # Otsu's threshold is kept: its ink is mostly the stain's grain ...
+    assert estimate_xheight(ink) < TARGET_XHEIGHT / 2  # ... whose specks would ask for a threefold upscale
+    pp = preprocess(page, CFG)
+    assert pp.scale == 1.0 and pp.xheight > TARGET_XHEIGHT
+    clean = render_page(RUSSIAN_LINES, size=(850, 1100), font_px=16, margin=60, noise=8.0)
+    assert preprocess(clean, CFG).scale > 1.5  # small type is upscaled, grain or not
+
+
 def test_punch_holes_erased_from_the_recognised_image():
     page = render_page(RUSSIAN_LINES, margin=200, size=(850, 1100), font_px=16)
     cv2.circle(page, (40, 500), 25, 0, -1)

@@ -136,9 +136,10 @@ def _checked_xheight(grey: np.ndarray, ink: np.ndarray, xh: float) -> tuple[np.n
     """The ink and x-height to go on with, on a page whose x-height asks for upscaling: measured again on a
     local (Sauvola) threshold. Where Otsu's threshold took a stained or grainy paper for ink (a quarter of
     the page, just under ``measure_ink``'s limit), its thousands of specks measure a few pixels, and the
-    page would be read at up to three times its size (25 times the time, twice the memory). On
-    218 real and synthetic pages the two measures agree within 0.88-1.12 where they are taken; on such a
-    page they differ almost fourfold (6 against 23 px). Only pages to be upscaled pay for the check."""
+    page would be read at up to three times its size (25 times the time, twice the memory). Of 228
+    pages (EHRI, French typescripts, synthetic) 61 are checked; on 58 the local measure is 0.5-1.12 of
+    Otsu's; on a stained synthetic page it is 3.8 times it (23 against 6 px), on two grainy French
+    typescripts 2.0 and 4.7 times, and all three read better for it. Only pages to be upscaled pay."""
     local = local_ink(grey)
     xl = estimate_xheight(local)
     return (local, xl) if xl and xl > TEXTURE_XHEIGHT * xh else (ink, xh)

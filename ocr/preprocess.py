@@ -77,6 +77,7 @@ MAX_PIXELS = 40_000_000  # upper bound of a rescaled page
 BORDER_DARK_LEVEL = 90  # a scanner or microfilm border: rows and columns mostly darker than this grey level
 TARGET_XHEIGHT = 22  # a page is upscaled until its x-height is this many pixels (Tesseract's best) ...
 MAX_SCALE = 3.0  # ... by at most this factor (never down)
+UPSCALE_MIN = 1.05  # ... and only where that is more than this factor (else it is read as it is)
 DESKEW_MAX_ANGLE = 5.0  # the largest skew searched, degrees (an angle at the limit is not applied)
 DESKEW_MIN_ROWS = 5  # a page with fewer text rows gets no correction (a blank or frame-only frame)
 DESKEW_MIN_CONFIDENCE = 1.5  # the best angle's profile must be this many times sharper than the typical one's
@@ -85,17 +86,33 @@ SAUVOLA_K = 0.2  # ... and k: higher keeps less faint ink
 SPECKLE_MAX_AREA = 0.03  # a speck is an isolated piece of ink smaller than this many squared x-heights
 
 
-def measure_ink(grey: np.ndarray) -> np.ndarray:
-    """Ink mask for measuring (x-height, skew): Otsu, or Sauvola where Otsu finds paper, not ink.
+TEXTURE_XHEIGHT = 1.5  # letters this many times taller on a local threshold than on Otsu's: Otsu took paper for ink
 
-    Global Otsu keeps faint typewriter strokes whole, but on a sparsely typed page
-    with a light gradient it splits bright from dark paper (a quarter of the page
-    and more comes out as "ink"); a local threshold does not.
+
+def measure_text(grey: np.ndarray, upscale_check: bool = True) -> tuple[np.ndarray, float | None]:
+    """Ink mask and x-height for measuring (scale, skew): Otsu's ink, or Sauvola's where Otsu finds paper.
+
+    Global Otsu keeps faint typewriter strokes whole, but on a sparsely typed page with a light gradient it
+    splits bright from dark paper (a quarter of the page and more comes out as "ink"); a local threshold
+    does not. On a stained or grainy page Otsu's "ink" can stay just under that quarter, and its thousands
+    of specks measure a few pixels: the page would be read at up to three times its size (25 times the
+    time, twice the memory). So with ``upscale_check`` an x-height that asks for upscaling is measured
+    again on the local threshold, which is taken where it is ``TEXTURE_XHEIGHT`` times Otsu's. Of 228
+    pages (EHRI, French typescripts, synthetic) 61 are checked; on 58 the local measure is 0.5-1.12 of
+    Otsu's; on a stained synthetic page it is 3.8 times it (23 against 6 px), on two grainy French
+    typescripts 2.0 and 4.7 times, and all three read better for it. Only pages to be upscaled pay.
     """
     ink = otsu_ink(grey)
     if ink[::4, ::4].mean() > 0.25:
         ink = local_ink(grey)
-    return ink
+        return ink, estimate_xheight(ink)
+    xh = estimate_xheight(ink)
+    if upscale_check and xh and TARGET_XHEIGHT / xh > UPSCALE_MIN:
+        local = local_ink(grey)
+        xl = estimate_xheight(local)
+        if xl and xl > TEXTURE_XHEIGHT * xh:
+            return local, xl
+    return ink, xh
 
 
 def local_ink(grey: np.ndarray) -> np.ndarray:
@@ -127,22 +144,6 @@ def estimate_xheight(ink: np.ndarray) -> float | None:
     if ok.sum() < 20:
         return None
     return float(np.median(hts[ok]))
-
-
-TEXTURE_XHEIGHT = 1.5  # letters this many times taller on a local threshold than on Otsu's: Otsu took paper for ink
-
-
-def _checked_xheight(grey: np.ndarray, ink: np.ndarray, xh: float) -> tuple[np.ndarray, float]:
-    """The ink and x-height to go on with, on a page whose x-height asks for upscaling: measured again on a
-    local (Sauvola) threshold. Where Otsu's threshold took a stained or grainy paper for ink (a quarter of
-    the page, just under ``measure_ink``'s limit), its thousands of specks measure a few pixels, and the
-    page would be read at up to three times its size (25 times the time, twice the memory). Of 228
-    pages (EHRI, French typescripts, synthetic) 61 are checked; on 58 the local measure is 0.5-1.12 of
-    Otsu's; on a stained synthetic page it is 3.8 times it (23 against 6 px), on two grainy French
-    typescripts 2.0 and 4.7 times, and all three read better for it. Only pages to be upscaled pay."""
-    local = local_ink(grey)
-    xl = estimate_xheight(local)
-    return (local, xl) if xl and xl > TEXTURE_XHEIGHT * xh else (ink, xh)
 
 
 LETTER_SIZE = 4.0  # a piece of ink at most this many x-heights tall and wide is a letter (or letters run together)
@@ -313,16 +314,13 @@ def preprocess(img: np.ndarray, cfg: PreprocessConfig, skew_override: float | No
             m = m @ _affine(np.array([[1, 0, x0], [0, 1, y0]], dtype=np.float64))
         steps.append(f"crop-border{list(border)}")
 
-    ink = measure_ink(grey)
-    xh = estimate_xheight(ink)
-    if cfg.rescale and xh and TARGET_XHEIGHT / xh > 1.05:
-        ink, xh = _checked_xheight(grey, ink, xh)
+    ink, xh = measure_text(grey, upscale_check=cfg.rescale)
     scale = 1.0
     if cfg.rescale and xh:
         scale = min(MAX_SCALE, max(1.0, TARGET_XHEIGHT / xh))
         # never beyond MAX_PIXELS: a mis-measured page must not become a 100-megapixel one
         scale = min(scale, math.sqrt(MAX_PIXELS / (grey.shape[0] * grey.shape[1])))
-        if scale > 1.05:
+        if scale > UPSCALE_MIN:
             xh = xh * scale
         else:
             scale = 1.0

@@ -76,13 +76,14 @@ def ring_perimeter(inkm: np.ndarray, circle: tuple[float, float, float]) -> floa
     """How ring-like the ink along a circle (in ``inkm``'s coordinates) is: the share of the outline with ink
     within 2 px, less the mean share on the two circles 7 px inside and outside it. A stamp's ring is a thin
     line (high on, low beside it); a "circle" the Hough transform finds in dense text is inked all over."""
-    return _ring_score(cv2.dilate(inkm.astype(np.uint8), np.ones((5, 5), np.uint8)), circle)
-
-
-def _ring_score(dilated: np.ndarray, circle: tuple[float, float, float]) -> float:
     cx, cy, r = circle
-    on, inside, outside = _shares(dilated, cx, cy, np.array([r, r - 7, r + 7]))
-    return float(on - 0.5 * (inside + outside))
+    return float(_ring_score(cv2.dilate(inkm.astype(np.uint8), np.ones((5, 5), np.uint8)), cx, cy, np.array([r]))[0])
+
+
+def _ring_score(dilated: np.ndarray, cx: float, cy: float, radii: np.ndarray) -> np.ndarray:
+    """``ring_perimeter``'s score of the circles about (cx, cy) of each radius."""
+    on, inside, outside = _shares(dilated, cx, cy, np.concatenate([radii, radii - 7, radii + 7])).reshape(3, -1)
+    return on - 0.5 * (inside + outside)
 
 
 _ANGLES = np.linspace(0, 2 * np.pi, 120, endpoint=False)
@@ -149,6 +150,5 @@ def _outer_ring(ink: np.ndarray, cx: float, cy: float, r: float) -> float:
     crop = ink[y0:int(cy) + m, x0:int(cx) + m]
     d = cv2.dilate(crop.astype(np.uint8), np.ones((5, 5), np.uint8))
     radii = np.arange(1.15, 1.71, 0.05) * r
-    on, inside, outside = _shares(d, cx - x0, cy - y0, np.concatenate([radii, radii - 7, radii + 7])).reshape(3, -1)
-    ringed = np.nonzero(on - 0.5 * (inside + outside) >= MIN_RING_PERIMETER)[0]
+    ringed = np.nonzero(_ring_score(d, cx - x0, cy - y0, radii) >= MIN_RING_PERIMETER)[0]
     return float(radii[ringed[-1]]) if len(ringed) else r

@@ -16,7 +16,7 @@ from ocr.layout.candidates import FEATURES, Candidate, candidates
 from ocr.layout.classifier import KINDS, TreeEnsemble, classify, export_sklearn, load_model
 from ocr.layout.handwriting import line_bands, rotate, upright_angle, written_noise
 from ocr.layout.rings import MIN_RING_PERIMETER, _outer_ring, find_circles, find_frames, refine_ring, ring_perimeter
-from ocr.layout.signatures import join_note_lines
+from ocr.layout.signatures import _beside, join_note_lines
 from ocr.layout.stamps import FINER_HAND, resolve_finer, suppress
 from ocr.layout.typed_or_hand import hidden_by_handwriting, lone_lines, off_pitch_lines, typed_boxes, unsure_text
 from ocr.model import Line, Region, Word, bbox
@@ -794,6 +794,15 @@ def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_ano
     assert [c.box for c in join_note_lines(line, 2480)] == [(460, 2274, 1690, 2348)]
     # where handwriting is not read, words join only within the smaller one's height, in one pass
     assert len(join_note_lines(line, 2480, words_apart=False)) == 2
+    # a slanted line's words in boxes that reach into each other are one line (side by side, overlapping)
+    slanted = join_note_lines([hand((1516, 2049, 1906, 2141)), hand((1761, 2060, 2199, 2130))], 2480)
+    assert [c.box for c in slanted] == [(1516, 2049, 2199, 2141)]
+    # lines one under the other, each reaching the other's side, are not words of one line
+    assert not _beside((369, 2273, 1020, 2340), (369, 2372, 1000, 2443))
+    # a note's first line, too far above the third and beside neither, joins the second and third once
+    # they are joined (the joining repeats until nothing more joins)
+    note = [hand((600, 0, 900, 60)), hand((100, 100, 550, 170)), hand((400, 200, 1000, 270))]
+    assert [c.box for c in join_note_lines(note, 2480)] == [(100, 0, 1000, 270)]
     # the two lines of a note written up the left margin, side by side: one note; a column of the
     # scan's edge beside it is not
     up = join_note_lines([hand((166, 1392, 256, 1750)), hand((96, 1674, 140, 1740))], 2480)

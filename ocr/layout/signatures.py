@@ -42,12 +42,13 @@ def _under(a: Box, b: Box, page_w: int) -> bool:
 
 def _beside(a: Box, b: Box, page_w: int = 0, reach_tall: bool = True) -> bool:
     """``a`` and ``b`` words of one line: level, close side by side (the gap in the taller one's height, or
-    with ``reach_tall`` False the smaller one's), of like height. ``page_w`` is not used: every rule that
-    ``_turned`` turns takes it."""
+    with ``reach_tall`` False the smaller one's) or overlapping, of like height. ``page_w`` is not used:
+    every rule that ``_turned`` turns takes it. Boxes that overlap count: a slanted note's words, or a
+    line's words found in two parts, lie in boxes that reach into each other."""
     h, tall = min(a[3] - a[1], b[3] - b[1]), max(a[3] - a[1], b[3] - b[1])
     level = min(a[3], b[3]) - max(a[1], b[1])
-    side = max(a[0], b[0]) - min(a[2], b[2])  # the gap between them, side by side
-    return (level >= NOTE_LEVEL * h and 0 <= side <= NOTE_WORD_GAP * (tall if reach_tall else h)
+    side = max(a[0], b[0]) - min(a[2], b[2])  # the gap between them, side by side (< 0: they overlap)
+    return (level >= NOTE_LEVEL * h and side <= NOTE_WORD_GAP * (tall if reach_tall else h)
             and tall <= NOTE_WORD_HEIGHTS * h and min(a[2] - a[0], b[2] - b[0]) >= h)
 
 
@@ -86,8 +87,9 @@ def join_note_lines(cands: list, page_w: int, words_apart: bool = True) -> list:
     the lines of a note written wider apart than the ink grouping bridges, a slanted note's staggered lines
     (they overlap little), a note whose middle line Tesseract took into a typed line (the others stand two
     line heights apart); not in the signature column, where signatures of several signatories stand as
-    close one under another (``signature_stack``). A note written up a margin, the same turned. Order is
-    kept, a group in its first member's place.
+    close one under another (``signature_stack``); again until nothing more joins (a note's line joined
+    to the one above it can then reach a word beside it). A note written up a margin, the same turned.
+    Order is kept, a group in its first member's place.
 
     ``words_apart`` False (pages whose handwriting is not read): one pass, words joined only within the
     smaller one's height, nothing turned. Joining serves reading; where the regions are not read, a larger
@@ -98,7 +100,7 @@ def join_note_lines(cands: list, page_w: int, words_apart: bool = True) -> list:
     if words_apart:
         _join(groups, boxes, lambda a, b: _turned(_beside, a, b, page_w), closure=True)
         _join(groups, boxes, lambda a, b: _turned(_under, a, b, page_w) or _turned(_beside, a, b, page_w),
-              closure=False)
+              closure=True)
     else:
         _join(groups, boxes, lambda a, b: _under(a, b, page_w) or _beside(a, b, reach_tall=False), closure=False)
     order = {id(c): k for k, c in enumerate(cands)}

@@ -4,6 +4,10 @@
    of the real handwritten words in ../shared/data/htr_ru/train; labels normalised as in training (ё -> я).
 2. The handwritten lines of a synthetic reel (default scans/reel-083, whose pages were never used for
    training), cut from the page image along their ground-truth quadrilaterals and turned upright.
+3. The same reel's notes read in their ground-truth regions as the pipeline reads a region it found
+   (turned upright, cut into lines, each line read: ``ocr.layout.handwriting.read_handwriting``), scored
+   as the per-kind score does (lines matched one to one, lines read and unmatched count as inserted):
+   the cutting into lines measured apart from the finding of the regions.
 Also the model's load time and the time per line on this CPU.
 
     python bench/htr.py [--model ocr/models/htr-ru.safetensors] [--limit N]
@@ -27,7 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 from ocr.engines.kraken_lines import KrakenLines  # noqa: E402
 from ocr.htr.data import normalise_label, read_words  # noqa: E402
-from ocr.score.metrics import Counts, char_counts, fmt_rate  # noqa: E402
+from ocr.formats.readers import read_page  # noqa: E402
+from ocr.layout.handwriting import read_handwriting  # noqa: E402
+from ocr.score.metrics import STRICT, Counts, align_counts, char_counts, fmt_rate, graphemes  # noqa: E402
+from ocr.score.pages import match_lines  # noqa: E402
 
 NS = {"pc": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
 
@@ -67,6 +74,35 @@ def reel_lines(scans: Path, gt: Path) -> list[tuple[np.ndarray, str]]:
     return out
 
 
+XHEIGHT = 22.0  # the typed x-height the layout stage passes on a 300 ppi page
+
+
+def region_notes(scans: Path, gt: Path, model) -> Counts:
+    """Handwritten lines read in the ground truth's handwritten regions, against its lines of those regions."""
+    total = Counts()
+    for gt_file in sorted(gt.glob("*.page.xml")):
+        pid = gt_file.name[: -len(".page.xml")]
+        page = cv2.imread(str(scans / f"{pid}.jpg"), cv2.IMREAD_GRAYSCALE)
+        if page is None:
+            continue
+        truth = read_page(gt_file)
+        refs = [STRICT.apply(ln.text) for ln in truth.lines if ln.kind == "handwritten"]
+        hyps = []
+        for reg in truth.regions:
+            if reg.kind == "handwritten" and reg.poly:
+                xs, ys = [p[0] for p in reg.poly], [p[1] for p in reg.poly]
+                lines, _ = read_handwriting(page, (min(xs), min(ys), max(xs), max(ys)), reg.id, model, XHEIGHT)
+                hyps += [STRICT.apply(ln.text) for ln in lines]
+        pairs = dict(match_lines(refs, hyps))
+        for i, ref in enumerate(refs):
+            j = pairs.get(i)
+            total += align_counts(graphemes(ref), graphemes(hyps[j] if j is not None else ""))
+        for j in set(range(len(hyps))) - set(pairs.values()):
+            n = len(graphemes(hyps[j]))
+            total += Counts(0, n, 0, 0, n)
+    return total
+
+
 def evaluate(name: str, items: list[tuple[np.ndarray, str]], model: KrakenLines, with_tesseract: bool) -> None:
     k, t = Counts(), Counts()
     secs = 0.0
@@ -104,6 +140,8 @@ def main() -> int:
         print(f"{args.words}: not found, real words skipped")
     items = reel_lines(args.scans, args.gt)[: args.limit or None]
     evaluate(f"handwritten lines of {args.scans.name} (ground-truth crops)", items, model, not args.no_tesseract)
+    c = region_notes(args.scans, args.gt, model)
+    print(f"notes of {args.scans.name} read in their ground-truth regions: {c.ref_len} chars; CER {fmt_rate(c.rate)}")
     return 0
 
 

@@ -14,7 +14,7 @@ from ocr.engines.base import NullEngine
 from ocr.errors import EngineError
 from ocr.layout.candidates import FEATURES, Candidate, candidates
 from ocr.layout.classifier import KINDS, TreeEnsemble, classify, export_sklearn, load_model
-from ocr.layout.handwriting import line_bands, rotate, upright_angle, written_noise
+from ocr.layout.handwriting import line_bands, note_lines, rotate, upright_angle, written_noise
 from ocr.layout.rings import MIN_RING_PERIMETER, _outer_ring, find_circles, find_frames, refine_ring, ring_perimeter
 from ocr.layout.signatures import _beside, join_note_lines
 from ocr.layout.stamps import FINER_HAND, resolve_finer, suppress
@@ -675,6 +675,64 @@ def test_a_few_strokes_between_two_lines_join_the_nearer_line_and_a_short_word_l
     assert len(bands) == 2 and bands[1][1] <= 72  # the mark went with the lower line
     ink[180:210, 30:90] = 1  # a short word on a line of its own: over an x-height tall, so a line
     assert len(line_bands(ink, min_h=20)) == 3
+
+
+def _wandering_note():
+    """Two lines of six "words" (letters joined by a stroke: one component a word), 30 px tall and 30 px
+    apart, written on an arch: each line's level rises and falls by 45 px across the note, so the rows
+    of the two lines overlap and no rotation makes them straight."""
+    rng = np.random.default_rng(3)
+    ink = np.zeros((220, 900), np.uint8)
+    words = []
+    for line, base in enumerate((110, 170)):
+        x = 20
+        for _ in range(6):
+            w = int(rng.integers(80, 110))
+            y = base - int(45 * np.sin(np.pi * (x + w / 2 - 20) / 780))
+            for sx in range(x, x + w - 6, 12):
+                ink[y - 30:y, sx:sx + 6] = 1
+            ink[y - 6:y, x:x + w - 6] = 1
+            words.append((line, (x, y - 30, x + w - 6, y)))
+            x += w + 35
+    return ink, words
+
+
+def test_a_note_whose_words_wander_is_cut_into_its_lines_each_word_whole():
+    ink, words = _wandering_note()
+    lines = note_lines(ink, min_h=14)
+    assert len(lines) == 2
+    for line, (x0, y0, x1, y1) in words:  # each word wholly in its own line's mask, none in the other's
+        assert lines[line][y0:y1, x0:x1].sum() == ink[y0:y1, x0:x1].sum()
+        assert lines[1 - line][y0:y1, x0:x1].sum() == 0
+    # the row profile alone cuts through them: some word is split between two of its bands
+    bands = line_bands(ink, min_h=14)
+    assert any(sum(1 for b in bands if b[1] < y1 and b[3] > y0) > 1 or
+               not any(b[1] <= y0 and b[3] >= y1 for b in bands) for _, (x0, y0, x1, y1) in words)
+
+
+def test_note_lines_cut_a_frame_along_the_lines_and_leave_out_the_scans_edge_and_far_specks():
+    ink, words = _wandering_note()
+    clean = note_lines(ink, min_h=14)
+    ink[2:5, :] = 1  # the scan's dark edge along the top: no line
+    ink[20:215, 748:752] = 1  # a stamp's frame just beside, as tall as both lines: cut along them
+    ink[214:217, 400:403] = 1  # a speck far below the last line: left out
+    lines = note_lines(ink, min_h=14)
+    assert len(lines) == 2
+    for a, b in zip(lines, clean, strict=True):
+        assert (a[:, :745] == b[:, :745]).all()  # the words' lines as without them
+    assert not any(m[2:5].any() or m[214:217].any() for m in lines)
+    assert all(m[:, 748:752].any() for m in lines)  # each line took the frame's piece beside it
+
+
+def test_a_line_is_read_without_the_ink_of_the_lines_above_and_below():
+    from ocr.layout.handwriting import _alone
+
+    ink, words = _wandering_note()
+    img = np.where(ink > 0, 20, 235).astype(np.uint8)
+    lines = note_lines(ink, min_h=14)
+    alone = _alone(img, lines[0], lines, 235)
+    assert (alone[lines[0]] == 20).all() and (alone[lines[1]] == 235).all()
+    assert _alone(img, lines[0], lines[:1], 235) is img  # a note of one line is read as it is
 
 
 def test_a_signature_inked_with_a_stamp_into_one_group_keeps_its_own_region():

@@ -1,5 +1,6 @@
-"""Handwriting regions read by the kraken model: a region turned upright, cut into lines by its ink's row
-profile, each line read; and noise that the handwriting model reads surely as handwriting."""
+"""Handwriting regions read by the kraken model: a region turned upright, cut into lines (its ink smeared
+along the rows, ``note_lines``), each line read on its own; and noise that the handwriting model reads
+surely as handwriting."""
 from __future__ import annotations
 
 import cv2
@@ -130,12 +131,133 @@ def _merge_fragments(sm: np.ndarray, runs: list[tuple[int, int]], min_h: int) ->
     return runs
 
 
+SMEAR_ALONG = 1.5  # a note's ink is smeared along its rows over this many line heights ...
+
+
+SMEAR_ACROSS = 0.12  # ... and across them over this many (Gaussian sigmas)
+
+
+SMEAR_INK = 0.35  # the smeared ink's parts: where it is at least this share of its median on the ink
+
+
+CUT_TALL = 2.0  # an ink component this many line heights tall is cut along the parts, not given whole
+
+
+STRAY = 0.3  # a part of a few strokes joins the line within this many line heights, or is left out
+
+
+FEW_STROKES = 0.05  # ... a part with less than this share of the largest part's ink
+
+
+SMEAR_SCALE = 16  # the smear is made at a resolution where a line is about this many pixels high
+
+
+def note_lines(ink: np.ndarray, min_h: int) -> list[np.ndarray]:
+    """The lines of an upright note's ink mask, each as a mask of its own ink, top to bottom.
+
+    The ink is smeared along its rows (an anisotropic blur, the "smearing" of line finding): a line's words,
+    however they wander up and down, run together into one part, the lines above and below it stay apart.
+    Each ink component goes whole to the part holding most of it (a row profile would cut a word that
+    stands higher than its neighbours in two); one taller than ``CUT_TALL`` lines (a stamp's frame, a
+    rule, strokes of two lines run together) is cut along the parts. A part that still holds two lines
+    (two lines' words smeared together where they come close) is cut at its row profile's valleys
+    (``line_bands``), its components going to the nearer band. Parts lower than half an x-height (the
+    scan's edge, a rule) are no line; ones of a few strokes join the nearest line or are left out."""
+    bands = line_bands(ink, min_h)
+    if not bands:
+        return []
+    lh = float(np.median([b[3] - b[1] for b in bands]))  # a line's height
+    nc, comp, st, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    tall = np.nonzero(st[1:, cv2.CC_STAT_HEIGHT] > CUT_TALL * lh)[0] + 1
+    pix = np.isin(comp, tall) if len(tall) else np.zeros(ink.shape, bool)
+    words = (ink > 0) & ~pix  # a tall component smeared would join the lines it crosses
+    if not words.any():
+        words, pix = ink > 0, np.zeros(ink.shape, bool)
+    f = max(1, int(lh // SMEAR_SCALE))  # smeared at a fraction of the resolution: the blur is wide
+    small = cv2.resize(words.astype(np.float32), (max(1, ink.shape[1] // f), max(1, ink.shape[0] // f)),
+                       interpolation=cv2.INTER_AREA)
+    smear = cv2.GaussianBlur(small, (0, 0), sigmaX=SMEAR_ALONG * lh / f, sigmaY=max(0.5, SMEAR_ACROSS * lh / f))
+    n, part = cv2.connectedComponents((smear > SMEAR_INK * float(np.median(smear[small > 0]))).astype(np.uint8))
+    part = cv2.resize(part.astype(np.int32).astype(np.float32), (ink.shape[1], ink.shape[0]),
+                      interpolation=cv2.INTER_NEAREST).astype(np.int32)
+    if pix.any():
+        comp = comp.copy()
+        comp[pix] = nc + part[pix]  # a new component for each part a tall one crosses
+        nc += n
+    inked = comp > 0
+    share = np.bincount(comp[inked].astype(np.int64) * n + part[inked], minlength=nc * n).reshape(nc, n)
+    share[:, 0] = 0  # pixels of each component in each part, outside every part not counted
+    owner = np.where(share.max(axis=1) > 0, share.argmax(axis=1), 0)
+    owner[0] = 0
+    line_of = owner[comp]  # each pixel's part
+    row_of = np.broadcast_to(np.arange(ink.shape[0])[:, None], ink.shape)
+    mid = (np.bincount(comp.ravel(), weights=row_of.ravel(), minlength=nc)  # each component's middle row
+           / np.maximum(np.bincount(comp.ravel(), minlength=nc), 1))
+    lines = []
+    for k in range(1, n):
+        mask = line_of == k
+        if not mask.any():
+            continue
+        sub = line_bands(mask.astype(np.uint8), min_h)
+        if len(sub) > 1:
+            centres = np.array([(b[1] + b[3]) / 2 for b in sub])
+            near = np.abs(mid[:, None] - centres[None]).argmin(axis=1)  # each component's nearer band
+            band_of_row = np.abs(np.arange(ink.shape[0])[:, None] - centres[None]).argmin(axis=1)
+            for j in range(len(sub)):
+                m = mask & ~pix & (near[comp] == j)  # whole components to the nearer band ...
+                m |= mask & pix & (band_of_row[:, None] == j)  # ... a tall one's pieces by their rows
+                if m.any():
+                    lines.append(m)
+        else:
+            lines.append(mask)
+    rows = [np.nonzero(m.any(axis=1))[0] for m in lines]
+    lines = [m for m, r in zip(lines, rows, strict=True) if r[-1] - r[0] + 1 >= 0.5 * min_h]
+    if not lines:
+        return []
+    sizes = [int(m.sum()) for m in lines]
+    kept = [m for m, a in zip(lines, sizes, strict=True) if a >= FEW_STROKES * max(sizes)]
+    spans = [(r[0], r[-1]) for r in (np.nonzero(m.any(axis=1))[0] for m in kept)]
+    for m, a in zip(lines, sizes, strict=True):
+        if a >= FEW_STROKES * max(sizes):
+            continue
+        r = np.nonzero(m.any(axis=1))[0]
+        gaps = [max(0, s0 - r[-1], r[0] - s1) for s0, s1 in spans]
+        j = int(np.argmin(gaps))
+        if gaps[j] <= STRAY * lh:
+            kept[j] = kept[j] | m
+    return sorted(kept, key=lambda m: float(np.nonzero(m)[0].mean()))
+
+
 def _map(inv: np.ndarray, pts: np.ndarray, off: tuple[int, int], size: tuple[int, int]) -> tuple[tuple[int, int], ...]:
     """Points of the rotated crop -> page pixels (``size`` = page width, height), clipped to the page."""
     p = np.asarray(pts, np.float64) @ inv[:, :2].T + inv[:, 2]
     w, h = size
     return tuple((int(min(max(round(x + off[0]), 0), w - 1)), int(min(max(round(y + off[1]), 0), h - 1)))
                  for x, y in p)
+
+
+def _line_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """A line's box about its ink, with a margin of an eighth of its height."""
+    ys, xs = np.nonzero(mask)
+    pad = max(2, int(ys.max() - ys.min()) // 8)
+    return (max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad), min(mask.shape[1], int(xs.max()) + 1 + pad),
+            min(mask.shape[0], int(ys.max()) + 1 + pad))
+
+
+def _alone(img: np.ndarray, mine: np.ndarray, masks: list[np.ndarray], paper: int) -> np.ndarray:
+    """``img`` with the other lines' ink (and a little about it) painted over with paper, so that a line's
+    box, which takes in the strokes of the lines above and below, shows its own ink only."""
+    if len(masks) < 2:
+        return img
+    others = np.zeros(mine.shape, np.uint8)
+    for m in masks:
+        if m is not mine:
+            others |= m.astype(np.uint8)
+    paint = cv2.dilate(others, np.ones((5, 5), np.uint8)) > 0
+    paint &= ~(cv2.dilate(mine.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    out = img.copy()
+    out[paint] = paper
+    return out
 
 
 def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str, reader, xheight: float
@@ -149,10 +271,14 @@ def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str,
     tries = [angle] if abs(angle) < 45 or reader is None else [angle, angle + 180 if angle < 0 else angle - 180]
     best: tuple[float, list[Line]] | None = None
     for a in tries:
-        rot, inv = rotate(crop, a, int(np.percentile(crop, 90)) if crop.size else 255)
+        paper = int(np.percentile(crop, 90)) if crop.size else 255
+        rot, inv = rotate(crop, a, paper)
         ink = ink_mask(rot)
-        bands = line_bands(ink, max(6, int(xheight)))
-        texts = reader.recognize(rot, bands) if reader is not None and bands else [None] * len(bands)
+        masks = note_lines(ink, max(6, int(xheight)))
+        bands = [_line_box(m) for m in masks]
+        images = [_alone(rot, m, masks, paper) for m in masks]
+        texts = ([reader.recognize(im, [b])[0] for im, b in zip(images, bands, strict=True)]
+                 if reader is not None else [None] * len(bands))
         lines = []
         for i, (b, t) in enumerate(zip(bands, texts, strict=True)):
             bx0, by0, bx1, by1 = b

@@ -276,8 +276,7 @@ def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str,
         ink = ink_mask(rot)
         masks = note_lines(ink, max(6, int(xheight)))
         bands = [_line_box(m) for m in masks]
-        images = [_alone(rot, m, masks, paper) for m in masks]
-        texts = ([reader.recognize(im, [b])[0] for im, b in zip(images, bands, strict=True)]
+        texts = ([reader.recognize(_alone(rot, m, masks, paper), [b])[0] for m, b in zip(masks, bands, strict=True)]
                  if reader is not None else [None] * len(bands))
         lines = []
         for i, (b, t) in enumerate(zip(bands, texts, strict=True)):

@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 from ocr.engines.kraken_lines import KrakenLines  # noqa: E402
 from ocr.htr.data import normalise_label, read_words  # noqa: E402
-from ocr.formats.readers import read_page  # noqa: E402
+from ocr.formats.readers import TLine, Transcription, read_page  # noqa: E402
 from ocr.layout.handwriting import read_handwriting  # noqa: E402
-from ocr.score.metrics import STRICT, Counts, align_counts, char_counts, fmt_rate, graphemes  # noqa: E402
-from ocr.score.pages import match_lines  # noqa: E402
+from ocr.score.metrics import Counts, char_counts, fmt_rate  # noqa: E402
+from ocr.score.pages import score_transcriptions  # noqa: E402
 
 NS = {"pc": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
 
@@ -78,7 +78,8 @@ XHEIGHT = 22.0  # the typed x-height the layout stage passes on a 300 ppi page
 
 
 def region_notes(scans: Path, gt: Path, model) -> Counts:
-    """Handwritten lines read in the ground truth's handwritten regions, against its lines of those regions."""
+    """Handwritten lines read in the ground truth's handwritten regions, scored against its handwritten lines
+    by the per-kind score (``score_transcriptions``)."""
     total = Counts()
     for gt_file in sorted(gt.glob("*.page.xml")):
         pid = gt_file.name[: -len(".page.xml")]
@@ -86,20 +87,14 @@ def region_notes(scans: Path, gt: Path, model) -> Counts:
         if page is None:
             continue
         truth = read_page(gt_file)
-        refs = [STRICT.apply(ln.text) for ln in truth.lines if ln.kind == "handwritten"]
         hyps = []
         for reg in truth.regions:
             if reg.kind == "handwritten" and reg.poly:
                 xs, ys = [p[0] for p in reg.poly], [p[1] for p in reg.poly]
                 lines, _ = read_handwriting(page, (min(xs), min(ys), max(xs), max(ys)), reg.id, model, XHEIGHT)
-                hyps += [STRICT.apply(ln.text) for ln in lines]
-        pairs = dict(match_lines(refs, hyps))
-        for i, ref in enumerate(refs):
-            j = pairs.get(i)
-            total += align_counts(graphemes(ref), graphemes(hyps[j] if j is not None else ""))
-        for j in set(range(len(hyps))) - set(pairs.values()):
-            n = len(graphemes(hyps[j]))
-            total += Counts(0, n, 0, 0, n)
+                hyps += [TLine(ln.text, "handwritten") for ln in lines]
+        hand = Transcription([ln for ln in truth.lines if ln.kind == "handwritten"], [])
+        total += score_transcriptions(pid, hand, Transcription(hyps, [])).kinds.get("handwritten", Counts())
     return total
 
 

@@ -211,16 +211,18 @@ def note_lines(ink: np.ndarray, min_h: int) -> list[np.ndarray]:
         else:
             lines.append(mask)
     rows = [np.nonzero(m.any(axis=1))[0] for m in lines]
-    lines = [m for m, r in zip(lines, rows, strict=True) if r[-1] - r[0] + 1 >= 0.5 * min_h]
+    high = [r[-1] - r[0] + 1 >= 0.5 * min_h for r in rows]
+    lines = [m for m, h in zip(lines, high, strict=True) if h]
+    rows = [r for r, h in zip(rows, high, strict=True) if h]
     if not lines:
         return []
     sizes = [int(m.sum()) for m in lines]
-    kept = [m for m, a in zip(lines, sizes, strict=True) if a >= FEW_STROKES * max(sizes)]
-    spans = [(r[0], r[-1]) for r in (np.nonzero(m.any(axis=1))[0] for m in kept)]
-    for m, a in zip(lines, sizes, strict=True):
-        if a >= FEW_STROKES * max(sizes):
+    few = [a < FEW_STROKES * max(sizes) for a in sizes]
+    kept = [m for m, f in zip(lines, few, strict=True) if not f]
+    spans = [(r[0], r[-1]) for r, f in zip(rows, few, strict=True) if not f]
+    for m, r, f in zip(lines, rows, few, strict=True):
+        if not f:
             continue
-        r = np.nonzero(m.any(axis=1))[0]
         gaps = [max(0, s0 - r[-1], r[0] - s1) for s0, s1 in spans]
         j = int(np.argmin(gaps))
         if gaps[j] <= STRAY * lh:
@@ -244,16 +246,14 @@ def _line_box(mask: np.ndarray) -> tuple[int, int, int, int]:
             min(mask.shape[0], int(ys.max()) + 1 + pad))
 
 
-def _alone(img: np.ndarray, mine: np.ndarray, masks: list[np.ndarray], paper: int) -> np.ndarray:
-    """``img`` with the other lines' ink (and a little about it) painted over with paper, so that a line's
-    box, which takes in the strokes of the lines above and below, shows its own ink only."""
-    if len(masks) < 2:
+def _alone(img: np.ndarray, mine: np.ndarray, lines_ink: np.ndarray, paper: int) -> np.ndarray:
+    """``img`` with the other lines' ink (``lines_ink``, all lines' ink, less ``mine``; and a little about it)
+    painted over with paper, so that a line's box, which takes in the strokes of the lines above and below,
+    shows its own ink only."""
+    others = lines_ink & ~mine
+    if not others.any():
         return img
-    others = np.zeros(mine.shape, np.uint8)
-    for m in masks:
-        if m is not mine:
-            others |= m.astype(np.uint8)
-    paint = cv2.dilate(others, np.ones((5, 5), np.uint8)) > 0
+    paint = cv2.dilate(others.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     paint &= ~(cv2.dilate(mine.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
     out = img.copy()
     out[paint] = paper
@@ -276,7 +276,8 @@ def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str,
         ink = ink_mask(rot)
         masks = note_lines(ink, max(6, int(xheight)))
         bands = [_line_box(m) for m in masks]
-        texts = ([reader.recognize(_alone(rot, m, masks, paper), [b])[0] for m, b in zip(masks, bands, strict=True)]
+        lines_ink = np.logical_or.reduce(masks) if masks else None
+        texts = ([reader.recognize(_alone(rot, m, lines_ink, paper), [b])[0] for m, b in zip(masks, bands, strict=True)]
                  if reader is not None else [None] * len(bands))
         lines = []
         for i, (b, t) in enumerate(zip(bands, texts, strict=True)):

@@ -74,15 +74,23 @@ def test_a_long_word_of_the_language_read_unsurely_still_hides_its_ink():
 
 def test_a_page_number_in_a_handwriting_region_stays_typed_text():
     def line(text, x0, y0, x1, y1):
-        return Line("l1", text, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), (), 0.3, ())
+        return Line("l1", text, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), (), 0.9, ())
 
     size = (2000, 3000)
-    hand = [(800, 50, 1300, 260)]  # a note written about the page number
+    hand = [((800, 50, 1300, 260), ())]  # a note written about the page number
     assert not hidden_by_handwriting(line("- 3 -", 950, 100, 1050, 140), hand, size)
     assert hidden_by_handwriting(line("tho", 950, 100, 1050, 140), hand, size)  # other text goes
     # a number in the middle of the page is no page number
-    assert hidden_by_handwriting(line("- 3 -", 950, 1500, 1050, 1540), [(800, 1450, 1300, 1600)], size)
+    assert hidden_by_handwriting(line("- 3 -", 950, 1500, 1050, 1540), [((800, 1450, 1300, 1600), ())], size)
     assert not hidden_by_handwriting(line("text", 100, 1500, 700, 1540), hand, size)  # outside it
+    # a note joined of two lines: a typed line between them, inside the note's outline, read surely, stays
+    # typed text; read unsurely, or across both parts of a line of the note (its words found apart), it is
+    # the note's
+    note = [((100, 100, 700, 300), ((100, 100, 700, 160), (100, 240, 700, 300)))]
+    assert not hidden_by_handwriting(line("text", 120, 180, 680, 220), note, size)
+    assert hidden_by_handwriting(dataclasses.replace(line("text", 120, 180, 680, 220), conf=0.1), note, size)
+    apart = [((100, 100, 900, 160), ((100, 100, 620, 160), (600, 100, 900, 160)))]
+    assert hidden_by_handwriting(line("tho", 300, 110, 900, 150), apart, size)
 
 
 def test_box_overlap_measures():
@@ -735,6 +743,36 @@ def test_a_line_is_read_without_the_ink_of_the_lines_above_and_below():
     assert _alone(img, lines[0], lines[0], 235) is img  # a note of one line is read as it is
 
 
+def test_a_typed_line_between_a_notes_lines_is_not_read_with_the_note():
+    from ocr.engines.kraken_lines import LineText
+    from ocr.layout.handwriting import read_handwriting
+
+    class Reader:  # records the darkest ink it was shown in each line image
+        def __init__(self):
+            self.seen = []
+
+        def recognize(self, image, boxes):
+            self.seen.append(image.copy())
+            return [LineText("x", 0.9, [0.9], [tuple(b)]) for b in boxes]
+
+    page = np.full((600, 1200), 240, np.uint8)
+    for y in (100, 300):  # the note's two lines, its candidates
+        for x in range(200, 900, 20):
+            page[y:y + 50, x:x + 8] = 30
+    page[190:230, 250:850] = 90  # a typed line between them that stays typed text (a different grey)
+    parts = ((200, 100, 900, 150), (200, 300, 900, 350))
+    reader = Reader()
+    read_handwriting(page, (200, 100, 900, 350), "h1", reader, 20.0, parts, [(250, 190, 850, 230)])
+    assert reader.seen and not any((img == 90).any() for img in reader.seen)
+    # without the typed words (or a region of one candidate), the crop is read as it is
+    reader = Reader()
+    read_handwriting(page, (200, 100, 900, 350), "h1", reader, 20.0, parts, [])
+    assert any((img == 90).any() for img in reader.seen)
+    reader = Reader()
+    read_handwriting(page, (200, 100, 900, 350), "h1", reader, 20.0, (), [(250, 190, 850, 230)])
+    assert any((img == 90).any() for img in reader.seen)
+
+
 def test_a_signature_inked_with_a_stamp_into_one_group_keeps_its_own_region():
     page = np.full((1400, 2480), 255, np.uint8)
     cv2.circle(page, (1200, 800), 130, 0, 8)
@@ -831,7 +869,12 @@ def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_ano
     assert [c.box for c in out] == [stamp.box, (1970, 222, 2328, 380), sig1.box, far.box, sig2.box]
     assert out[1].prob == 0.8 and line1.box == (1986, 222, 2328, 296)  # the less sure one's; inputs untouched
     # lines side by side, not one above the other, stay apart
-    assert len(join_note_lines([hand((1800, 320, 2000, 400)), hand((2010, 420, 2240, 480))], 2480)) == 2
+    assert len(join_note_lines([hand((1800, 320, 2000, 400)), hand((2010, 440, 2240, 500))], 2480)) == 2
+    # ... but the words of a slanted line step down corner to corner, level by little or not at all
+    # (real-handwriting reel 4200, p. 9: "недѣлали одного только")
+    slope = join_note_lines([hand((826, 164, 1490, 296)), hand((1530, 318, 1890, 412)), hand((1960, 410, 2238, 498))],
+                            2480)
+    assert [c.box for c in slope] == [(826, 164, 2238, 498)]
     # a slanted note's lines overlap little (here a tenth of the narrower line), and where a typed line
     # took its middle line in, its other lines stand two line heights apart: still one note
     staggered = join_note_lines([hand((1810, 324, 2046, 396)), hand((2024, 420, 2236, 478))], 2480)
@@ -846,21 +889,39 @@ def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_ano
     assert len(edge) == 2
     assert len(join_note_lines([hand((300, 2500, 900, 2600)), hand((1700, 2520, 2300, 2620))], 2480)) == 2
     # a line of four words of a large hand, found one by one: the gap beside the short "и" (an x-height
-    # tall) is measured in the taller word's height, and the two pairs joined first join each other
+    # tall) is measured in the taller word's height
     line = [hand((1216, 2274, 1690, 2330)), hand((868, 2284, 1160, 2338)), hand((692, 2302, 796, 2348)),
             hand((460, 2304, 632, 2346))]
     assert [c.box for c in join_note_lines(line, 2480)] == [(460, 2274, 1690, 2348)]
-    # where handwriting is not read, words join only within the smaller one's height, in one pass
+    # where handwriting is not read, words join only within the smaller one's height
     assert len(join_note_lines(line, 2480, words_apart=False)) == 2
     # a slanted line's words in boxes that reach into each other are one line (side by side, overlapping)
     slanted = join_note_lines([hand((1516, 2049, 1906, 2141)), hand((1761, 2060, 2199, 2130))], 2480)
     assert [c.box for c in slanted] == [(1516, 2049, 2199, 2141)]
     # lines one under the other, each reaching the other's side, are not words of one line
     assert not _beside((369, 2273, 1020, 2340), (369, 2372, 1000, 2443))
-    # a note's first line, too far above the third and beside neither, joins the second and third once
-    # they are joined (the joining repeats until nothing more joins)
-    note = [hand((600, 0, 900, 60)), hand((100, 100, 550, 170)), hand((400, 200, 1000, 270))]
+    # a note's first line, too far above the third, joins it through the second (the joining repeats until
+    # nothing more joins); a line that only the joined outline would reach does not
+    note = [hand((600, 0, 900, 60)), hand((500, 100, 1000, 170)), hand((100, 200, 550, 270))]
     assert [c.box for c in join_note_lines(note, 2480)] == [(100, 0, 1000, 270)]
+    note = [hand((600, 0, 900, 60)), hand((100, 100, 550, 170)), hand((400, 200, 1000, 270))]
+    assert len(join_note_lines(note, 2480)) == 2
+    # a word beside a candidate the ink grouping made of a line's two lines (more than twice its height,
+    # wider than tall), and a word under that word, are one note with it (real-handwriting reel 4500, p. 11)
+    two = join_note_lines([hand((1692, 2844, 2266, 2998)), hand((1298, 2858, 1700, 2922)),
+                           hand((1422, 2968, 1636, 3018))], 2575)
+    assert [c.box for c in two] == [(1298, 2844, 2266, 3018)]
+    # ... but not a word beside a dark scan edge wider than the word is tall
+    assert len(join_note_lines([hand((0, 0, 150, 3000)), hand((160, 500, 500, 560))], 2480)) == 2
+    # the notes across a page's top, a note up its margin and two signatures (reel 4600, p. 8): the outline
+    # of the notes joined at the top would reach the margin note and the signatures; the notes do not
+    page8 = [hand(b) for b in ((6, 388, 302, 536), (492, 338, 946, 408), (10, 266, 216, 310), (1404, 1844, 1744, 1918),
+                               (1436, 1958, 1758, 2048), (590, 2704, 792, 2756), (32, 1452, 114, 1850),
+                               (348, 536, 992, 628), (366, 2710, 532, 2750), (1042, 408, 1714, 526),
+                               (1042, 626, 2166, 776))]
+    joined = [c.box for c in join_note_lines(page8, 2575)]
+    assert all(b[3] < 1000 or b[1] > 1000 for b in joined)  # none from the top notes down to the signatures
+    assert (32, 1452, 114, 1850) in joined and (366, 2704, 792, 2756) in joined
     # the two lines of a note written up the left margin, side by side: one note; a column of the
     # scan's edge beside it is not
     up = join_note_lines([hand((166, 1392, 256, 1750)), hand((96, 1674, 140, 1740))], 2480)

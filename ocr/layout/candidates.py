@@ -34,6 +34,8 @@ class Candidate:
     # handwriting found by the ink separation network across a stamp's outline (``hand_across``):
     # (its mean handwriting probability, the outline's box in the original image)
     inked: tuple[float, tuple[int, int, int, int]] | None = None
+    # the boxes of the candidates joined into this one (``signatures.join_note_lines``); empty: itself alone
+    parts: tuple[tuple[int, int, int, int], ...] = ()
 
 
 def relative_grey(grey: np.ndarray, max_k: int | None = None) -> np.ndarray:

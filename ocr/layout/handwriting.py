@@ -10,6 +10,9 @@ from ..engines.base import mean_conf
 from ..model import Glyph, Line, Word, bbox
 from .candidates import ink_mask
 
+PAD = 6  # a region's crop reaches this many pixels beyond its box (and a joined note's parts beyond theirs)
+
+
 ANGLES = [a for a in range(-14, 15, 2)] + [a for a in range(76, 105, 2)] + [a for a in range(-104, -75, 2)]
 
 
@@ -260,12 +263,24 @@ def _alone(img: np.ndarray, mine: np.ndarray, lines_ink: np.ndarray, paper: int)
     return out
 
 
-def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str, reader, xheight: float
-                     ) -> tuple[list[Line], float]:
-    """Lines of one handwritten region of the page ``grey``; returns (lines, upright angle)."""
+def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str, reader, xheight: float,
+                     parts: tuple[tuple[int, int, int, int], ...] = (),
+                     typed: list[tuple[int, int, int, int]] | None = None) -> tuple[list[Line], float]:
+    """Lines of one handwritten region of the page ``grey``; returns (lines, upright angle). ``typed``: the
+    boxes of typed words that stay typed text; those in the region, outside its ``parts`` (the boxes of the
+    candidates joined into it), are not read with it (a typed line between a note's lines)."""
     h, w = grey.shape
-    x0, y0, x1, y1 = max(0, box[0] - 6), max(0, box[1] - 6), min(w, box[2] + 6), min(h, box[3] + 6)
+    x0, y0, x1, y1 = max(0, box[0] - PAD), max(0, box[1] - PAD), min(w, box[2] + PAD), min(h, box[3] + PAD)
     crop = grey[y0:y1, x0:x1]
+    words = [t for t in typed or () if t[0] < x1 and t[2] > x0 and t[1] < y1 and t[3] > y0]
+    if len(parts) > 1 and words:
+        own = np.ones(crop.shape, bool)
+        for t in words:
+            own[max(0, t[1] - y0):max(0, t[3] - y0), max(0, t[0] - x0):max(0, t[2] - x0)] = False
+        for p in parts:
+            own[max(0, p[1] - PAD - y0):max(0, p[3] + PAD - y0), max(0, p[0] - PAD - x0):max(0, p[2] + PAD - x0)] = True
+        if not own.all():
+            crop = np.where(own, crop, np.uint8(np.percentile(crop, 90)))
     angle = crop_angle(crop)
     # written up or down a margin: read both ways up and keep the surer reading (only worth it with a reader)
     tries = [angle] if abs(angle) < 45 or reader is None else [angle, angle + 180 if angle < 0 else angle - 180]

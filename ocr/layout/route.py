@@ -100,9 +100,12 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
         out.typed.extend(r for r in rescued.values() if r is not None)
     keep = join_note_lines(keep, image.shape[1], words_apart=hand_read)
     stamps = [c.box for c in keep if c.kind == "stamp"]
-    hands = [c.box for c in keep if c.kind == "handwritten"]
+    # typed text between a note's lines or words, inside the joined note's outline, read surely, is typed
+    # text (and its words are not read with the note: ``typed_words``)
+    hands = [(c.box, c.parts) for c in keep if c.kind == "handwritten"]
     page_size = (image.shape[1], image.shape[0])
     stamp_lines = []
+    typed_words = []  # the boxes of the words of the typed lines that stay typed text
     for r in typed:
         # typed lines that lie on a stamp are the stamp's text; ones inside handwriting were handwriting
         # read as type (the kraken model reads them again with their region)
@@ -110,6 +113,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
         in_hand = [ln for ln in r.lines if r.kept and ln not in inside and hidden_by_handwriting(ln, hands, page_size)]
         stamp_lines += inside
         rest = tuple(ln for ln in r.lines if ln not in inside and ln not in in_hand)
+        typed_words += [bbox(w.polygon) for ln in rest if r.kept for w in ln.words]
         if rest:
             out.typed.append(r if len(rest) == len(r.lines) else
                              Region(r.id, box_polygon(bbox([p for ln in rest for p in ln.polygon])), rest, r.production,
@@ -130,7 +134,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     stamp_info: list[dict] = []  # each stamp's registry fields
     for c in sorted(keep, key=lambda c: (c.kind != "handwritten", c.box[1], c.box[0])):
         if c.kind == "handwritten":
-            lines, angle = reads.get(c.box) or read_handwriting(grey, c.box, f"h{n_h + 1:03d}", model, xheight or 20.0)
+            lines, angle = reads.get(c.box) or read_handwriting(grey, c.box, f"h{n_h + 1:03d}", model, xheight or 20.0,
+                                                                 c.parts, typed_words)
             if load_error:
                 lines = [dataclasses.replace(ln, note=load_error) for ln in lines]
             note = f"memo-ocr {{layout-prob:{c.prob:.2f}; upright-angle:{angle:.1f};}}"

@@ -22,7 +22,10 @@ NOTE_LEVEL = 0.3  # words of one slanted line: side by side, level by this share
 NOTE_WORD_GAP = 1.5  # ... and this many of the taller one's heights apart at most, ...
 
 
-NOTE_WORD_HEIGHTS = 2.0  # ... the taller at most this many times as tall, both wider than the smaller's height
+NOTE_WORD_HEIGHTS = 2.0  # ... the taller at most this many times as tall (else the gap in the smaller's height)
+
+
+NOTE_STEP = 0.5  # words of a slanted line, level by less: at most this many of the smaller's heights apart
 
 
 def _in_signature_column(box: tuple[int, int, int, int], page_w: int) -> bool:
@@ -41,15 +44,24 @@ def _under(a: Box, b: Box, page_w: int) -> bool:
 
 
 def _beside(a: Box, b: Box, page_w: int = 0, reach_tall: bool = True) -> bool:
-    """``a`` and ``b`` words of one line: level, close side by side (the gap in the taller one's height, or
-    with ``reach_tall`` False the smaller one's) or overlapping, of like height. ``page_w`` is not used:
-    every rule that ``_turned`` turns takes it. Boxes that overlap count: a slanted note's words, or a
-    line's words found in two parts, lie in boxes that reach into each other."""
+    """``a`` and ``b`` words of one line: level, close side by side or overlapping, both wider than the
+    smaller one's height. Of like height, the gap is measured in the taller one's height (or with
+    ``reach_tall`` False the smaller one's); of unlike height (a word beside a note's lines already joined,
+    or beside a line whose two lines the ink grouping took as one) in the smaller one's, and the taller one
+    must be wider than tall (a scan's dark edge is not a note). ``page_w`` is not used: every rule that
+    ``_turned`` turns takes it. Boxes that overlap count: a slanted note's words, or a line's words found in
+    two parts, lie in boxes that reach into each other."""
     h, tall = min(a[3] - a[1], b[3] - b[1]), max(a[3] - a[1], b[3] - b[1])
     level = min(a[3], b[3]) - max(a[1], b[1])
     side = max(a[0], b[0]) - min(a[2], b[2])  # the gap between them, side by side (< 0: they overlap)
-    return (level >= NOTE_LEVEL * h and side <= NOTE_WORD_GAP * (tall if reach_tall else h)
-            and tall <= NOTE_WORD_HEIGHTS * h and min(a[2] - a[0], b[2] - b[0]) >= h)
+    alike = tall <= NOTE_WORD_HEIGHTS * h
+    taller = a if a[3] - a[1] >= b[3] - b[1] else b
+    reach = tall if reach_tall and alike else h
+    # a slanted line's words step down (or up) one after the other: their boxes level by little or not at
+    # all, corner to corner
+    stepped = level >= -NOTE_STEP * h and side >= -NOTE_STEP * h
+    return ((level >= NOTE_LEVEL * h or (reach_tall and stepped)) and side <= NOTE_WORD_GAP * reach
+            and min(a[2] - a[0], b[2] - b[0]) >= h and (alike or (reach_tall and taller[2] - taller[0] >= tall)))
 
 
 def _turned(rule, a: Box, b: Box, page_w: int) -> bool:
@@ -62,53 +74,59 @@ def _turned(rule, a: Box, b: Box, page_w: int) -> bool:
     return False
 
 
-def _join(groups: list[list], boxes: list[Box], joins, closure: bool) -> None:
-    """Join ``groups`` (lists of candidates, by ``boxes``) pairwise where ``joins(upper, lower)`` says so;
-    with ``closure`` until nothing more joins, else each group once against the ones before it."""
+def _outline(group: list) -> Box:
+    return (min(c.box[0] for c in group), min(c.box[1] for c in group), max(c.box[2] for c in group),
+            max(c.box[3] for c in group))
+
+
+def _join(groups: list[list], joins, outlines: bool = False) -> None:
+    """Join ``groups`` (lists of candidates) where ``joins(upper, lower)`` holds for the boxes of a candidate
+    of each, until nothing more joins: the connected groups (single linkage; a joined group's outline, which
+    grows with each join, would reach across the page). With ``outlines``, the groups' outlines are
+    compared instead, each group once against the ones before it."""
     i = 1
     while i < len(groups):
         for j in range(i):
-            a, b = sorted((boxes[j], boxes[i]), key=lambda x: x[1])
-            if joins(a, b):
-                boxes[j] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+            pairs = ([(_outline(groups[j]), _outline(groups[i]))] if outlines else
+                     [(p.box, q.box) for p in groups[j] for q in groups[i]])
+            if any(joins(*sorted(pair, key=lambda x: x[1])) for pair in pairs):
                 groups[j] += groups.pop(i)
-                del boxes[i]
-                i = 1 if closure else i
+                i = i if outlines else 1
                 break
         else:
             i += 1
 
 
 def join_note_lines(cands: list, page_w: int, words_apart: bool = True) -> list:
-    """Handwriting candidates that are one note joined into one. First the words of one line found apart
-    (a hand larger than the type leaves wider gaps between its words than the ink grouping, scaled to the
-    type, bridges; the gap is measured in the taller word's height, a short word such as "и" being only an
-    x-height tall), until nothing more joins. Then the lines one under the other, close and overlapping:
-    the lines of a note written wider apart than the ink grouping bridges, a slanted note's staggered lines
-    (they overlap little), a note whose middle line Tesseract took into a typed line (the others stand two
-    line heights apart); not in the signature column, where signatures of several signatories stand as
-    close one under another (``signature_stack``); again until nothing more joins (a note's line joined
-    to the one above it can then reach a word beside it). A note written up a margin, the same turned.
-    Order is kept, a group in its first member's place.
+    """Handwriting candidates that are one note joined into one: candidates joined where one is beside or
+    under the other, until nothing more joins (a note's first line joins its third through its second).
+    Beside: the words of one line found apart (a hand larger than the type leaves wider gaps between its
+    words than the ink grouping, scaled to the type, bridges; the gap is measured in the taller word's
+    height, a short word such as "и" being only an x-height tall), or a word beside a candidate holding
+    a line's two lines. Under: the lines one under the other, close and overlapping: the lines of a note
+    written wider apart than the ink grouping bridges, a slanted note's staggered lines (they overlap
+    little), a note whose middle line Tesseract took into a typed line (the others stand two line heights
+    apart); not in the signature column, where signatures of several signatories stand as close one under
+    another (``signature_stack``). A note written up a margin, the same turned. Order is kept, a group
+    in its first member's place.
 
-    ``words_apart`` False (pages whose handwriting is not read): one pass, words joined only within the
-    smaller one's height, nothing turned. Joining serves reading; where the regions are not read, a larger
-    one only sets more typed lines aside (French typescripts, confirming half: 10.57 -> 10.98 % with it)."""
+    ``words_apart`` False (pages whose handwriting is not read): words joined only within the smaller
+    one's height, nothing turned, by the outlines of what is joined, in one pass; the region is its
+    outline (no ``parts``). Joining serves reading; where the regions are not read, a larger one only
+    sets more typed lines aside (French typescripts, confirming half: 10.57 -> 10.98 % with it)."""
     hands = sorted((c for c in cands if c.kind == "handwritten"), key=lambda c: c.box[1])
     groups = [[c] for c in hands]
-    boxes = [c.box for c in hands]
     if words_apart:
-        _join(groups, boxes, lambda a, b: _turned(_beside, a, b, page_w), closure=True)
-        _join(groups, boxes, lambda a, b: _turned(_under, a, b, page_w) or _turned(_beside, a, b, page_w),
-              closure=True)
+        _join(groups, lambda a, b: _turned(_under, a, b, page_w) or _turned(_beside, a, b, page_w))
     else:
-        _join(groups, boxes, lambda a, b: _under(a, b, page_w) or _beside(a, b, reach_tall=False), closure=False)
+        _join(groups, lambda a, b: _under(a, b, page_w) or _beside(a, b, reach_tall=False), outlines=True)
     order = {id(c): k for k, c in enumerate(cands)}
     joined, absorbed = {}, set()
-    for g, box in zip(groups, boxes, strict=True):
+    for g in groups:
         if len(g) > 1:
             head = min(g, key=lambda c: order[id(c)])
-            joined[id(head)] = dataclasses.replace(head, box=box, prob=min(c.prob for c in g))
+            joined[id(head)] = dataclasses.replace(head, box=_outline(g), prob=min(c.prob for c in g),
+                                                 parts=tuple(c.box for c in g) if words_apart else ())
             absorbed |= {id(c) for c in g if c is not head}
     return [joined.get(id(c), c) for c in cands if id(c) not in absorbed]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 
@@ -25,7 +26,8 @@ NOTE_WORD_GAP = 1.5  # ... and this many of the taller one's heights apart at mo
 NOTE_WORD_HEIGHTS = 2.0  # ... the taller at most this many times as tall (else the gap in the smaller's height)
 
 
-NOTE_STEP = 0.5  # words of a slanted line, level by less: at most this many of the smaller's heights apart
+NOTE_STEP = 0.5  # words of a slanted line, level by less: at most this many of the smaller's heights off level
+# (and overlapping side by side by at most as much)
 
 
 def _in_signature_column(box: tuple[int, int, int, int], page_w: int) -> bool:
@@ -48,9 +50,11 @@ def _beside(a: Box, b: Box, page_w: int = 0, reach_tall: bool = True) -> bool:
     smaller one's height. Of like height, the gap is measured in the taller one's height (or with
     ``reach_tall`` False the smaller one's); of unlike height (a word beside a note's lines already joined,
     or beside a line whose two lines the ink grouping took as one) in the smaller one's, and the taller one
-    must be wider than tall (a scan's dark edge is not a note). ``page_w`` is not used: every rule that
-    ``_turned`` turns takes it. Boxes that overlap count: a slanted note's words, or a line's words found in
-    two parts, lie in boxes that reach into each other."""
+    must be wider than tall (a scan's dark edge is not a note). Level: by ``NOTE_LEVEL`` of the smaller one's
+    height, or (with ``reach_tall``) a slanted line's words stepping down or up corner to corner, apart
+    and off level by at most ``NOTE_STEP`` of it. ``page_w`` is not used: every rule that ``_turned`` turns
+    takes it. Boxes that overlap count: a slanted note's words, or a line's words found in two parts, lie
+    in boxes that reach into each other."""
     h, tall = min(a[3] - a[1], b[3] - b[1]), max(a[3] - a[1], b[3] - b[1])
     level = min(a[3], b[3]) - max(a[1], b[1])
     side = max(a[0], b[0]) - min(a[2], b[2])  # the gap between them, side by side (< 0: they overlap)
@@ -80,18 +84,34 @@ def _outline(group: list) -> Box:
 
 
 def _join(groups: list[list], joins, outlines: bool = False) -> None:
-    """Join ``groups`` (lists of candidates) where ``joins(upper, lower)`` holds for the boxes of a candidate
-    of each, until nothing more joins: the connected groups (single linkage; a joined group's outline, which
-    grows with each join, would reach across the page). With ``outlines``, the groups' outlines are
-    compared instead, each group once against the ones before it."""
+    """Join ``groups`` (lists of candidates, each of one at first) where ``joins(upper, lower)`` holds for
+    the boxes of a candidate of each, until nothing more joins: the connected groups (single linkage, each
+    pair of candidates tried once; a joined group's outline, which grows with each join, would reach across
+    the page). With ``outlines``, the groups' outlines are compared instead, each group once against the
+    ones before it."""
+    if not outlines:
+        root = list(range(len(groups)))
+
+        def find(k: int) -> int:
+            while root[k] != k:
+                root[k] = root[root[k]]
+                k = root[k]
+            return k
+
+        for i, j in itertools.combinations(range(len(groups)), 2):
+            a, b = sorted((groups[i][0].box, groups[j][0].box), key=lambda x: x[1])
+            if find(i) != find(j) and joins(a, b):
+                root[find(j)] = find(i)
+        joined: dict[int, list] = {}
+        for k, g in enumerate(groups):
+            joined.setdefault(find(k), []).extend(g)
+        groups[:] = list(joined.values())
+        return
     i = 1
     while i < len(groups):
         for j in range(i):
-            pairs = ([(_outline(groups[j]), _outline(groups[i]))] if outlines else
-                     [(p.box, q.box) for p in groups[j] for q in groups[i]])
-            if any(joins(*sorted(pair, key=lambda x: x[1])) for pair in pairs):
+            if joins(*sorted((_outline(groups[j]), _outline(groups[i])), key=lambda x: x[1])):
                 groups[j] += groups.pop(i)
-                i = i if outlines else 1
                 break
         else:
             i += 1

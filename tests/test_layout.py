@@ -773,6 +773,36 @@ def test_a_typed_line_between_a_notes_lines_is_not_read_with_the_note():
     assert any((img == 90).any() for img in reader.seen)
 
 
+def test_a_line_written_downhill_is_read_level_and_placed_where_it_is_written(monkeypatch):
+    import ocr.layout.handwriting as hw
+    from ocr.engines.kraken_lines import LineText
+
+    class Reader:  # the tilt of the ink it is shown, and one glyph over the whole line box
+        def __init__(self):
+            self.tilts = []
+
+        def recognize(self, image, boxes):
+            b = boxes[0]
+            ys, xs = np.nonzero(image[b[1]:b[3], b[0]:b[2]] < 128)
+            self.tilts.append(float(np.degrees(np.arctan(np.cov(xs, ys, bias=True)[0, 1] / np.var(xs)))))
+            return [LineText("x", 0.9, [0.9], [tuple(b)])]
+
+    page = np.full((800, 1400), 240, np.uint8)
+    for x in range(300, 1100, 16):  # a level line, and under it one running 8 degrees downhill
+        page[200:230, x:x + 6] = 20
+        y = int(320 + np.tan(np.radians(8)) * (x - 300))
+        page[y:y + 30, x:x + 6] = 20
+    reader = Reader()
+    lines, _ = hw.read_handwriting(page, (300, 200, 1106, 463), "h1", reader, 20.0)
+    assert len(lines) == 2 and max(abs(t) for t in reader.tilts) < 2.0  # each read level
+    (gx0, gy0), _, (gx1, gy1), _ = lines[1].words[0].glyphs[0].polygon  # the downhill line's glyph, on the page
+    assert gx0 < 320 and gx1 > 1080 and 300 < gy0 < 340 and gy1 > 420
+    monkeypatch.setattr(hw, "LINE_TILT", 90.0)  # not levelled: the downhill line is read as it runs
+    reader = Reader()
+    hw.read_handwriting(page, (300, 200, 1106, 463), "h1", reader, 20.0)
+    assert max(abs(t) for t in reader.tilts) > 4.0
+
+
 def test_a_signature_inked_with_a_stamp_into_one_group_keeps_its_own_region():
     page = np.full((1400, 2480), 255, np.uint8)
     cv2.circle(page, (1200, 800), 130, 0, 8)

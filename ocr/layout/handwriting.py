@@ -249,6 +249,37 @@ def _line_box(mask: np.ndarray) -> tuple[int, int, int, int]:
             min(mask.shape[0], int(ys.max()) + 1 + pad))
 
 
+LINE_TILT = 2.0  # a line whose ink runs at least this many degrees off the level is read levelled ...
+
+
+LINE_TILT_MAX = 20.0  # ... up to this many
+
+
+def _level(img: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], paper: int):
+    """A line tilted in its note (a slanted hand, a line written downhill) turned level about its box's
+    middle: (image, the line's box in it, the affine map back to ``img``'s pixels), or (``img``, ``box``,
+    None) where it runs level. Its tilt: the least-squares slope of its ink's pixels."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 2 or float(np.var(xs)) == 0.0:
+        return img, box, None
+    tilt = float(np.degrees(np.arctan(np.cov(xs, ys, bias=True)[0, 1] / np.var(xs))))
+    if not LINE_TILT <= abs(tilt) <= LINE_TILT_MAX:
+        return img, box, None
+    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    m = cv2.getRotationMatrix2D(centre, tilt, 1.0)
+    size = (img.shape[1], img.shape[0])
+    out = cv2.warpAffine(img, m, size, flags=cv2.INTER_LINEAR, borderValue=int(paper))
+    turned = cv2.warpAffine(mask.astype(np.uint8), m, size, flags=cv2.INTER_NEAREST) > 0
+    if not turned.any():
+        return img, box, None
+    return out, _line_box(turned), cv2.invertAffineTransform(m)
+
+
+def _then(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The affine map ``first``, then ``second`` (2x3 each)."""
+    return np.hstack([second[:, :2] @ first[:, :2], (second[:, :2] @ first[:, 2] + second[:, 2])[:, None]])
+
+
 def _alone(img: np.ndarray, mine: np.ndarray, lines_ink: np.ndarray, paper: int) -> np.ndarray:
     """``img`` with the other lines' ink (``lines_ink``, all lines' ink, less ``mine``; and a little about it)
     painted over with paper, so that a line's box, which takes in the strokes of the lines above and below,
@@ -292,10 +323,19 @@ def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str,
         masks = note_lines(ink, max(6, int(xheight)))
         bands = [_line_box(m) for m in masks]
         lines_ink = np.logical_or.reduce(masks) if masks else None
-        texts = ([reader.recognize(_alone(rot, m, lines_ink, paper), [b])[0] for m, b in zip(masks, bands, strict=True)]
-                 if reader is not None else [None] * len(bands))
+        texts, maps = [], []
+        for m, b in zip(masks, bands, strict=True):
+            if reader is None:
+                texts.append(None)
+                maps.append(inv)
+                continue
+            img, b2, back = _level(_alone(rot, m, lines_ink, paper), m, b, paper)
+            texts.append(reader.recognize(img, [b2])[0])
+            maps.append(inv if back is None else _then(back, inv))
+            if back is not None:
+                bands[len(texts) - 1] = b2
         lines = []
-        for i, (b, t) in enumerate(zip(bands, texts, strict=True)):
+        for i, (b, t, inv) in enumerate(zip(bands, texts, maps, strict=True)):
             bx0, by0, bx1, by1 = b
             poly = _map(inv, np.array([(bx0, by0), (bx1, by0), (bx1, by1), (bx0, by1)]), (x0, y0), (w, h))
             base = _map(inv, np.array([(bx0, by1 - (by1 - by0) // 5), (bx1, by1 - (by1 - by0) // 5)]), (x0, y0),

@@ -323,28 +323,26 @@ def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str,
         masks = note_lines(ink, max(6, int(xheight)))
         bands = [_line_box(m) for m in masks]
         lines_ink = np.logical_or.reduce(masks) if masks else None
-        texts, maps = [], []
-        for m, b in zip(masks, bands, strict=True):
+        texts, maps = [], []  # each line's reading, and the map from the image it was read in to the crop's
+        for k, (m, b) in enumerate(zip(masks, bands, strict=True)):
             if reader is None:
                 texts.append(None)
                 maps.append(inv)
                 continue
-            img, b2, back = _level(_alone(rot, m, lines_ink, paper), m, b, paper)
-            texts.append(reader.recognize(img, [b2])[0])
+            img, bands[k], back = _level(_alone(rot, m, lines_ink, paper), m, b, paper)
+            texts.append(reader.recognize(img, [bands[k]])[0])
             maps.append(inv if back is None else _then(back, inv))
-            if back is not None:
-                bands[len(texts) - 1] = b2
         lines = []
-        for i, (b, t, inv) in enumerate(zip(bands, texts, maps, strict=True)):
+        for i, (b, t, to_page) in enumerate(zip(bands, texts, maps, strict=True)):
             bx0, by0, bx1, by1 = b
-            poly = _map(inv, np.array([(bx0, by0), (bx1, by0), (bx1, by1), (bx0, by1)]), (x0, y0), (w, h))
-            base = _map(inv, np.array([(bx0, by1 - (by1 - by0) // 5), (bx1, by1 - (by1 - by0) // 5)]), (x0, y0),
+            poly = _map(to_page, np.array([(bx0, by0), (bx1, by0), (bx1, by1), (bx0, by1)]), (x0, y0), (w, h))
+            base = _map(to_page, np.array([(bx0, by1 - (by1 - by0) // 5), (bx1, by1 - (by1 - by0) // 5)]), (x0, y0),
                         (w, h))
             lid = f"{rid}_l{i + 1:03d}"
             if t is None:
                 lines.append(Line(lid, "", poly, base, 0.0))
                 continue
-            glyphs = tuple(Glyph(ch, c, _map(inv, np.array([(g[0], g[1]), (g[2], g[1]), (g[2], g[3]), (g[0], g[3])]),
+            glyphs = tuple(Glyph(ch, c, _map(to_page, np.array([(g[0], g[1]), (g[2], g[1]), (g[2], g[3]), (g[0], g[3])]),
                                                (x0, y0), (w, h)))
                            for ch, c, g in zip(t.text, t.char_confs, t.char_boxes, strict=False))
             words = _words(t.text, glyphs, poly)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Point = tuple[int, int]
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
 
 def bbox(points: tuple[Point, ...] | list[Point]) -> tuple[int, int, int, int]:

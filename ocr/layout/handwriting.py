@@ -312,12 +312,12 @@ def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str,
             own[max(0, p[1] - PAD - y0):max(0, p[3] + PAD - y0), max(0, p[0] - PAD - x0):max(0, p[2] + PAD - x0)] = True
         if not own.all():
             crop = np.where(own, crop, np.uint8(np.percentile(crop, 90)))
+    paper = int(np.percentile(crop, 90)) if crop.size else 255
     angle = crop_angle(crop)
     # written up or down a margin: read both ways up and keep the surer reading (only worth it with a reader)
     tries = [angle] if abs(angle) < 45 or reader is None else [angle, angle + 180 if angle < 0 else angle - 180]
     best: tuple[float, list[Line]] | None = None
     for a in tries:
-        paper = int(np.percentile(crop, 90)) if crop.size else 255
         rot, inv = rotate(crop, a, paper)
         ink = ink_mask(rot)
         masks = note_lines(ink, max(6, int(xheight)))

@@ -8,14 +8,12 @@ import numpy as np
 from ..config import Config
 from ..engines.base import mean_conf, read_region
 from ..errors import EngineError
-from ..model import Line, Region, Word, bbox, box_polygon, cover, iou
+from ..model import Box, Line, Region, Word, bbox, box_polygon, cover, iou
 from ..typed import lines as typed_lines
 from ..typed.lexicon import known_word
 from ..typed.lines import word_height
 from ..typed.pagenumber import page_number_match
 from .hand_ink import hand_share
-
-Box = tuple[int, int, int, int]
 
 CONFIDENT_WORD = 0.6  # typed words read at least this surely hide their ink from the layout stage
 
@@ -189,25 +187,27 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config, engine,
     return out
 
 
+def _cover_union(box: Box, boxes: tuple[Box, ...]) -> float:
+    """Share of ``box`` inside the union of ``boxes``."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    inside = np.zeros((max(h, 0), max(w, 0)), bool)
+    for b in boxes:
+        inside[max(0, b[1] - box[1]):max(0, b[3] - box[1]), max(0, b[0] - box[0]):max(0, b[2] - box[0])] = True
+    return float(inside.mean()) if inside.size else 0.0
+
+
 def hidden_by_handwriting(ln: Line, hands: list[tuple[Box, tuple[Box, ...]]], page_size: tuple[int, int]) -> bool:
     """Whether a kept typed line lies in a handwriting region (its ink is the region's, read with it), so
     that it leaves the typed text. ``hands``: each region's outline and the boxes of its parts (the
     candidates joined into the note; empty: the outline alone). In: 80 % of the line inside the parts, or
     inside the outline with less than half its words read surely (a typed line between a note's lines,
-    inside its outline, read surely, stays typed text, though a note's stroke across it leaves a word unsure). A page number ("- 3 -" where the pipeline keeps one) stays typed text
-    though a note written about it makes a handwriting region over it."""
+    inside its outline, read surely, stays typed text, though a note's stroke across it leaves a word
+    unsure). A page number ("- 3 -" where the pipeline keeps one) stays typed text though a note written
+    about it makes a handwriting region over it."""
     box = bbox(ln.polygon)
-    w, h = box[2] - box[0], box[3] - box[1]
-    if w <= 0 or h <= 0 or page_number_match(ln.text, box, page_size) is not None:
+    if page_number_match(ln.text, box, page_size) is not None:
         return False
-
-    def covered(parts: tuple[Box, ...]) -> float:
-        inside = np.zeros((h, w), bool)
-        for p in parts:
-            inside[max(0, p[1] - box[1]):max(0, p[3] - box[1]), max(0, p[0] - box[0]):max(0, p[2] - box[0])] = True
-        return float(inside.mean())
-
-    sure = (sum(w.conf >= CONFIDENT_WORD for w in ln.words) / len(ln.words) if ln.words
+    sure = (sum(wd.conf >= CONFIDENT_WORD for wd in ln.words) / len(ln.words) if ln.words
             else float(ln.conf >= CONFIDENT_WORD))
-    return any(cover(box, outline) >= 0.8 and (sure < 0.5 or covered(parts or (outline,)) >= 0.8)
+    return any(cover(box, outline) >= 0.8 and (sure < 0.5 or not parts or _cover_union(box, parts) >= 0.8)
                for outline, parts in hands)

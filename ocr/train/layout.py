@@ -10,10 +10,9 @@ from lxml import etree
 
 from ..layout.candidates import FEATURES, Candidate
 from ..layout.classifier import export_sklearn
-from ..model import bbox, cover, iou  # noqa: F401 - cover and iou re-exported for bench/ and tests
+from ..model import Box, bbox, cover, iou  # noqa: F401 - cover and iou re-exported for bench/ and tests
 
 NS = "{http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15}"
-Box = tuple[int, int, int, int]
 
 
 @dataclass

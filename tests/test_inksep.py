@@ -2,6 +2,7 @@
 unseen synthetic page, and how the layout stage uses it (signatures across stamps, notes read as type)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -17,8 +18,8 @@ from ocr.layout import inksep, typed_or_hand
 from ocr.layout.candidates import FEATURES, Candidate
 from ocr.layout.hand_ink import hand_across, hand_share
 from ocr.layout.stamps import suppress
-from ocr.layout.typed_or_hand import inked_lines
-from ocr.model import Line, Region, Word
+from ocr.layout.typed_or_hand import UNSURE_LINE, inked_lines, unsure_inked
+from ocr.model import Line, Region, Word, bbox
 from ocr.train.layout import iou, read_gt_layout
 
 from .conftest import needs_tesseract
@@ -242,3 +243,27 @@ def test_training_uses_no_more_threads_than_the_thread_limit(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
                          timeout=300).stdout
     assert "2 threads asked for, 1 used" in out and out.split()[-1] == "1"
+
+
+def test_a_typed_line_read_unsurely_whose_ink_is_handwriting_is_shown_to_the_classifier(monkeypatch):
+    page = np.full((1000, 2000), 255, np.uint8)
+    seen = []
+
+    def fake_share(image, boxes, separator, pad=16, within=None):
+        seen.append(list(boxes))
+        return [1.0 if b[0] < 1000 else 0.2 for b in boxes]  # the fake network: ink left of x 1000 is a hand's
+
+    monkeypatch.setattr(typed_or_hand, "hand_share", fake_share)
+
+    def line(i, x0, conf, y0=300):
+        ln = _line(i, x0, ["Я", "Ио", "иво", "7727"], y0)
+        return dataclasses.replace(ln, conf=conf)
+
+    garbage = line(1, 100, UNSURE_LINE - 0.1)  # a note's line read as garbage type in a typed block
+    sure = line(2, 100, UNSURE_LINE + 0.1, 400)  # read surely enough: type, whatever its ink
+    faint = line(3, 1200, 0.2, 500)  # a faint typed line: unsure, but its ink is type
+    block = Region("r1", (), (garbage, sure, faint))
+    rejected = Region("r2", (), (line(4, 100, 0.1, 700),), kept=False)  # set aside already
+    assert unsure_inked(page, [block, rejected], lambda: None) == {"l1"}
+    assert seen == [[bbox(garbage.polygon), bbox(faint.polygon)]]
+    assert unsure_inked(page, [Region("r3", (), (sure,))], lambda: pytest.fail("no unsure line: not loaded")) == set()

@@ -17,7 +17,7 @@ from ocr.layout.classifier import KINDS, TreeEnsemble, classify, export_sklearn,
 from ocr.layout.handwriting import line_bands, note_lines, rotate, upright_angle, written_noise
 from ocr.layout.rings import MIN_RING_PERIMETER, _outer_ring, find_circles, find_frames, refine_ring, ring_perimeter
 from ocr.layout.signatures import _beside, join_note_lines
-from ocr.layout.stamps import FINER_HAND, hand_in_noise, noise_parts, resolve_finer, suppress
+from ocr.layout.stamps import FINER_HAND, noise_parts, resolve_finer, suppress
 from ocr.layout.typed_or_hand import hidden_by_handwriting, lone_lines, off_pitch_lines, typed_boxes, unsure_text
 from ocr.model import Line, Region, Word, bbox
 from ocr.train.layout import cover, iou, match, read_gt_layout
@@ -887,7 +887,7 @@ def test_an_unclear_group_is_replaced_by_its_parts_that_are_surely_handwriting()
     assert out[-2].finer_of is group and lines[0].box == (1400, 240, 2260, 420)  # inputs untouched
 
 
-def test_a_group_surely_noise_holding_a_surely_handwritten_part_is_offered_to_the_handwriting_model():
+def test_the_surely_handwritten_parts_of_a_group_surely_noise_are_offered_to_the_handwriting_model():
     def cand(box, kind, p, of=None):
         return Candidate(box, np.zeros(1, np.float32), kind, p, finer_of=of,
                          probs={"handwritten": p if kind == "handwritten" else 0.1})
@@ -907,11 +907,10 @@ def test_a_group_surely_noise_holding_a_surely_handwritten_part_is_offered_to_th
     stamp = cand((1000, 300, 1400, 700), "stamp", 0.9)
     lettering = cand((1100, 400, 1300, 500), "handwritten", 0.9, stamp)
     cands = [group, line1, line2, weak, specks, speck, unclear, part, stamp, lettering]
-    assert hand_in_noise(cands) == [group]
     parts = noise_parts(cands)
     assert [(c.box, c.kind, c.finer_of) for c in parts] == [(line1.box, "noise", None), (line2.box, "noise", None)]
     assert parts[0].probs["handwritten"] == 0.81 and line1.kind == "handwritten"  # the chance kept; inputs untouched
-    assert hand_in_noise([specks, speck]) == [] and noise_parts([specks, speck]) == []
+    assert noise_parts([specks, speck]) == []
 
 
 def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_another_are_not():
@@ -1024,10 +1023,6 @@ def test_noise_the_handwriting_model_reads_surely_is_handwriting_and_the_model_l
     assert written_noise(page, [cand(0.3)], lambda: asked.append(1), 20.0, ink_share=lambda b: 0.2) == []
     assert asked == []
     assert written_noise(page, [ok := cand(0.3)], lambda: sure, 20.0, ink_share=lambda b: 0.9) == [ok]
-    # a group the classifier gives little chance of handwriting is read when it holds a part surely
-    # handwritten (``also``, from ``stamps.hand_in_noise``); the others are not
-    held, other = cand(0.05), cand(0.05)
-    assert written_noise(page, [held, other], lambda: sure, 20.0, also=[held]) == [held] and other.kind == "noise"
 
 
 @needs_tesseract

@@ -399,7 +399,7 @@ WRITTEN_INK = 0.5
 
 
 def written_noise(grey: np.ndarray, cands: list, reader, xheight: float, min_prob: float = 0.5,
-                  reads: dict | None = None, ink_share=None, also: list = ()) -> list:
+                  reads: dict | None = None, ink_share=None) -> list:
     """Candidates the classifier called noise, or handwriting below ``min_prob``, but gives some chance of
     handwriting, that the handwriting model reads surely: what reads as writing is writing (a large blue
     resolution note across a typed heading, p 0.32, read at 0.89; on six reels the other noise candidates
@@ -407,15 +407,11 @@ def written_noise(grey: np.ndarray, cands: list, reader, xheight: float, min_pro
     callable giving the kraken reader, called only when a candidate qualifies (the model is loaded only
     then); returns them, made handwritten with their probability of it (they skip ``min_prob``). ``reads``,
     when given, keeps each one's reading (box -> (lines, upright angle)), so ``route`` does not read it again.
-    ``ink_share``, when given, is the share of a box's ink the ink separation network calls handwriting.
-    ``also``: noise candidates of ``cands`` read whatever chance of handwriting the classifier gives them
-    (``stamps.hand_in_noise``)."""
+    ``ink_share``, when given, is the share of a box's ink the ink separation network calls handwriting."""
     out = []
-    more = {id(c) for c in also}
     for c in cands:
         p = (c.probs or {}).get("handwritten", 0.0)
-        if (not (c.kind == "noise" or (c.kind == "handwritten" and c.prob < min_prob))
-                or (p < WRITTEN_HAND and id(c) not in more)):
+        if not (c.kind == "noise" or (c.kind == "handwritten" and c.prob < min_prob)) or p < WRITTEN_HAND:
             continue
         if ink_share is not None and ink_share(c.box) < WRITTEN_INK:
             continue

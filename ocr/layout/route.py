@@ -18,7 +18,7 @@ from .hand_ink import hand_across, hand_share
 from .handwriting import CYRILLIC_LANGS, read_handwriting, written_noise
 from .signatures import join_note_lines, signature_stack
 from .stamp_text import dates_again, fields as stamp_fields, legible, read_stamp, with_roman_month
-from .stamps import has_outline, hand_in_noise, noise_parts, resolve_finer, stamp_outlines, suppress, unprinted_stamps
+from .stamps import has_outline, noise_parts, resolve_finer, stamp_outlines, suppress, unprinted_stamps
 from .typed_or_hand import (
     hidden_by_handwriting,
     inked_lines,
@@ -68,7 +68,6 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone], cfg.run.lang)
     cands = candidates(image, words, border, xheight, shown_boxes)
     classify(cands, load_model(lc.model or None))
-    hidden_hands = hand_in_noise(cands) if hand_read else []
     cands = resolve_finer(cands) + (noise_parts(cands) if hand_read else [])
     outlines = stamp_outlines(cands, MIN_PROB) if lc.separate_ink else []
     if outlines:
@@ -93,7 +92,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
 
     reads: dict = {}  # handwriting regions already read (written_noise), by box
     ink_share = (lambda box: hand_share(image, [box], separator())[0]) if lc.separate_ink else None
-    written = (written_noise(grey, cands, reader, xheight or 20.0, MIN_PROB, reads, ink_share, hidden_hands)
+    written = (written_noise(grey, cands, reader, xheight or 20.0, MIN_PROB, reads, ink_share)
                if hand_read else [])
     unsure_ids = {id(c) for c in unsure + written}  # kept below min_prob (not compared by value: features are arrays)
     keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= MIN_PROB or id(c) in unsure_ids)])

@@ -40,25 +40,15 @@ def resolve_finer(cands: list) -> list:
     return [c for c in cands if c.finer_of is None and id(c) not in adopted] + joined
 
 
-def _hand_in_noise(cands: list) -> list:
-    """The tighter parts that ``resolve_finer`` drops which the classifier surely calls handwriting, of groups
-    it surely calls noise: a note whose lines Tesseract read as garbage type is one group with those lines,
-    which the classifier takes for noise, though each line of it alone looks like a hand."""
-    return [c for c in cands if c.finer_of is not None and c.kind == "handwritten" and c.prob >= FINER_HAND
-            and c.finer_of.kind == "noise" and c.finer_of.prob >= FINER_UNCLEAR]
-
-
-def hand_in_noise(cands: list) -> list:
-    """The groups of ``_hand_in_noise``'s parts, once each: ``handwriting.written_noise`` reads them whatever
-    chance of handwriting the classifier gives them, and keeps those the handwriting model reads surely."""
-    return list({id(c.finer_of): c.finer_of for c in _hand_in_noise(cands)}.values())
-
-
 def noise_parts(cands: list) -> list:
-    """``_hand_in_noise``'s parts as candidates of their own, called noise (their probabilities kept), for
-    ``handwriting.written_noise`` to read: a line of such a note the model reads surely is handwriting
-    where the whole group does not read surely."""
-    return [dataclasses.replace(c, kind="noise", prob=1.0 - c.prob, finer_of=None) for c in _hand_in_noise(cands)]
+    """The tighter parts that ``resolve_finer`` drops which the classifier surely calls handwriting, of groups
+    it surely calls noise, as candidates of their own called noise (their probabilities kept), for
+    ``handwriting.written_noise`` to read: a note whose lines Tesseract read as garbage type is one group
+    with those lines, which the classifier takes for noise, though each line of it alone looks like a hand;
+    a line of it the handwriting model reads surely is handwriting."""
+    return [dataclasses.replace(c, kind="noise", prob=1.0 - c.prob, finer_of=None) for c in cands
+            if c.finer_of is not None and c.kind == "handwritten" and c.prob >= FINER_HAND
+            and c.finer_of.kind == "noise" and c.finer_of.prob >= FINER_UNCLEAR]
 
 
 _SOURCE = FEATURES.index("source")  # a candidate's source: above 0 where a ring or a frame was found

@@ -44,8 +44,15 @@ MIN_RING_INK = 0.6  # a circle is the stamp's ring when its ink goes this far ro
 
 
 def _words(lines, least: float = WORD_CONF) -> list[tuple[str, float]]:
-    return [(w.text, w.conf) for ln in lines for w in ln.words
-            if w.conf >= least and sum(ch.isalnum() for ch in w.text) >= 2]
+    """The legible words of ``lines``: read at least ``least`` surely, with two letters or digits, or a number
+    sign standing before a number ("№ 5734": the sign, a word of its own, has no letter)."""
+    out = []
+    for ln in lines:
+        for i, w in enumerate(ln.words):
+            sign = w.text == "№" and i + 1 < len(ln.words) and any(ch.isdigit() for ch in ln.words[i + 1].text)
+            if w.conf >= least and (sign or sum(ch.isalnum() for ch in w.text) >= 2):
+                out.append((w.text, w.conf))
+    return out
 
 
 def legible(texts: list[str]) -> int:

@@ -99,6 +99,23 @@ def test_a_ring_word_read_unsurely_is_kept_a_speck_is_not():
     assert [t for t, _ in lines[:1]] == ["ЦЕНТРАЛЬНЫЙ"] and raw[0] == "ЦЕНТРАЛЬНЫЙ КОМИТЕТ ы"
 
 
+def test_a_number_sign_before_a_number_is_kept_though_it_has_no_letter():
+    page, box = stamped("rect", 3, lines=("АРХИВ", "№ 5734"))
+
+    class Words(Script):  # Tesseract gives the sign as a word of its own
+        def read_lines(self, image, psm, lang=None):
+            h, w = image.shape[:2]
+
+            def line(*texts):
+                return RawLine(tuple(RawWord(t, 0.9, (0, 0, 9, 9)) for t in texts), (0, 0, w, h))
+
+            return [line("АРХИВ", "№"), line("№", "5734"), line("№", "дело")]
+
+    lines, raw, *_ = read_stamp(page, box, Words())
+    assert [t for t, _ in lines] == ["АРХИВ", "№ 5734", "дело"]  # a sign before no number is not kept
+    assert raw == ["АРХИВ №", "№ 5734", "№ дело"] and fields([t for t, _ in lines])["number"] == "5734"
+
+
 def test_a_roman_month_read_in_look_alike_letters_is_written_in_roman_numerals():
     assert with_roman_month("17 ХП 1955") == "17 XII 1955"
     assert with_roman_month("28 111 1955") == "28 III 1955" and fields(["28 111 1955"]) == {"date": "1955-03-28"}

@@ -267,3 +267,5 @@ def test_a_typed_line_read_unsurely_whose_ink_is_handwriting_is_shown_to_the_cla
     assert unsure_inked(page, [block, rejected], lambda: None) == {"l1"}
     assert seen == [[bbox(garbage.polygon), bbox(faint.polygon)]]
     assert unsure_inked(page, [Region("r3", (), (sure,))], lambda: pytest.fail("no unsure line: not loaded")) == set()
+    # a line already shown to the layout stage (a lone line, say) is not looked at again
+    assert unsure_inked(page, [block], lambda: pytest.fail("nothing left to look at"), {"l1", "l3"}) == set()

@@ -64,7 +64,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     if lc.separate_ink and cyrillic:  # trained on Cyrillic typescripts, it takes some Latin type for a hand
         lone |= inked_lines(image, typed, separator)
         if hand_read:
-            lone |= unsure_inked(image, typed, separator)
+            lone |= unsure_inked(image, typed, separator, lone)
     words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone], cfg.run.lang)
     cands = candidates(image, words, border, xheight, shown_boxes)
     classify(cands, load_model(lc.model or None))

@@ -21,6 +21,11 @@ FINER_UNCLEAR = 0.5  # a group the classifier gives no kind this surely ...
 FINER_HAND = 0.8  # ... is replaced by its tighter parts it calls handwriting at least this surely
 
 
+def _sure_hand_part(c) -> bool:
+    """Whether ``c`` is a tighter part of a group (``Candidate.finer_of``) the classifier surely calls handwriting."""
+    return c.finer_of is not None and c.kind == "handwritten" and c.prob >= FINER_HAND
+
+
 def resolve_finer(cands: list) -> list:
     """The candidates, with a group the classifier cannot name replaced by the parts of it that, regrouped
     more tightly (``Candidate.finer_of``), it calls handwriting surely, as one candidate: the group
@@ -32,8 +37,7 @@ def resolve_finer(cands: list) -> list:
                 and c.features[src] > 0]
     adopted: dict = {}  # id of the group -> its handwriting parts
     for c in cands:
-        if (c.finer_of is not None and c.kind == "handwritten" and c.prob >= FINER_HAND and c.finer_of.prob < FINER_UNCLEAR
-                and all(cover(c.box, o) < 0.5 for o in outlines)):  # not a stamp's own lettering
+        if (_sure_hand_part(c) and c.finer_of.prob < FINER_UNCLEAR and all(cover(c.box, o) < 0.5 for o in outlines)):  # not a stamp's own lettering
             adopted.setdefault(id(c.finer_of), []).append(c)
     joined = [dataclasses.replace(parts[0], box=bbox([q for p in parts for q in (p.box[:2], p.box[2:])]),
                                   prob=min(p.prob for p in parts)) for parts in adopted.values()]
@@ -47,8 +51,7 @@ def noise_parts(cands: list) -> list:
     with those lines, which the classifier takes for noise, though each line of it alone looks like a hand;
     a line of it the handwriting model reads surely is handwriting."""
     return [dataclasses.replace(c, kind="noise", prob=1.0 - c.prob, finer_of=None) for c in cands
-            if c.finer_of is not None and c.kind == "handwritten" and c.prob >= FINER_HAND
-            and c.finer_of.kind == "noise" and c.finer_of.prob >= FINER_UNCLEAR]
+            if _sure_hand_part(c) and c.finer_of.kind == "noise" and c.finer_of.prob >= FINER_UNCLEAR]
 
 
 _SOURCE = FEATURES.index("source")  # a candidate's source: above 0 where a ring or a frame was found

@@ -88,11 +88,13 @@ UNSURE_LINE = 0.5  # a typed line read less surely than this, in any region, ...
 UNSURE_INKED = 0.6  # ... whose ink the ink separation network calls handwriting this much, is a hand's
 
 
-def unsure_inked(image: np.ndarray, typed: list[Region], separator) -> set[str]:
+def unsure_inked(image: np.ndarray, typed: list[Region], separator, known: set[str] = frozenset()) -> set[str]:
     """Ids of kept typed lines read unsurely whose ink the ink separation network mostly calls handwriting:
     a note's lines that Tesseract read as garbage type in the block of a typed line or a stamp ("Я Ио иво
-    7727 2узех", 0.08). Their ink goes to the layout stage like the rest of the page's non-typed ink."""
-    lines = [ln for r in typed if r.kept for ln in r.lines if ln.conf is not None and ln.conf < UNSURE_LINE]
+    7727 2узех", 0.08). Their ink goes to the layout stage like the rest of the page's non-typed ink.
+    Lines whose ids are in ``known`` (already shown to the layout stage) are not looked at again."""
+    lines = [ln for r in typed if r.kept for ln in r.lines
+             if ln.conf is not None and ln.conf < UNSURE_LINE and ln.id not in known]
     if not lines:
         return set()
     shares = hand_share(image, [bbox(ln.polygon) for ln in lines], separator())

@@ -32,12 +32,10 @@ def resolve_finer(cands: list) -> list:
     less what is not handwriting (a typed heading's unsurely read word a note ran into). Several
     signatures are split later by their lines (``signature_stack``). Parts lying in a stamp's ring or
     frame are the stamp's lettering, never adopted. Other tighter parts are dropped."""
-    src = FEATURES.index("source")
-    outlines = [c.box for c in cands if c.finer_of is None and c.kind == "stamp" and c.features.size > src
-                and c.features[src] > 0]
+    outlines = [c.box for c in cands if c.finer_of is None and c.kind == "stamp" and has_outline(c)]
     adopted: dict = {}  # id of the group -> its handwriting parts
-    for c in cands:
-        if (_sure_hand_part(c) and c.finer_of.prob < FINER_UNCLEAR and all(cover(c.box, o) < 0.5 for o in outlines)):  # not a stamp's own lettering
+    for c in cands:  # a part in a stamp's outline is the stamp's own lettering
+        if _sure_hand_part(c) and c.finer_of.prob < FINER_UNCLEAR and all(cover(c.box, o) < 0.5 for o in outlines):
             adopted.setdefault(id(c.finer_of), []).append(c)
     joined = [dataclasses.replace(parts[0], box=bbox([q for p in parts for q in (p.box[:2], p.box[2:])]),
                                   prob=min(p.prob for p in parts)) for parts in adopted.values()]

@@ -251,6 +251,18 @@ _ROMAN_LOOKALIKE = str.maketrans({"Х": "X", "х": "X", "x": "X", "І": "I", "і
                                   "|": "I", "П": "II", "Н": "II", "Ш": "III", "У": "V", "v": "V"})
 
 _DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[.\s]\s*([IVXivxlХхІіПНШУ1|]{1,4}|\d{1,2})\s*[.\s]\s*(1[89]\d\d|20\d\d)(?!\d)")
+# a date stamp's line of a two-digit day, a Roman month of strokes and the year, the strokes read as ones and
+# the spaces lost ("2611956": 26 I 1956); only a line that is nothing else (a registry number has no year in it)
+_GLUED = re.compile(r"^\s*([12]\d|3[01])(1{1,3})(1[89]\d\d|20\d\d)\s*$")
+
+
+def _unglued(text: str) -> str:
+    """``text``, where it is a date read with its Roman month's strokes as ones and no spaces, spaced as written
+    ("2611956" -> "26 I 1956")."""
+    m = _GLUED.match(text)
+    return f"{m.group(1)} {'I' * len(m.group(2))} {m.group(3)}" if m else text
+
+
 _NUMBER = re.compile(r"№\s*(\d{2,7})|^\s*(\d{3,7})\s*$")
 
 
@@ -269,7 +281,8 @@ def _in_digits(m: re.Match) -> bool:
 
 def with_roman_month(text: str) -> str:
     """``text`` with its date's month, where read in look-alike letters ("17 ХП 1955", "12 11 1956"), written
-    in Roman numerals ("17 XII 1955", "12 II 1956"); as it is otherwise."""
+    in Roman numerals ("17 XII 1955", "12 II 1956", "2611956": "26 I 1956"); as it is otherwise."""
+    text = _unglued(text)
     m = _DATE.search(text)
     if not m:
         return text
@@ -285,7 +298,7 @@ def fields(texts: list[str]) -> dict[str, str]:
     one that looks like a year) and ``date`` as ISO 8601 ("17 XII 1955", "17.12.1955" -> "1955-12-17");
     only those found."""
     out: dict[str, str] = {}
-    for t in texts:
+    for t in map(_unglued, texts):
         m = _DATE.search(t)
         if m and "date" not in out:
             day, year = int(m.group(1)), int(m.group(3))

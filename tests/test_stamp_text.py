@@ -132,10 +132,13 @@ def test_a_roman_month_read_in_look_alike_letters_is_written_in_roman_numerals()
 def test_a_date_read_with_its_roman_months_strokes_as_ones_and_no_spaces_is_a_date():
     assert with_roman_month("2611956") == "26 I 1956"
     assert fields(["45479", "2611956"]) == {"number": "45479", "date": "1956-01-26"}  # not a second number
-    assert fields(["3111955"]) == {"date": "1955-01-31"} and with_roman_month("1511955 ") == "15 I 1955"
-    # only a line that is nothing else, with a two-digit day and ones for the month: a registry number stays one
-    assert fields(["311955"]) == {"number": "311955"} and fields(["4211956"]) == {"number": "4211956"}
+    assert fields(["10111956"]) == {"date": "1956-02-10"} and with_roman_month("1511955 ") == "15 I 1955"
+    # a day of one digit: 21 I or 2 II, 31 I or 3 II; six digits may be a registry number: left as read
+    assert fields(["2111955"]) == {"number": "2111955"} and fields(["3111955"]) == {"number": "3111955"}
+    assert fields(["411955"]) == {"number": "411955"} and with_roman_month("2111955") == "2111955"
+    # only a line that is nothing else, with ones for the month
     assert fields(["2611956 x"]) == {} and fields(["2671956"]) == {"number": "2671956"}
+
 
 def test_a_line_with_a_year_but_no_date_is_read_again_in_latin_letters():
     assert wants_date("17 1955") and wants_date("ЦК 1955") and not wants_date("17 XII 1955")

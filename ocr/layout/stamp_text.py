@@ -251,16 +251,20 @@ _ROMAN_LOOKALIKE = str.maketrans({"Х": "X", "х": "X", "x": "X", "І": "I", "і
                                   "|": "I", "П": "II", "Н": "II", "Ш": "III", "У": "V", "v": "V"})
 
 _DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[.\s]\s*([IVXivxlХхІіПНШУ1|]{1,4}|\d{1,2})\s*[.\s]\s*(1[89]\d\d|20\d\d)(?!\d)")
-# a date stamp's line of a two-digit day, a Roman month of strokes and the year, the strokes read as ones and
-# the spaces lost ("2611956": 26 I 1956); only a line that is nothing else (a registry number has no year in it)
-_GLUED = re.compile(r"^\s*([12]\d|3[01])(1{1,3})(1[89]\d\d|20\d\d)\s*$")
+# a date stamp's line of a day, a Roman month of strokes and the year, the strokes read as ones and the spaces
+# lost ("2611956": 26 I 1956); only a line that is nothing else (a registry number has no year in it)
+_GLUED = re.compile(r"^\s*(\d*?)(1{1,3})(1[89]\d\d|20\d\d)\s*$")
 
 
 def _unglued(text: str) -> str:
     """``text``, where it is a date read with its Roman month's strokes as ones and no spaces, spaced as written
-    ("2611956" -> "26 I 1956")."""
-    m = _GLUED.match(text)
-    return f"{m.group(1)} {'I' * len(m.group(2))} {m.group(3)}" if m else text
+    ("2611956" -> "26 I 1956"): a day of two digits before the ones. As it is otherwise: a day of one digit
+    can be told from the month in more than one way ("2111955": 21 I or 2 II), and six digits may be a
+    registry number."""
+    m = _GLUED.match(text)  # the day as short as it can be: the month all the ones before the year
+    if not m or len(m.group(1)) != 2 or not 10 <= int(m.group(1)) <= 31:
+        return text
+    return f"{m.group(1)} {'I' * len(m.group(2))} {m.group(3)}"
 
 
 _NUMBER = re.compile(r"№\s*(\d{2,7})|^\s*(\d{3,7})\s*$")

@@ -2,7 +2,7 @@
 
 Tesseract finds the typed lines and reads them; each line's box, cut from the
 page's grey image with the margin the model was trained with, is read again by
-the typewriter model (``ocr/models/typed.safetensors`` once trained, or
+the typewriter model (``ocr/models/typed.safetensors``, still in training, or
 ``[tesseract] typed_model``). Which reading a line keeps is ``[tesseract] typed_reader``:
 
 - ``tesseract``: Tesseract's, the model is not run;

@@ -2,6 +2,8 @@
 candidates that are type (read surely by Tesseract as a block) or a hand's (on a line Tesseract rejected)."""
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 import cv2
 import numpy as np
 
@@ -88,7 +90,7 @@ UNSURE_LINE = 0.5  # a typed line read less surely than this, in any region, ...
 UNSURE_INKED = 0.6  # ... whose ink the ink separation network calls handwriting this much, is a hand's
 
 
-def unsure_inked(image: np.ndarray, typed: list[Region], separator, known: set[str] = frozenset()) -> set[str]:
+def unsure_inked(image: np.ndarray, typed: list[Region], separator, known: AbstractSet[str] = frozenset()) -> set[str]:
     """Ids of kept typed lines read unsurely whose ink the ink separation network mostly calls handwriting:
     a note's lines that Tesseract read as garbage type in the block of a typed line or a stamp ("Я Ио иво
     7727 2узех", 0.08). Their ink goes to the layout stage like the rest of the page's non-typed ink.

@@ -10,8 +10,8 @@ from ocr.engines import get_engine
 from ocr.engines.base import RawLine, RawWord
 from ocr.layout.candidates import ink_mask
 from ocr.layout.route import _less_stamp_words, _stamp_text
-from ocr.layout.stamp_text import (dates_again, fields, find_ring, legible, read_stamp, ring_strip, wants_date,
-                                   with_roman_month)
+from ocr.layout.stamp_text import (dates_again, fields, find_ring, legible, months, read_stamp, ring_strip,
+                                   wants_date, with_roman_month)
 from ocr.model import Line, Region, Word, box_polygon
 from ocr.synth import fonts
 from ocr.synth.content import Stamp
@@ -133,11 +133,27 @@ def test_a_date_read_with_its_roman_months_strokes_as_ones_and_no_spaces_is_a_da
     assert with_roman_month("2611956") == "26 I 1956"
     assert fields(["45479", "2611956"]) == {"number": "45479", "date": "1956-01-26"}  # not a second number
     assert fields(["10111956"]) == {"date": "1956-02-10"} and with_roman_month("1511955 ") == "15 I 1955"
-    # a day of one digit: 21 I or 2 II, 31 I or 3 II; six digits may be a registry number: left as read
+    # a day of one digit where only one split is a date: 4 I, 2 I (41 and 21 with no month are none)
+    assert fields(["411955"]) == {"date": "1955-01-04"} and with_roman_month("211953") == "2 I 1953"
+    # two splits, 21 I or 2 II, 31 I or 3 II, 11 I or 1 II: left as read
     assert fields(["2111955"]) == {"number": "2111955"} and fields(["3111955"]) == {"number": "3111955"}
-    assert fields(["411955"]) == {"number": "411955"} and with_roman_month("2111955") == "2111955"
+    assert with_roman_month("2111955") == "2111955" and with_roman_month("1111955") == "1111955"
+    assert fields(["0211955"]) == {"number": "0211955"} and fields(["26904"]) == {"number": "26904"}
     # only a line that is nothing else, with ones for the month
     assert fields(["2611956 x"]) == {} and fields(["2671956"]) == {"number": "2671956"}
+
+
+def test_a_roman_month_read_as_i_with_a_stroke_is_two_or_three_strokes():
+    assert months("27 И 1953") == {2, 3} and months("17 ХИ 1955") == {12} and months("19 УИ 1956") == {7, 8}
+    assert months("17 XII 1955") == {12} and months("12.11.1955") == {11} and months("ОТДЕЛ") == set()
+    assert fields(["17 ХИ 1955"]) == {"date": "1955-12-17"} and with_roman_month("17 ХИ 1955") == "17 XII 1955"
+    assert wants_date("27 И 1953") and not wants_date("17 ХИ 1955")  # only one month: not read again
+    upright = np.full((200, 400), 230, np.uint8)
+    lines = [("95471", (10, 10, 300, 40)), ("27 И 1953", (10, 50, 300, 80))]
+    assert dates_again(Script(["95471", "27 III 1953"]), upright, lines) == {1: "27 III 1953"}
+    # a month read again that is neither of the two is not taken: the line stays (II, its first reading)
+    assert dates_again(Script(["27 XI 1953"], ["27 V 1953"]), upright, lines) == {}
+    assert fields(["27 И 1953"]) == {"date": "1953-02-27"}
 
 
 def test_a_line_with_a_year_but_no_date_is_read_again_in_latin_letters():

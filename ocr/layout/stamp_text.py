@@ -88,28 +88,48 @@ def _read(engine, grey: np.ndarray, psm: int, lang: str | None = None):
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 
 
+def months(text: str) -> set[int]:
+    """The months the date of ``text`` may have: one, as read; two where a Roman month's strokes were read
+    as "И", two strokes or three ("27 И 1953": II or III; "17 ХИ 1955": only XII is a month); none
+    without a date."""
+    m = _DATE.search(_unglued(text))
+    if not m:
+        return set()
+    if _in_digits(m) or "И" not in m.group(2):
+        return {_month(m)} - {0}
+    return {v for v in (ROMAN.get(m.group(2).replace("И", k).translate(_ROMAN_LOOKALIKE), 0)
+                        for k in ("II", "III")) if v}
+
+
 def wants_date(text: str) -> bool:
-    """Whether a stamp's line holds a year but gives no date (its day or month misread or left out)."""
-    return bool(_YEAR.search(text)) and "date" not in fields([text])
+    """Whether a stamp's line holds a year but gives no date (its day or month misread or left out), or a
+    date whose month may be either of two."""
+    return bool(_YEAR.search(text)) and ("date" not in fields([text]) or len(months(text)) > 1)
 
 
 def dates_again(engine, upright: np.ndarray, lines: list[tuple[str, tuple[int, int, int, int]]]) -> dict[int, str]:
     """Index -> the date, read again, for the first of ``lines`` (text, box in ``upright``, the stamp turned
-    upright) that holds a year but gives no date: the whole stamp read in Latin letters (the day or month
-    left out lies beside the year), else that line alone."""
+    upright) that holds a year but gives no date, or a month that may be either of two: the whole stamp read
+    in Latin letters (the day or month left out lies beside the year), else that line alone. A month read
+    again must be one of the two."""
     want = [i for i, (text, _) in enumerate(lines) if wants_date(text)]
     if not want:
         return {}
+
+    def fits(i: int, again: str) -> bool:
+        may = months(lines[i][0])
+        return "date" in fields([again]) and (len(may) < 2 or months(again) <= may)
+
     for ln in _read(engine, upright, 6, lang="eng"):
         m = _DATE.search(" ".join(w.text for w in ln.words))
-        if m and "date" in fields([m.group(0)]):
+        if m and fits(want[0], m.group(0)):
             return {want[0]: m.group(0)}
     for i in want:
         x0, y0, x1, y1 = lines[i][1]
         piece = upright[max(0, y0 - 4):y1 + 4, max(0, x0 - 4):x1 + 4]
         again = " ".join(w.text for ln in _read(engine, piece, 7, lang="eng")
                          for w in ln.words)
-        if "date" in fields([again]):
+        if fits(i, again):
             return {i: again}
     return {}
 
@@ -245,26 +265,32 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine) -> Sta
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10, "XI": 11,
          "XII": 12}
 
-# what a reader gives for the Latin letters of a Roman month: Cyrillic look-alikes, a digit one for I, П or Н for
-# II, Ш for III
+# what a reader gives for the Latin letters of a Roman month: Cyrillic look-alikes, a digit one for I, П, Н or И
+# for II, Ш for III
 _ROMAN_LOOKALIKE = str.maketrans({"Х": "X", "х": "X", "x": "X", "І": "I", "і": "I", "i": "I", "1": "I", "l": "I",
-                                  "|": "I", "П": "II", "Н": "II", "Ш": "III", "У": "V", "v": "V"})
+                                  "|": "I", "П": "II", "Н": "II", "И": "II", "Ш": "III", "У": "V", "v": "V"})
 
-_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[.\s]\s*([IVXivxlХхІіПНШУ1|]{1,4}|\d{1,2})\s*[.\s]\s*(1[89]\d\d|20\d\d)(?!\d)")
+_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[.\s]\s*([IVXivxlХхІіПНИШУ1|]{1,4}|\d{1,2})\s*[.\s]\s*(1[89]\d\d|20\d\d)(?!\d)")
 # a date stamp's line of a day, a Roman month of strokes and the year, the strokes read as ones and the spaces
 # lost ("2611956": 26 I 1956); only a line that is nothing else (a registry number has no year in it)
-_GLUED = re.compile(r"^\s*(\d*?)(1{1,3})(1[89]\d\d|20\d\d)\s*$")
+_GLUED = re.compile(r"^\s*(\d{2,5}?)(1[89]\d\d|20\d\d)\s*$")
 
 
 def _unglued(text: str) -> str:
     """``text``, where it is a date read with its Roman month's strokes as ones and no spaces, spaced as written
-    ("2611956" -> "26 I 1956"): a day of two digits before the ones. As it is otherwise: a day of one digit
-    can be told from the month in more than one way ("2111955": 21 I or 2 II), and six digits may be a
-    registry number."""
-    m = _GLUED.match(text)  # the day as short as it can be: the month all the ones before the year
-    if not m or len(m.group(1)) != 2 or not 10 <= int(m.group(1)) <= 31:
+    ("2611956" -> "26 I 1956", "411955" -> "4 I 1955"): where the digits before the year split into a day
+    and one to three ones in one way only. As it is otherwise: "2111955" may be 21 I or 2 II."""
+    m = _GLUED.match(text)
+    if not m:
         return text
-    return f"{m.group(1)} {'I' * len(m.group(2))} {m.group(3)}"
+    head = m.group(1)
+    splits = [(head[:-k], k) for k in (1, 2, 3)
+              if len(head) - k in (1, 2) and head.endswith("1" * k) and head[0] != "0"
+              and 1 <= int(head[:-k]) <= 31]
+    if len(splits) != 1:
+        return text
+    day, ones = splits[0]
+    return f"{day} {'I' * ones} {m.group(2)}"
 
 
 _NUMBER = re.compile(r"№\s*(\d{2,7})|^\s*(\d{3,7})\s*$")

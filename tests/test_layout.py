@@ -951,6 +951,12 @@ def test_the_lines_of_a_note_found_apart_are_joined_but_signatures_one_under_ano
     assert [c.box for c in join_note_lines(line, 2480)] == [(460, 2274, 1690, 2348)]
     # where handwriting is not read, words join only within the smaller one's height
     assert len(join_note_lines(line, 2480, words_apart=False)) == 2
+    # a hand's words stand wide apart: two words 60 px tall, 130 px apart, are one line (2.5 heights at most),
+    # not 160 px apart; where the handwriting is not read, not even 130 (1.5 heights at most)
+    pair = [hand((400, 1000, 700, 1060)), hand((830, 1004, 1100, 1060))]
+    assert [c.box for c in join_note_lines(pair, 2480)] == [(400, 1000, 1100, 1060)]
+    assert len(join_note_lines([pair[0], hand((860, 1004, 1130, 1060))], 2480)) == 2
+    assert len(join_note_lines(pair, 2480, words_apart=False)) == 2
     # a slanted line's words in boxes that reach into each other are one line (side by side, overlapping)
     slanted = join_note_lines([hand((1516, 2049, 1906, 2141)), hand((1761, 2060, 2199, 2130))], 2480)
     assert [c.box for c in slanted] == [(1516, 2049, 2199, 2141)]

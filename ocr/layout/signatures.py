@@ -20,7 +20,12 @@ NOTE_OVERLAP = 0.05  # ... and overlap by at least this share of the narrower on
 NOTE_LEVEL = 0.3  # words of one slanted line: side by side, level by this share of the smaller one's height ...
 
 
-NOTE_WORD_GAP = 1.5  # ... and this many of the taller one's heights apart at most, ...
+NOTE_WORD_GAP = 2.5  # ... and this many of the taller one's heights apart at most (a hand's words stand
+# further apart than its letters' height suggests; real-handwriting reels: 1.5 -> 2.5, tuning 708 -> 697
+# handwritten edits, judging 1,174 -> 1,141), ...
+
+
+OUTLINE_WORD_GAP = 1.5  # (where the handwriting is not read, words join within this many of the smaller one's heights)
 
 
 NOTE_WORD_HEIGHTS = 2.0  # ... the taller at most this many times as tall (else the gap in the smaller's height)
@@ -62,7 +67,8 @@ def _beside(a: Box, b: Box, page_w: int = 0, reach_tall: bool = True) -> bool:
     # a slanted line's words step down (or up) one after the other: their boxes level by little or not at
     # all, corner to corner
     stepped = level >= -NOTE_STEP * h and side >= -NOTE_STEP * h
-    return ((level >= NOTE_LEVEL * h or (reach_tall and stepped)) and side <= NOTE_WORD_GAP * reach
+    gap = NOTE_WORD_GAP if reach_tall else OUTLINE_WORD_GAP
+    return ((level >= NOTE_LEVEL * h or (reach_tall and stepped)) and side <= gap * reach
             and min(a[2] - a[0], b[2] - b[0]) >= h and (alike or (reach_tall and taller[2] - taller[0] >= tall)))
 
 

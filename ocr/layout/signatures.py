@@ -50,8 +50,8 @@ def _under(a: Box, b: Box, page_w: int) -> bool:
 
 def _beside(a: Box, b: Box, page_w: int = 0, reach_tall: bool = True) -> bool:
     """``a`` and ``b`` words of one line: level, close side by side or overlapping, both wider than the
-    smaller one's height. Of like height, the gap is measured in the taller one's height (or with
-    ``reach_tall`` False the smaller one's); of unlike height (a word beside a note's lines already joined,
+    smaller one's height. Of like height, the gap is at most ``NOTE_WORD_GAP`` of the taller one's height
+    (or with ``reach_tall`` False, ``OUTLINE_WORD_GAP`` of the smaller one's); of unlike height (a word beside a note's lines already joined,
     or beside a line whose two lines the ink grouping took as one) in the smaller one's, and the taller one
     must be wider than tall (a scan's dark edge is not a note). Level: by ``NOTE_LEVEL`` of the smaller one's
     height, or (with ``reach_tall``) a slanted line's words stepping down or up corner to corner, apart

@@ -1100,3 +1100,43 @@ def test_a_rectangular_stamp_turned_upright_gives_its_number_and_date():
     lines, raw, *_ = read_stamp(page, (100, 100, 100 + w, 100 + h), get_engine("tesseract", Config()))
     assert any("КПСС" in t for t, _ in lines), lines
     assert fields([t for t, _ in lines] + raw) == {"number": "46824", "date": "1955-12-17"}, raw
+
+
+def test_a_note_up_a_margin_is_kept_the_way_up_the_model_is_surer_of_or_if_about_as_sure_that_reads_as_words():
+    import ocr.layout.handwriting as hw
+    from ocr.engines.kraken_lines import LineText
+
+    class Reader:  # the first way up tried reads ``first`` on each of the note's two lines, the second ``second``
+        def __init__(self, first, second):
+            self.calls, self.readings = 0, (first, second)
+
+        def recognize(self, image, boxes):
+            self.calls += 1
+            text, conf = self.readings[0] if self.calls <= 2 else self.readings[1]
+            return [LineText(text, conf, [conf] * len(text), [tuple(boxes[0])] * len(text))]
+
+    page = np.full((1200, 600), 240, np.uint8)
+    for x in (200, 300):  # two lines written up the margin
+        for y in range(150, 1000, 22):
+            page[y:y + 10, x:x + 40] = 25
+
+    def kept(first, second):
+        reader = Reader(first, second)
+        lines, angle = hw.read_handwriting(page, (190, 140, 350, 1010), "h1", reader, 20.0)
+        assert abs(angle) > 45 and reader.calls == 4  # read both ways up, two lines each
+        return {ln.text for ln in lines}
+
+    words, letters = ("распущен", 0.80), ("жфттртоит", 0.82)  # about as sure of both: the words
+    assert kept(words, letters) == kept(letters, words) == {"распущен"}
+    words, letters = ("распущен", 0.70), ("жфттртоит", 0.95)  # far surer of the letters
+    assert kept(words, letters) == kept(letters, words) == {"жфттртоит"}
+
+
+def test_the_letter_model_tells_words_from_letter_strings():
+    from ocr.typed.words import letter_logprob
+
+    words, n = letter_logprob("и я распущен", "ru")
+    junk, m = letter_logprob("пеятй я", "ru")
+    assert n == 10 + 3 and m == 6 + 2 and words > -3.0 > -4.0 > junk  # a word's end counts as a letter
+    assert letter_logprob("— 17, 1955 —", "ru") == (0.0, 0)
+    assert letter_logprob("ещё", "ru") == letter_logprob("еще", "ru")

@@ -9,6 +9,7 @@ import numpy as np
 from ..engines.base import mean_conf
 from ..model import Glyph, Line, Word, bbox
 from .candidates import ink_mask
+from .way_up import surer_way_up, wordlike
 
 PAD = 6  # a region's crop reaches this many pixels beyond its box (and a joined note's parts beyond theirs)
 
@@ -314,7 +315,7 @@ def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str,
             crop = np.where(own, crop, np.uint8(np.percentile(crop, 90)))
     paper = int(np.percentile(crop, 90)) if crop.size else 255
     angle = crop_angle(crop)
-    # written up or down a margin: read both ways up and keep the surer reading (``_surer_way_up``)
+    # written up or down a margin: read both ways up and keep the surer reading (``way_up``)
     tries = [angle] if abs(angle) < 45 or reader is None else [angle, angle + 180 if angle < 0 else angle - 180]
     best: tuple[float, list[Line]] | None = None
     for a in tries:
@@ -348,34 +349,10 @@ def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str,
             words = _words(t.text, glyphs, poly)
             lines.append(Line(lid, t.text, poly, base, t.conf, words, note=t.error or ""))
         score = (float(np.mean([ln.conf or 0 for ln in lines])) if lines else 0.0,
-                 _wordlike(lines) if len(tries) > 1 else 0.0)
-        if best is None or _surer_way_up(score, best[0]):
+                 wordlike([ln.text for ln in lines]) if len(tries) > 1 else 0.0)
+        if best is None or surer_way_up(score, best[0]):
             best = (score, lines)
     return (best[1] if best else []), angle
-
-
-SURE_MARGIN = 0.05  # mean confidences closer than this do not tell the two ways up apart
-
-
-def _surer_way_up(new: tuple[float, float], old: tuple[float, float]) -> bool:
-    """Whether a reading scored ``new`` (mean confidence, ``_wordlike``) is the right way up rather than
-    the one scored ``old``: the one the model is surer of, and where it is about as sure of both, the more
-    word-like one."""
-    if abs(new[0] - old[0]) >= SURE_MARGIN or new[1] == old[1]:
-        return new[0] > old[0]
-    return new[1] > old[1]
-
-
-def _wordlike(lines: list[Line]) -> float:
-    """How much a reading's letters look like Russian words: their mean log chance under a letter model of
-    the Russian word list (``letter_logprob``; old spelling read as today's, ѣ as е, a final ъ dropped),
-    -inf without letters. A note read upside down reads as strings of letters no word has ("жфттртоит"),
-    which the model can be about as sure of as of the upright reading."""
-    from ..score.metrics import BUILTIN_PROFILES
-    from ..typed.words import letter_logprob
-
-    mean, n = letter_logprob(BUILTIN_PROFILES["archival-pre1918"].apply(" ".join(ln.text for ln in lines)), "ru")
-    return mean if n else float("-inf")
 
 
 def _words(text: str, glyphs: tuple[Glyph, ...], poly) -> tuple[Word, ...]:

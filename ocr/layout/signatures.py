@@ -21,8 +21,7 @@ NOTE_LEVEL = 0.3  # words of one slanted line: side by side, level by this share
 
 
 NOTE_WORD_GAP = 2.5  # ... and this many of the taller one's heights apart at most (a hand's words stand
-# further apart than its letters' height suggests; real-handwriting reels: 1.5 -> 2.5, tuning 708 -> 697
-# handwritten edits, judging 1,174 -> 1,141), ...
+# further apart than its letters' height suggests; docs/benchmarks.md, "What pays"), ...
 
 
 OUTLINE_WORD_GAP = 1.5  # (where the handwriting is not read, words join within this many of the smaller one's heights)

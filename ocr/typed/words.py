@@ -39,6 +39,13 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 _YO = str.maketrans("ё", "е")  # read as е: word lists and transcriptions write ё rarely, the model often
 
 
+def _grams(word: str):
+    """(context, letter-gram) pairs of ``word``: each letter and its word's end with the letters before it."""
+    s = "^" * (LETTER_ORDER - 1) + word + "$"
+    for i in range(LETTER_ORDER - 1, len(s)):
+        yield s[i - LETTER_ORDER + 1:i], s[i - LETTER_ORDER + 1:i + 1]
+
+
 @lru_cache(maxsize=4)
 def _letter_counts(lang: str) -> tuple[Counter, Counter, int]:
     from wordfreq import get_frequency_dict, top_n_list
@@ -47,17 +54,15 @@ def _letter_counts(lang: str) -> tuple[Counter, Counter, int]:
     grams: Counter = Counter()
     contexts: Counter = Counter()
     alphabet: set[str] = set()
-    pad = "^" * (LETTER_ORDER - 1)
     for word in top_n_list(lang, LETTER_WORDS):
         if not _LETTERS.fullmatch(word):
             continue
         f = freq[word]
         word = word.translate(_YO)
         alphabet.update(word)
-        s = pad + word + "$"
-        for i in range(LETTER_ORDER - 1, len(s)):
-            grams[s[i - LETTER_ORDER + 1:i + 1]] += f
-            contexts[s[i - LETTER_ORDER + 1:i]] += f
+        for context, gram in _grams(word):
+            grams[gram] += f
+            contexts[context] += f
     return grams, contexts, len(alphabet) + 1
 
 
@@ -67,12 +72,9 @@ def letter_logprob(text: str, lang: str) -> tuple[float, int]:
     counted as a letter), and how many letters that is; (0.0, 0) for a text without letters. Words
     of the language score about -2, the letter strings of a line read upside down -4 and lower."""
     grams, contexts, size = _letter_counts(lang)
-    pad = "^" * (LETTER_ORDER - 1)
     total, n = 0.0, 0
     for word in _LETTERS.findall(text.lower().translate(_YO)):
-        s = pad + word + "$"
-        for i in range(LETTER_ORDER - 1, len(s)):
-            p = (grams[s[i - LETTER_ORDER + 1:i + 1]] + _FLOOR) / (contexts[s[i - LETTER_ORDER + 1:i]] + size * _FLOOR)
-            total += math.log(p)
+        for context, gram in _grams(word):
+            total += math.log((grams[gram] + _FLOOR) / (contexts[context] + size * _FLOOR))
             n += 1
     return (total / n if n else 0.0), n

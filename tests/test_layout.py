@@ -552,6 +552,17 @@ def test_train_layout_writes_a_loadable_model_and_renders_a_new_reel_for_other_p
     load_model.cache_clear()
     assert list(load_model(str(out)).features) == list(FEATURES)
     assert list(np.load(cache)["features"]) == list(FEATURES) and "train-layout: memo-0001" in r.output
+    plain = load_model(str(out)).meta["counts"]
+    # a reel of worn stamps beside it: rendered in its own folder at the next seed, its candidates added
+    r = runner.invoke(main, ["train-layout", "-w", str(tmp_path / "w"), "--pages", "3", "--seed", "7",
+                             "--worn-pages", "1", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "w" / "worn" / "reel.done").read_text().split() == ["1", "8", "worn"]
+    assert len(list((tmp_path / "w" / "worn" / "reel").glob("*.jpg"))) == 1
+    load_model.cache_clear()
+    mixed = load_model(str(out)).meta
+    assert mixed["worn_pages"] == 1 and "--worn-pages 1" in mixed["command"]
+    assert sum(mixed["counts"].values()) > sum(plain.values())
 
 
 def test_a_note_touching_a_stamp_ring_becomes_a_candidate_of_its_own():

@@ -281,67 +281,84 @@ Exit status: 0 written; 2 usage error, or the synth extra missing; 5 Tesseract o
 @click.option("--seed", type=int, default=1000, show_default=True,
               help="Seed of the training reel (keep it apart from the reels you measure on).")
 @click.option("--lang", default="rus", show_default=True)
-@click.option("--worn-stamps", is_flag=True, help="Train on stamps as worn as real ones (`memo-ocr synth --worn-stamps`).")
-def train_layout(work, out, pages, seed, lang, worn_stamps):
+@click.option("--worn-pages", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also this many pages whose stamps are as worn as real ones (oval, faint, struck twice, partly "
+                   "uninked: `memo-ocr synth --worn-stamps`), a reel of their own at seed + 1.")
+def train_layout(work, out, pages, seed, lang, worn_pages):
     """Train the region classifier (handwritten / stamp / noise) on a synthetic reel's ground truth."""
     import json
-    import shutil
 
     import numpy as np
 
     from .. import config as config_mod
     from ..engines import get_engine
     from ..formats import atomic
-    from ..layout.candidates import FEATURES, candidates
     from ..layout.classifier import KINDS, TreeEnsemble
+    from . import layout as layout_train
+
+    cfg = config_mod.Config().replace("layout", enabled=False).replace("run", lang=lang)
+    try:
+        engine = get_engine("tesseract", cfg)
+        X, y = _reel_features(work, pages, seed, False, cfg, engine)
+        if worn_pages:
+            Xw, yw = _reel_features(work / "worn", worn_pages, seed + 1, True, cfg, engine)
+            X, y = np.concatenate([X, Xw]), np.concatenate([y, yw])
+    except MemoOcrError as e:
+        exit_with(e)
+    counts = {k: int((y == k).sum()) for k in KINDS}
+    spec = layout_train.fit(X, y, seed, {"train_reel_seed": seed, "pages": pages, "worn_pages": worn_pages,
+                                         "counts": counts,
+                                         "command": f"memo-ocr train-layout -w WORK --pages {pages} --seed {seed}"
+                                                    + (f" --worn-pages {worn_pages}" if worn_pages else "")})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(out, json.dumps(spec, separators=(",", ":")))
+    model = TreeEnsemble(spec)
+    acc = float((np.array(model.classes)[model.predict_proba(X).argmax(1)] == y).mean())
+    click.echo(f"train-layout: {len(y)} candidates {counts}; training accuracy {acc:.3f}; written {out}")
+
+
+def _reel_features(work: Path, pages: int, seed: int, worn: bool, cfg, engine):
+    """The candidates' features and ground-truth kinds of a synthetic reel rendered in ``work`` (``reel/``,
+    ``gt/``), both cached there: a reel of other pages or another seed is rendered again, and features of
+    another version of the candidates computed again."""
+    import shutil
+
+    import numpy as np
+
+    from ..layout.candidates import FEATURES, candidates
     from ..layout.typed_or_hand import typed_boxes
     from ..loader import PageRef, load_image
     from ..page import recognize_page
     from ..synth.reel import make_reel
     from . import layout as layout_train
 
-    cfg = config_mod.Config().replace("layout", enabled=False).replace("run", lang=lang)
     reel, gt = work / "reel", work / "gt"
-    try:
-        done, cache = work / "reel.done", work / "features.npz"
-        reel_of = [str(pages), str(seed)] + (["worn"] if worn_stamps else [])
-        if not done.exists() or done.read_text().split() != reel_of:
-            # a reel of other pages or another seed (or none yet): render it, and forget its features
-            cache.unlink(missing_ok=True)
-            shutil.rmtree(reel, ignore_errors=True)
-            shutil.rmtree(gt, ignore_errors=True)
-            make_reel(reel, gt, pages, seed, with_seed_memo=False, stamps_worn=worn_stamps,
-                      progress=lambda pid: LOG.log(NOTICE, "train-layout: rendered %s", pid))
-            done.write_text(" ".join(reel_of) + "\n")
-        engine = get_engine("tesseract", cfg)
+    done, cache = work / "reel.done", work / "features.npz"
+    reel_of = [str(pages), str(seed)] + (["worn"] if worn else [])
+    if not done.exists() or done.read_text().split() != reel_of:
+        # a reel of other pages or another seed (or none yet): render it, and forget its features
+        cache.unlink(missing_ok=True)
+        shutil.rmtree(reel, ignore_errors=True)
+        shutil.rmtree(gt, ignore_errors=True)
+        make_reel(reel, gt, pages, seed, with_seed_memo=False, stamps_worn=worn,
+                  progress=lambda pid: LOG.log(NOTICE, "train-layout: rendered %s", pid))
+        done.write_text(" ".join(reel_of) + "\n")
 
-        def page_features(img_path: Path):
-            ref = PageRef(img_path.stem, img_path)
-            page = recognize_page(ref, cfg, engine)
-            xh = page.info.get("xheight_px")
-            LOG.log(NOTICE, "train-layout: %s", img_path.stem)
-            words, line_boxes = typed_boxes(page.kept_lines(), cfg.run.lang)
-            return candidates(load_image(ref), words, page.border, xh, line_boxes, split=False, finer=False)
+    def page_features(img_path: Path):
+        ref = PageRef(img_path.stem, img_path)
+        page = recognize_page(ref, cfg, engine)
+        xh = page.info.get("xheight_px")
+        LOG.log(NOTICE, "train-layout: %s", img_path.stem)
+        words, line_boxes = typed_boxes(page.kept_lines(), cfg.run.lang)
+        return candidates(load_image(ref), words, page.border, xh, line_boxes, split=False, finer=False)
 
-        z = np.load(cache) if cache.exists() else None
-        if z is not None and list(z.get("features", [])) == list(FEATURES):
-            X, y = z["X"], z["y"]
-        else:  # none cached yet, or features of another version of the candidates
-            pairs = [(p, gt / f"{p.stem}.page.xml") for p in sorted(reel.glob("*.jpg"))]
-            X, y = layout_train.collect(pairs, page_features)
-            np.savez(cache, X=X, y=y, features=np.array(FEATURES))
-    except MemoOcrError as e:
-        exit_with(e)
-    counts = {k: int((y == k).sum()) for k in KINDS}
-    spec = layout_train.fit(X, y, seed, {"train_reel_seed": seed, "pages": pages, "counts": counts,
-                                         "worn_stamps": worn_stamps,
-                                         "command": f"memo-ocr train-layout -w WORK --pages {pages} --seed {seed}"
-                                                    + (" --worn-stamps" if worn_stamps else "")})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic.write_text(out, json.dumps(spec, separators=(",", ":")))
-    model = TreeEnsemble(spec)
-    acc = float((np.array(model.classes)[model.predict_proba(X).argmax(1)] == y).mean())
-    click.echo(f"train-layout: {len(y)} candidates {counts}; training accuracy {acc:.3f}; written {out}")
+    z = np.load(cache) if cache.exists() else None
+    if z is not None and list(z.get("features", [])) == list(FEATURES):
+        return z["X"], z["y"]
+    # none cached yet, or features of another version of the candidates
+    X, y = layout_train.collect([(p, gt / f"{p.stem}.page.xml") for p in sorted(reel.glob("*.jpg"))], page_features)
+    np.savez(cache, X=X, y=y, features=np.array(FEATURES))
+    return X, y
 
 
 @click.command("train-inksep", epilog="""

@@ -80,6 +80,7 @@ def tesseract_all(lines: list[dict], cache: Path) -> dict[str, list]:
 
 
 def model_all(lines: list[dict], model: Path) -> tuple[dict[str, list], float]:
+    from ocr.engines.base import scripts
     from ocr.engines.kraken_lines import load
 
     if model.suffix == ".ckpt":
@@ -93,7 +94,7 @@ def model_all(lines: list[dict], model: Path) -> tuple[dict[str, list], float]:
     t0 = time.time()
     for ln in lines:
         grey = cv2.imread(ln["image"], cv2.IMREAD_GRAYSCALE)
-        res = reader.read_image(grey)
+        res = reader.read_image(grey, scripts(ln["lang"]))  # the line's language's letters, as the pipeline reads
         words = words_of(res.text, res.char_confs, res.char_boxes, (0, 0, grey.shape[1], grey.shape[0]))
         out[ln["image"]] = [[w.text, w.conf, list(w.box)] for w in words]
     return out, (time.time() - t0) / max(1, len(lines))

@@ -308,6 +308,37 @@ def test_the_numpy_network_reads_as_kraken_does_text_confidences_and_cuts(tmp_pa
         assert got[-1].error == "empty line box"
 
 
+def test_a_page_language_limits_the_letters_a_model_reads_numpy_and_kraken_alike():
+    """A model of Cyrillic letters told to read only Latin ones reads none of its letters but those Latin
+    ones that have Cyrillic twins' shapes; digits and punctuation stay readable; the mask is kept per script."""
+    from ocr.engines import vgsl_numpy
+    from ocr.engines.base import in_scripts, scripts
+
+    assert scripts("rus") == ("CYRILLIC",) and scripts("eng+deu") == ("LATIN",)
+    assert scripts("rus+eng") == ("CYRILLIC", "LATIN") and scripts("grc") == () and scripts("rus+grc") == ()
+    assert in_scripts("ж", ("CYRILLIC",)) and not in_scripts("ж", ("LATIN",)) and in_scripts("7", ("LATIN",))
+    assert in_scripts("ж", ())
+    fonts = _fonts()
+    samples = [lines.make_sample(seed, fonts, None)[0] for seed in range(900_400, 900_406)]
+    ours = vgsl_numpy.NumpyRecognizer(MODEL)
+    free = [ours.read_image(s) for s in samples]
+    latin = [ours.read_image(s, ("LATIN",)) for s in samples]
+    assert sum(ch.isalpha() and not in_scripts(ch, ("LATIN",)) for r in free for ch in r.text) > 20
+    assert all(in_scripts(ch, ("LATIN",)) for r in latin for ch in r.text)
+    assert all(len(r.char_confs) == len(r.text) == len(r.char_boxes) for r in latin)
+    # a letter read in place of a likelier one is read at its own, lower, probability
+    assert np.mean([r.conf for r in latin if r.text]) < np.mean([r.conf for r in free if r.text])
+    assert ours.allowed(("LATIN",)) is ours.allowed(("LATIN",)) and ours.allowed(()) is None
+    if importlib_find("kraken"):  # kraken's decoder cannot be told: the other scripts' letters are left out
+        from ocr.engines.kraken_lines import KrakenLines
+
+        kr = KrakenLines(MODEL)
+        for s in samples[:2]:
+            full, cut = kr.read_image(s), kr.read_image(s, ("LATIN",))
+            assert cut.text == "".join(ch for ch in full.text if in_scripts(ch, ("LATIN",)))
+            assert len(cut.char_confs) == len(cut.text) == len(cut.char_boxes)
+
+
 def test_a_network_with_layers_numpy_does_not_run_is_read_by_kraken(tmp_path):
     from safetensors.numpy import save_file
 

@@ -156,10 +156,11 @@ class _FakeReader:
     def __init__(self, text, conf, error=None):
         self.text, self.conf, self.error, self.boxes = text, conf, error, []
 
-    def recognize(self, image, boxes):
+    def recognize(self, image, boxes, scripts=()):
         from ocr.engines.kraken_lines import LineText
 
         self.boxes += boxes
+        self.scripts = scripts
         out = []
         for x0, y0, x1, y1 in boxes:
             step = (x1 - x0) / max(1, len(self.text))
@@ -204,6 +205,7 @@ def test_reread_keeps_per_line_the_reading_the_mode_asks_for(mode, conf, expecte
     else:
         # the box is the line's with the training lines' margin (a third of its height beside, a twelfth above)
         assert reader.boxes == [(90, 48, 260, 82)]
+        assert reader.scripts == ("CYRILLIC",)  # the page's language's letters only (reread's default: rus)
         assert info["model_lines"] == 1 and info["model_kept"] == (expected == "для КПСС")
 
 

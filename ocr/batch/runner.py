@@ -17,7 +17,7 @@ from ..errors import MemoOcrError
 from ..formats import pdf
 from ..layout import inksep
 from ..layout.classifier import load_model
-from ..layout.handwriting import CYRILLIC_LANGS
+from ..engines.base import CYRILLIC_LANGS
 from ..loader import PageRef
 from ..log import LOG
 from .dask import run_on_dask

@@ -52,6 +52,37 @@ def mean_conf(words) -> float:
     return sum((w.conf or 0.0) * len(w.text) for w in words) / max(n, 1)
 
 
+# the Tesseract languages written in Cyrillic and in Latin letters: a model that knows both scripts reads a page
+# only in its language's (``scripts``)
+CYRILLIC_LANGS = {"rus", "ukr", "bel", "bul", "srp", "mkd", "kaz", "kir", "tgk", "uzb_cyrl", "mon"}
+LATIN_LANGS = {"afr", "aze", "bos", "bre", "cat", "ceb", "ces", "cos", "cym", "dan", "deu", "deu_latf", "enm", "eng",
+               "epo", "est", "eus", "fao", "fil", "fin", "fra", "frk", "frm", "fry", "gla", "gle", "glg", "hat",
+               "hrv", "hun", "ind", "isl", "ita", "ita_old", "jav", "lat", "lav", "lit", "ltz", "mlt", "mri", "msa",
+               "nld", "nor", "oci", "pol", "por", "que", "ron", "slk", "slv", "spa", "spa_old", "sqi", "srp_latn",
+               "swa", "swe", "tgl", "ton", "tur", "uzb", "vie", "wln", "yor"}
+
+
+def scripts(lang: str) -> tuple[str, ...]:
+    """The scripts (Unicode name prefixes, "CYRILLIC", "LATIN") the letters of ``lang`` ("rus", "eng+deu") are
+    written in; () where a language of it is neither, and any letter may be read."""
+    out: set[str] = set()
+    for code in lang.split("+"):
+        if code in CYRILLIC_LANGS:
+            out.add("CYRILLIC")
+        elif code in LATIN_LANGS:
+            out.add("LATIN")
+        else:
+            return ()
+    return tuple(sorted(out))
+
+
+def in_scripts(ch: str, allowed: tuple[str, ...]) -> bool:
+    """Whether ``ch`` may be read on a page of ``allowed`` scripts: anything not a letter, or a letter of one."""
+    import unicodedata
+
+    return not allowed or not ch.isalpha() or unicodedata.name(ch, "").startswith(allowed)
+
+
 REGION_MARGIN = 8  # a region is read with this many pixels of the page about it
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import EngineError
 from ..log import LOG
 from ..weights import torch_within_thread_limit
-from .base import LineText
+from .base import LineText, in_scripts
 
 if TYPE_CHECKING:
     from .vgsl_numpy import NumpyRecognizer
@@ -73,8 +73,11 @@ class KrakenLines:
         self.config = RecognitionInferenceConfig(num_line_workers=0)
         self.version = _kraken_version()
 
-    def recognize(self, image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[LineText]:
-        """Read each (x0, y0, x1, y1) box of a grey uint8 image; one result per box, in order."""
+    def recognize(self, image: np.ndarray, boxes: list[tuple[int, int, int, int]],
+                  scripts: tuple[str, ...] = ()) -> list[LineText]:
+        """Read each (x0, y0, x1, y1) box of a grey uint8 image; one result per box, in order. With ``scripts``,
+        letters of other scripts are left out of the reading (kraken's decoder cannot be told; the NumPy
+        recogniser reads the likeliest allowed character in their place)."""
         from kraken.containers import BBoxLine, Segmentation
         from PIL import Image
 
@@ -97,21 +100,22 @@ class KrakenLines:
                     warnings.simplefilter("ignore")
                     records = list(self.model.predict(im, seg, self.config))
                 for line, rec in zip(lines, records, strict=True):
-                    confs = [float(c) for c in rec.confidences]
-                    cuts = [_cut_box(c) for c in rec.cuts]
-                    text = rec.prediction
+                    keep = [i for i, ch in enumerate(rec.prediction) if in_scripts(ch, scripts)]
+                    confs = [float(rec.confidences[i]) for i in keep]
+                    cuts = [_cut_box(rec.cuts[i]) for i in keep]
+                    text = "".join(rec.prediction[i] for i in keep)
                     results[int(line.id[1:])] = LineText(text, float(np.mean(confs)) if confs else 0.0, confs, cuts)
             except Exception as e:  # one bad batch: fall back to line by line, record each failure
                 if len(lines) == 1:
                     results[int(lines[0].id[1:])] = LineText("", 0.0, error=f"{type(e).__name__}: {e}"[:200])
                 else:
                     for line in lines:
-                        results[int(line.id[1:])] = self.recognize(image, [line.bbox])[0]
+                        results[int(line.id[1:])] = self.recognize(image, [line.bbox], scripts)[0]
         return [results[i] for i in range(len(boxes))]
 
-    def read_image(self, image: np.ndarray) -> LineText:
+    def read_image(self, image: np.ndarray, scripts: tuple[str, ...] = ()) -> LineText:
         """A whole image that holds one line or word."""
-        return self.recognize(image, [(0, 0, image.shape[1], image.shape[0])])[0]
+        return self.recognize(image, [(0, 0, image.shape[1], image.shape[0])], scripts)[0]
 
 
 def _cut_box(cut) -> tuple[int, int, int, int]:

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import EngineError
-from .base import LineText
+from .base import LineText, in_scripts
 
 DIM = {0: 0, 1: 2, 2: 3, 3: 1}  # VGSL's dimensions (batch, height, width, depth) in PyTorch's NCHW
 PADDING = 16  # kraken's default left/right padding of a line (RecognitionInferenceConfig.padding)
@@ -174,6 +174,7 @@ class NumpyRecognizer:
         except KeyError as e:
             raise Unsupported(f"{self.path}: no weights {e} for its spec") from None
         self.version = "numpy"
+        self._masks: dict[tuple[str, ...], np.ndarray] = {}
 
     def _build(self, blocks: list[str], tensors: dict[str, np.ndarray]) -> list:
         for block in blocks:
@@ -251,8 +252,23 @@ class NumpyRecognizer:
 
     # --------------------------------------------------------------------------------------------- reading
 
-    def recognize(self, image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[LineText]:
-        """Read each (x0, y0, x1, y1) box of a grey uint8 image; one result per box, in order."""
+    def allowed(self, scripts: tuple[str, ...]) -> np.ndarray | None:
+        """1 for each output class that may be read on a page of ``scripts`` (``base.scripts``; the blank and
+        whatever is not a letter always), 0 for the others; None where any may."""
+        if not scripts:
+            return None
+        if scripts not in self._masks:
+            n = self.layers[-1].w.shape[0]
+            self._masks[scripts] = np.array([lab == 0 or lab not in self.chars or in_scripts(self.chars[lab], scripts)
+                                             for lab in range(n)], np.float32)
+        return self._masks[scripts]
+
+    def recognize(self, image: np.ndarray, boxes: list[tuple[int, int, int, int]],
+                  scripts: tuple[str, ...] = ()) -> list[LineText]:
+        """Read each (x0, y0, x1, y1) box of a grey uint8 image; one result per box, in order. With ``scripts``,
+        letters of other scripts are never read: the decoder takes the likeliest of the others at each step
+        (a letter, or none), with its own probability as its confidence."""
+        mask = self.allowed(scripts)
         h, w = image.shape[:2]
         im = Image.fromarray(image)
         results: dict[int, LineText] = {}
@@ -277,7 +293,8 @@ class NumpyRecognizer:
             batch = todo[k:k + BATCH]
             probs, olens = self.forward([a for _, a, _ in batch])
             for (i, arr, box), p, olen in zip(batch, probs, olens, strict=True):
-                results[i] = self._decode(p[:, :int(olen)], arr.shape[1], box)
+                p = p[:, :int(olen)]
+                results[i] = self._decode(p if mask is None else p * mask[:, None], arr.shape[1], box)
         return [results[i] for i in range(len(boxes))]
 
     def _decode(self, probs: np.ndarray, in_width: int, box: tuple[int, int, int, int]) -> LineText:
@@ -308,9 +325,9 @@ class NumpyRecognizer:
             t = e + 1
         return LineText("".join(text), float(np.mean(cconf)) if cconf else 0.0, cconf, cuts)
 
-    def read_image(self, image: np.ndarray) -> LineText:
+    def read_image(self, image: np.ndarray, scripts: tuple[str, ...] = ()) -> LineText:
         """A whole image that holds one line or word."""
-        return self.recognize(image, [(0, 0, image.shape[1], image.shape[0])])[0]
+        return self.recognize(image, [(0, 0, image.shape[1], image.shape[0])], scripts)[0]
 
 
 BATCH = 16  # lines per forward pass: the LSTM's steps are shared by a batch

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from ..config import Config
+from ..engines.base import CYRILLIC_LANGS
 from ..engines.kraken_lines import missing as kraken_missing
 from ..errors import EngineError
 from ..model import REJECTED_NOTE, STAMP_TEXT, Graphic, Line, Region, bbox, box_polygon, cover
@@ -15,7 +16,7 @@ from . import inksep
 from .candidates import candidates
 from .classifier import classify, load_model
 from .hand_ink import hand_across, hand_share
-from .handwriting import CYRILLIC_LANGS, read_handwriting, written_noise
+from .handwriting import read_handwriting, written_noise
 from .signatures import join_note_lines, signature_stack
 from .stamp_text import dates_again, fields as stamp_fields, legible, read_stamp, with_roman_month
 from .stamps import has_outline, noise_parts, resolve_finer, stamp_outlines, suppress, unprinted_stamps

@@ -11,6 +11,10 @@ the typewriter model (``ocr/models/typed.safetensors``, still in training, or
 - ``vote``: word by word (the two readings aligned by their words): where they differ, the word a
   hundred times commoner in the language (``wordfreq``), else the surer word.
 
+The model knows Cyrillic and Latin letters; on a page it reads only those of the page's language
+(``lang``: Cyrillic for "rus", Latin for "eng", "fra", both for "rus+eng"), as Tesseract reads only its
+language's.
+
 The model's words get their boxes from its character cuts, so ALTO, hOCR and
 the PDF text layer stay word-exact.
 """
@@ -20,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engines.base import RawLine, RawWord, mean_conf
+from ..engines.base import RawLine, RawWord, mean_conf, scripts
 from ..errors import EngineError
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "typed.safetensors"
@@ -141,7 +145,7 @@ def reread(grey: np.ndarray, blocks: list[list[RawLine]], reader, mode: str,
         x0, y0, x1, y1 = blocks[b][i].box
         mx, my = margin((x0, y0, x1, y1))
         boxes.append((max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)))
-    results = reader.recognize(grey, boxes)
+    results = reader.recognize(grey, boxes, scripts(lang))
     out = [list(block) for block in blocks]
     kept = failed = 0
     for (b, i), res in zip(flat, results, strict=True):
@@ -194,7 +198,7 @@ def read_line(grey: np.ndarray, lang: str, mode: str, reader=None) -> tuple[str,
     tess = tesseract_words(grey, lang) if mode != "model" else ()
     if mode == "tesseract":
         return " ".join(w.text for w in tess), mean_conf(tess)
-    res = reader.read_image(grey)
+    res = reader.read_image(grey, scripts(lang))
     if res.error:
         raise EngineError(res.error)
     h, w = grey.shape[:2]

@@ -7,7 +7,8 @@ two faces never used in training (``WORK/synth-test.lst``). Each line is read by
 (``--psm 7``, the page's language, lines under 48 px upscaled to 48; cached in ``WORK/tesseract-lines.json``,
 since Tesseract does not change), by the model (a ``.safetensors`` model or a ketos checkpoint), and by the
 combinations ``[tesseract] typed_reader`` offers: ``surer`` (per line the reading with the higher mean
-confidence) and ``vote`` (word by word: the word a hundred times commoner in the language, else the surer).
+confidence) and ``vote`` (a line Tesseract reads under ``VOTE_BELOW``: where the readings differ, the stretch the
+vote model keeps; ``ocr/typed/vote_model.py``).
 CER: NFC, whitespace collapsed, grapheme clusters, edits / reference length, micro-averaged per source.
 
     python bench/typed_lines.py -w work/typed [--model ocr/models/typed.safetensors | --model CKPT]
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import cv2  # noqa: E402
 
 from ocr.engines.base import RawWord  # noqa: E402
-from ocr.typed.model_read import mean_conf, tesseract_words, vote, words_of  # noqa: E402
+from ocr.typed.model_read import VOTE_BELOW, mean_conf, tesseract_words, vote, words_of  # noqa: E402
 from ocr.score.metrics import char_counts  # noqa: E402
 
 LANG = {"ehri-english": "eng", "ehri-german": "deu", "fr": "fra", "ru-print": "rus", "komi": "rus"}
@@ -80,8 +81,8 @@ def tesseract_all(lines: list[dict], cache: Path) -> dict[str, list]:
 
 
 def model_all(lines: list[dict], model: Path) -> tuple[dict[str, list], float]:
-    from ocr.engines.base import scripts
     from ocr.engines.kraken_lines import load
+    from ocr.typed.model_read import read_boxes
 
     if model.suffix == ".ckpt":
         from kraken.models.convert import convert_models
@@ -94,7 +95,7 @@ def model_all(lines: list[dict], model: Path) -> tuple[dict[str, list], float]:
     t0 = time.time()
     for ln in lines:
         grey = cv2.imread(ln["image"], cv2.IMREAD_GRAYSCALE)
-        res = reader.read_image(grey, scripts(ln["lang"]))  # the line's language's letters, as the pipeline reads
+        res = read_boxes(reader, grey, [(0, 0, grey.shape[1], grey.shape[0])], ln["lang"])[0]  # as the pipeline reads
         words = words_of(res.text, res.char_confs, res.char_boxes, (0, 0, grey.shape[1], grey.shape[0]))
         out[ln["image"]] = [[w.text, w.conf, list(w.box)] for w in words]
     return out, (time.time() - t0) / max(1, len(lines))
@@ -120,7 +121,11 @@ def main() -> int:
     if mod:
         readers["model"] = lambda ln: text(words(mod[ln["image"]]))
         readers["surer"] = lambda ln: text(max(words(tess[ln["image"]]), words(mod[ln["image"]]), key=mean_conf))
-        readers["vote"] = lambda ln: text(vote(words(tess[ln["image"]]), words(mod[ln["image"]]), ln["lang"]))
+        def voted(ln):
+            t = words(tess[ln["image"]])
+            return text(t if mean_conf(t) >= VOTE_BELOW else vote(t, words(mod[ln["image"]]), ln["lang"]))
+
+        readers["vote"] = voted
     rows: dict[str, dict[str, int]] = {}
     for ln in lines:
         r = rows.setdefault(ln["source"], dict.fromkeys(["lines", "chars", *readers], 0))
@@ -135,7 +140,7 @@ def main() -> int:
         print(f"{src:28} {r['lines']:6d} {r['chars']:7d} {cers}")
     if mod:
         print(f"model: {1000 * per_line:.0f} ms per line ({a.model}); surer: the reading with the higher mean "
-              "confidence; vote: word by word, the word a hundred times commoner, else the surer")
+              "confidence; vote: lines Tesseract reads under 0.95, where the readings differ, as the vote model chooses")
     if a.json:
         a.json.write_text(json.dumps(lines, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -9,6 +9,7 @@ import click
 from . import __version__, log
 from .errors import MemoOcrError, exit_with
 from .train.cli import lines, synth, train, train_inksep, train_layout
+from .train.vote import train_vote
 
 EXIT_HELP = """
 \b
@@ -301,7 +302,7 @@ def config_command(what, config_path):
     click.echo(cfgmod.dump(cfg), nl=False)
 
 
-for _command in (synth, train, lines, train_layout, train_inksep):
+for _command in (synth, train, lines, train_layout, train_inksep, train_vote):
     main.add_command(_command)
 for _command in [main, *main.commands.values()]:
     _command.params += VERBOSITY

@@ -339,6 +339,24 @@ def test_a_page_language_limits_the_letters_a_model_reads_numpy_and_kraken_alike
             assert len(cut.char_confs) == len(cut.text) == len(cut.char_boxes)
 
 
+def test_a_line_higher_than_the_models_stored_lines_is_scaled_down_before_it_is_normalised():
+    from PIL import Image
+
+    from ocr.engines import vgsl_numpy
+
+    ours = vgsl_numpy.NumpyRecognizer(MODEL)
+    img, _ = lines.make_sample(900_500, _fonts(), None)
+    big = Image.fromarray(img).resize((img.shape[1] * 3, img.shape[0] * 3), Image.BICUBIC)
+    small = big.resize((round(big.width * 60 / big.height), 60), Image.BOX)
+    capped, direct = ours.line_input(big, 60), ours.line_input(small)
+    assert capped.shape == direct.shape and np.allclose(capped, direct)
+    assert ours.line_input(small, 60).shape == direct.shape  # a line no higher: as it is
+    full = ours.read_image(np.asarray(big))
+    res = ours.recognize(np.asarray(big), [(0, 0, big.width, big.height)], max_height=60)[0]
+    assert res.text and res.char_boxes and max(b[2] for b in res.char_boxes) <= big.width  # cuts in the page's pixels
+    assert abs(len(res.text) - len(full.text)) <= max(3, len(full.text) // 4)
+
+
 def test_a_network_with_layers_numpy_does_not_run_is_read_by_kraken(tmp_path):
     from safetensors.numpy import save_file
 

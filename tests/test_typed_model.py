@@ -156,7 +156,7 @@ class _FakeReader:
     def __init__(self, text, conf, error=None):
         self.text, self.conf, self.error, self.boxes = text, conf, error, []
 
-    def recognize(self, image, boxes, scripts=()):
+    def recognize(self, image, boxes, scripts=(), max_height=0):
         from ocr.engines.kraken_lines import LineText
 
         self.boxes += boxes
@@ -209,6 +209,19 @@ def test_reread_keeps_per_line_the_reading_the_mode_asks_for(mode, conf, expecte
         assert info["model_lines"] == 1 and info["model_kept"] == (expected == "для КПСС")
 
 
+def test_the_vote_asks_the_model_only_about_the_lines_tesseract_reads_less_surely_than_its_gate():
+    from ocr.engines.base import RawLine, RawWord
+    from ocr.typed.model_read import VOTE_BELOW, reread
+
+    sure = RawLine.of([RawWord("совещание", 0.97, (100, 100, 250, 130))])
+    blocks = _blocks() + [[sure]]
+    assert sure.conf >= VOTE_BELOW > blocks[0][0].conf
+    reader = _FakeReader("для КПСС", 0.9)
+    out, info = reread(np.full((200, 400), 200, np.uint8), blocks, reader, "vote")
+    assert reader.boxes == [(90, 48, 260, 82)] and info["model_lines"] == 1
+    assert out[1][0] is sure
+
+
 def test_a_line_the_model_fails_on_keeps_tesseracts_reading_and_is_counted():
     from ocr.typed.model_read import reread
 
@@ -257,22 +270,90 @@ def test_a_kraken_model_rereads_the_typed_lines_of_a_real_page_with_word_boxes_i
     assert "typed_model" not in plain.info
 
 
-def test_vote_takes_a_word_of_the_language_over_a_misreading_else_the_surer():
+def _ws(*pairs):
     from ocr.engines.base import RawWord
+
+    return tuple(RawWord(t, c, (10 * i, 0, 10 * i + 8, 10)) for i, (t, c) in enumerate(pairs))
+
+
+def _stump(feature: str, threshold: float) -> dict:
+    """A one-tree forest: the model's stretch better (class "1") where ``feature`` is at most ``threshold``."""
+    from ocr.typed.vote_model import FEATURES
+
+    tree = {"left": [1, -1, -1], "right": [2, -1, -1], "feature": [FEATURES.index(feature), -2, -2],
+            "threshold": [threshold, -2.0, -2.0], "value": [[0.5, 0.5], [0.0, 1.0], [1.0, 0.0]]}
+    return {"kind": "forest", "classes": ["0", "1"], "features": list(FEATURES), "trees": [tree], "meta": {}}
+
+
+def test_the_vote_keeps_per_differing_stretch_the_reading_its_forest_calls_better():
+    from ocr.layout.classifier import TreeEnsemble
     from ocr.typed.model_read import vote
+    from ocr.typed.vote_model import stretches
 
-    def ws(*pairs):
-        return tuple(RawWord(t, c, (10 * i, 0, 10 * i + 8, 10)) for i, (t, c) in enumerate(pairs))
+    tess = _ws(("пля", 0.9), ("членов", 0.8), ("ЦК", 0.9), ("поли", 0.4), ("тических", 0.4))
+    model = _ws(("для", 0.6), ("членов", 0.9), ("ЦК", 0.9), ("политических", 0.9))
+    runs = stretches(tess, model)
+    assert [(same, [w.text for w in a], [w.text for w in b]) for same, a, b in runs] == [
+        (False, ["пля"], ["для"]), (True, ["членов", "ЦК"], ["членов", "ЦК"]),
+        (False, ["поли", "тических"], ["политических"])]
+    # a forest that keeps the model's stretch where its words are far commoner in the language (Zipf)
+    known = TreeEnsemble(_stump("diff_mean_zipf", -1.0))  # "пля" 2.2 against "для" 6.7; "поли тических" 1.8, 4.7
+    assert [w.text for w in vote(tess, model, "rus", known)] == ["для", "членов", "ЦК", "политических"]
+    # one that keeps the model's stretch only where Tesseract read it at 0.3 or less: none here
+    unsure = TreeEnsemble(_stump("tess_conf", 0.3))
+    assert [w.text for w in vote(tess, model, "rus", unsure)] == [w.text for w in tess]
+    assert vote(tess, tess, "rus", known) == tess  # nothing differs: Tesseract's words as they are
 
-    tess = ws(("пля", 0.9), ("членов", 0.8), ("ЦК", 0.9), ("ПЕОС", 0.7))
-    model = ws(("для", 0.6), ("членов", 0.9), ("ЦК", 0.9), ("КПСС", 0.9))
-    # "для" is a word, "пля" is none: the model's, though less sure; "КПСС" vs "ПЕОС": known vs not
-    assert [w.text for w in vote(tess, model, "rus")] == ["для", "членов", "ЦК", "КПСС"]
-    # both words of the language: the surer one
-    assert [w.text for w in vote(ws(("дом", 0.9)), ws(("дым", 0.5)), "rus")] == ["дом"]
-    # a stretch read as a different number of words: the surer stretch, whole
-    two, one = ws(("по", 0.4), ("литэмигрантов", 0.4)), ws(("политэмигрантов", 0.9))
-    assert [w.text for w in vote(two, one, "rus")] == ["политэмигрантов"]
+
+def test_the_vote_forest_learns_from_stretches_labelled_against_the_page_truth():
+    import numpy as np
+
+    from ocr.typed.vote_model import examples, line_edits
+
+    truth = "совещание для членов ЦК КПСС"
+    code = np.frombuffer(truth.encode("utf-32-le"), np.uint32)
+    assert line_edits("членов ЦК", code) == 0 and line_edits("членов ЦКK", code) == 1 and line_edits("", code) == 0
+    tess = _ws(("пля", 0.9), ("членов", 0.8), ("ЦК", 0.9), ("КПСС", 0.9))
+    model = _ws(("для", 0.6), ("членов", 0.9), ("ЦК", 0.9), ("ПЕОС", 0.9))
+    X, gain = examples([(tess, model)], truth, ("ru",))
+    assert len(X) == 2 and all(len(x) == 21 for x in X)
+    assert gain == [1, -3]  # "для" saves an edit; "ПЕОС" for "КПСС" costs three
+
+
+def test_a_missing_or_foreign_vote_model_is_a_one_line_error(tmp_path):
+    from ocr.errors import EngineError
+    from ocr.typed import vote_model
+
+    with pytest.raises(EngineError, match="gone.json: vote model file not found.*train-vote"):
+        vote_model.load(str(tmp_path / "gone.json"))
+    other = tmp_path / "other.json"
+    spec = _stump("tess_conf", 0.5)
+    spec["features"] = ["a"] * len(spec["features"])
+    other.write_text(json.dumps(spec))
+    with pytest.raises(EngineError, match="trained on other features"):
+        vote_model.load(str(other))
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(EngineError, match="not a memo-ocr vote model"):
+        vote_model.load(str(tmp_path / "bad.json"))
+
+
+def test_the_bundled_vote_model_is_read_with_its_features():
+    from ocr.typed import vote_model
+
+    model = vote_model.load()
+    assert list(model.features) == list(vote_model.FEATURES) and model.classes == ["0", "1"]
+    assert model.meta["pages"] >= 50 and model.meta["stretches"] > 1000
+
+
+def test_train_vote_without_tuning_pages_is_a_one_line_usage_error(tmp_path):
+    from click.testing import CliRunner
+
+    from ocr.train.vote import train_vote, tuning_pages
+
+    assert tuning_pages(tmp_path) == []
+    r = CliRunner().invoke(train_vote, ["--data", str(tmp_path), "-w", str(tmp_path / "w"), "-o",
+                                        str(tmp_path / "v.json")])
+    assert r.exit_code == 2 and "no page of the tuning half" in r.output
 
 
 def test_lines_kind_typed_reads_as_the_pipeline_and_a_missing_typewriter_model_exits_5(tmp_path):

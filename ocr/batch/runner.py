@@ -154,6 +154,10 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
                 from ..typed.model_read import check as check_typed
 
                 engine_versions["kraken"] = check_typed(cfg.tesseract.typed_model)
+                if cfg.tesseract.typed_reader == "vote":
+                    from ..typed.vote_model import load as load_chooser
+
+                    load_chooser()
             if cfg.layout.enabled:
                 load_model(cfg.layout.model or None)
                 if cfg.layout.separate_ink:

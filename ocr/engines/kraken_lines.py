@@ -74,10 +74,11 @@ class KrakenLines:
         self.version = _kraken_version()
 
     def recognize(self, image: np.ndarray, boxes: list[tuple[int, int, int, int]],
-                  scripts: tuple[str, ...] = ()) -> list[LineText]:
+                  scripts: tuple[str, ...] = (), max_height: int = 0) -> list[LineText]:
         """Read each (x0, y0, x1, y1) box of a grey uint8 image; one result per box, in order. With ``scripts``,
         letters of other scripts are left out of the reading (kraken's decoder cannot be told; the NumPy
-        recogniser reads the likeliest allowed character in their place)."""
+        recogniser reads the likeliest allowed character in their place). ``max_height`` is the NumPy
+        recogniser's; kraken normalises each line at the page's resolution."""
         from kraken.containers import BBoxLine, Segmentation
         from PIL import Image
 

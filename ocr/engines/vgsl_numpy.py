@@ -207,11 +207,14 @@ class NumpyRecognizer:
 
     # --------------------------------------------------------------------------------------------- input
 
-    def line_input(self, crop: Image.Image) -> np.ndarray | None:
+    def line_input(self, crop: Image.Image, max_height: int = 0) -> np.ndarray | None:
         """The network's input for one cut line (PIL 'L'), as kraken's box-line transforms make it:
-        (height, width) float32, ink high; None for a blank line."""
+        (height, width) float32, ink high; None for a blank line. A line higher than ``max_height`` (if set)
+        is first scaled down to it, as a model's training lines were stored."""
         from kraken.lib.lineest import CenterNormalizer
 
+        if max_height and crop.height > max_height:
+            crop = crop.resize((max(8, round(crop.width * max_height / crop.height)), max_height), Image.BOX)
         line = np.array(crop)
         temp = np.amax(line) - line
         if np.amax(temp) == 0:
@@ -264,10 +267,11 @@ class NumpyRecognizer:
         return self._masks[scripts]
 
     def recognize(self, image: np.ndarray, boxes: list[tuple[int, int, int, int]],
-                  scripts: tuple[str, ...] = ()) -> list[LineText]:
+                  scripts: tuple[str, ...] = (), max_height: int = 0) -> list[LineText]:
         """Read each (x0, y0, x1, y1) box of a grey uint8 image; one result per box, in order. With ``scripts``,
         letters of other scripts are never read: the decoder takes the likeliest of the others at each step
-        (a letter, or none), with its own probability as its confidence."""
+        (a letter, or none), with its own probability as its confidence. ``max_height``: see ``line_input``
+        (kraken's normalisation of a high line costs most of its reading time)."""
         mask = self.allowed(scripts)
         h, w = image.shape[:2]
         im = Image.fromarray(image)
@@ -279,7 +283,7 @@ class NumpyRecognizer:
                 results[i] = LineText("", 0.0, error="empty line box")
                 continue
             try:
-                arr = self.line_input(im.crop((x0, y0, x1, y1)))
+                arr = self.line_input(im.crop((x0, y0, x1, y1)), max_height)
             except Exception as e:  # kraken records such a line empty; we say why
                 results[i] = LineText("", 0.0, error=f"line normalisation failed ({type(e).__name__})")
                 continue

@@ -202,7 +202,8 @@ Exit status: 0 all read, 1 some images failed, 5 engine or model problem (e.g. a
               help="handwritten: the handwriting model; typed: the pipeline's typed-line reader (--reader).")
 @click.option("--reader", type=click.Choice(["tesseract", "model", "surer", "vote"]), default=None,
               help="typed: who reads ([tesseract] typed_reader; default: its default): Tesseract, the "
-                   "typewriter model, per line the surer of the two, or word by word (vote).")
+                   "typewriter model, per line the surer of the two, or where they differ as the vote model "
+                   "chooses (vote).")
 @click.option("--engine", type=click.Choice(["kraken", "tesseract"]), default=None,
               help="Force one engine: kraken (the --model, default the handwriting model) or Tesseract in "
                    "single-line mode (--psm 7).")
@@ -233,6 +234,10 @@ def lines(images, kind, reader, engine, model, lang):
             from ..typed import model_read
 
             kraken = model_read.load(str(model) if model else "")
+            if mode == "vote":
+                from ..typed.vote_model import load as load_chooser
+
+                load_chooser()
         if mode != "kraken" and mode != "model":
             from ..engines.tesseract import check_languages
 

@@ -36,7 +36,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import InputError
-from .model_read import margin
+from .model_read import STORED_HEIGHT, margin
 
 _F = "/usr/share/fonts/"
 # (path, Cyrillic too): Debian packages fonts-urw-base35, fonts-cmu, fonts-freefont-ttf, fonts-dejavu-core,
@@ -368,7 +368,7 @@ def cut_polygon(page: np.ndarray, poly: np.ndarray) -> np.ndarray:
     return crop
 
 
-def _store(img: np.ndarray, max_height: int = 80) -> np.ndarray:
+def _store(img: np.ndarray, max_height: int = STORED_HEIGHT) -> np.ndarray:
     if img.shape[0] > max_height:  # the high-resolution French scans: kept small, the model reads 48 px
         s = max_height / img.shape[0]
         img = cv2.resize(img, (max(8, int(img.shape[1] * s)), max_height), interpolation=cv2.INTER_AREA)

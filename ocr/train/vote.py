@@ -47,14 +47,8 @@ def page_readings(img: Path, lang: str, model: str) -> list[list]:
     pp = preprocess(load_image(PageRef(img.stem, img)), cfg.preprocess)
     blocks = get_engine("tesseract", cfg).recognize(pp.image)
     lines = [ln for block in blocks for ln in block if ln.conf < model_read.VOTE_BELOW]
-    h, w = pp.grey.shape[:2]
-    boxes = []
-    for ln in lines:
-        mx, my = model_read.margin(ln.box)
-        boxes.append((max(0, ln.box[0] - mx), max(0, ln.box[1] - my), min(w, ln.box[2] + mx), min(h, ln.box[3] + my)))
-    reader = model_read.load(model)
     out = []
-    for ln, res in zip(lines, model_read.read_boxes(reader, pp.grey, boxes, lang), strict=True):
+    for ln, res in zip(lines, model_read.read_lines(model_read.load(model), pp.grey, lines, lang), strict=True):
         if res.error or not res.text.strip():
             continue
         words = model_read.words_of(res.text, res.char_confs, res.char_boxes, ln.box)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import cv2  # noqa: E402
 
 from ocr.engines.base import RawWord  # noqa: E402
-from ocr.typed.model_read import VOTE_BELOW, mean_conf, tesseract_words, vote, words_of  # noqa: E402
+from ocr.typed.model_read import asks_model, mean_conf, tesseract_words, vote, words_of  # noqa: E402
 from ocr.score.metrics import char_counts  # noqa: E402
 
 LANG = {"ehri-english": "eng", "ehri-german": "deu", "fr": "fra", "ru-print": "rus", "komi": "rus"}
@@ -123,7 +123,7 @@ def main() -> int:
         readers["surer"] = lambda ln: text(max(words(tess[ln["image"]]), words(mod[ln["image"]]), key=mean_conf))
         def voted(ln):
             t = words(tess[ln["image"]])
-            return text(t if mean_conf(t) >= VOTE_BELOW else vote(t, words(mod[ln["image"]]), ln["lang"]))
+            return text(vote(t, words(mod[ln["image"]]), ln["lang"]) if asks_model(t) else t)
 
         readers["vote"] = voted
     rows: dict[str, dict[str, int]] = {}

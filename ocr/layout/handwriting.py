@@ -375,10 +375,6 @@ def _words(text: str, glyphs: tuple[Glyph, ...], poly) -> tuple[Word, ...]:
     return tuple(out)
 
 
-# the handwriting model reads Russian (Cyrillic) script: pages in other languages (not in ``CYRILLIC_LANGS``)
-# get their handwriting regions found and written, unread, rather than read as Cyrillic
-
-
 WRITTEN_HAND = 0.2  # a candidate called noise that the classifier gives at least this chance of handwriting ...
 
 

@@ -8,6 +8,7 @@ import hashlib
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 import click
@@ -35,18 +36,26 @@ def tuning_pages(data: Path) -> list[tuple[str, Path, str]]:
     return out
 
 
+@lru_cache(maxsize=4)
+def _engine(lang: str):
+    """Tesseract for ``lang``, made once per worker (it checks the installation when made)."""
+    from ..config import Config
+    from ..engines import get_engine
+
+    return get_engine("tesseract", Config().replace("run", lang=lang))
+
+
 def page_readings(img: Path, lang: str, model: str) -> list[list]:
     """Per line less sure than ``VOTE_BELOW``: [Tesseract's words, the model's words], each [text, conf, box]."""
     from ..config import Config
-    from ..engines import get_engine
     from ..loader import PageRef, load_image
     from ..preprocess import preprocess
     from ..typed import model_read
 
     cfg = Config().replace("run", lang=lang)
     pp = preprocess(load_image(PageRef(img.stem, img)), cfg.preprocess)
-    blocks = get_engine("tesseract", cfg).recognize(pp.image)
-    lines = [ln for block in blocks for ln in block if ln.conf < model_read.VOTE_BELOW]
+    blocks = _engine(lang).recognize(pp.image)
+    lines = [ln for block in blocks for ln in block if model_read.asks_model(ln.words)]
     out = []
     for ln, res in zip(lines, model_read.read_lines(model_read.load(model), pp.grey, lines, lang), strict=True):
         if res.error or not res.text.strip():

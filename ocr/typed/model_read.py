@@ -115,6 +115,11 @@ def words_of(text: str, confs: list[float], boxes: list[tuple[int, int, int, int
 VOTE_BELOW = 0.95
 
 
+def asks_model(tess: tuple[RawWord, ...]) -> bool:
+    """``vote``: whether a line Tesseract read as ``tess`` is read by the model too (under ``VOTE_BELOW``)."""
+    return mean_conf(tess) < VOTE_BELOW
+
+
 def vote(tess: tuple[RawWord, ...], model: tuple[RawWord, ...], lang: str, chooser=None) -> tuple[RawWord, ...]:
     """Tesseract's and the model's words of one line: where they differ, the stretch the vote model
     (``vote_model``; default: the committed one) keeps."""
@@ -132,7 +137,7 @@ def reread(grey: np.ndarray, blocks: list[list[RawLine]], reader, mode: str,
     if mode == "tesseract" or not blocks:
         return blocks, {}
     flat = [(b, i) for b, block in enumerate(blocks) for i in range(len(block))
-            if mode != "vote" or blocks[b][i].conf < VOTE_BELOW]
+            if mode != "vote" or asks_model(blocks[b][i].words)]
     chooser = None
     if mode == "vote":
         from .vote_model import load as load_chooser
@@ -189,7 +194,7 @@ def tesseract_words(grey: np.ndarray, lang: str) -> tuple[RawWord, ...]:
 def read_line(grey: np.ndarray, lang: str, mode: str, reader=None) -> tuple[str, float]:
     """A cut typed line (grey uint8) read as the pipeline reads typed lines with ``mode``: (text, confidence)."""
     tess = tesseract_words(grey, lang) if mode != "model" else ()
-    if mode == "tesseract" or (mode == "vote" and mean_conf(tess) >= VOTE_BELOW):
+    if mode == "tesseract" or (mode == "vote" and not asks_model(tess)):
         return " ".join(w.text for w in tess), mean_conf(tess)
     res = read_boxes(reader, grey, [(0, 0, grey.shape[1], grey.shape[0])], lang)[0]
     if res.error:

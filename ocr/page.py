@@ -43,10 +43,13 @@ def recognize_page(ref: PageRef, cfg: Config, engine: Engine, timings: dict[str,
     t = time.perf_counter()
     blocks = engine.recognize(pp.image)
     typed_info: dict[str, Any] = {}
+    model_s = 0.0
     if cfg.tesseract.typed_reader != "tesseract" and getattr(engine, "reads_text", True):
+        t_model = time.perf_counter()
         blocks, typed_info = reread_typed(pp.grey, blocks, cfg)
+        model_s = timings["typed_model"] = time.perf_counter() - t_model
     blocks, text_info, read_steps = apply_fixes(blocks, Context(pp.image, pp.xheight, cfg.run.lang, engine), cfg)
-    timings["recognize"] = time.perf_counter() - t
+    timings["recognize"] = time.perf_counter() - t - model_s
     regions = build_regions(pp, blocks, cfg)
     t = time.perf_counter()
     regions, verdict, guard_info, guard_steps = _guard(img, pp, regions, engine, cfg)

@@ -308,6 +308,28 @@ def test_the_numpy_network_reads_as_kraken_does_text_confidences_and_cuts(tmp_pa
         assert got[-1].error == "empty line box"
 
 
+def test_the_fast_centre_measure_equals_krakens_on_lines_short_long_and_high():
+    """``vgsl_numpy.measure`` (kraken's centre-line measure with a faster filter) gives kraken's centres and
+    spread on seeded ink lines of many sizes, lines narrower than the filter included."""
+    pytest.importorskip("kraken")
+    from kraken.lib.lineest import CenterNormalizer
+
+    from ocr.engines.vgsl_numpy import measure
+
+    rng = np.random.default_rng(41)
+    for h, w in [(12, 30), (24, 90), (40, 1200), (49, 956), (80, 400), (80, 2300), (33, 17)]:
+        line = np.zeros((h, w))
+        ys = (h / 2 + 0.2 * h * np.sin(np.arange(w) / max(5, w / 7))).astype(int)
+        for x in range(0, w, 3):
+            y0 = max(0, ys[x] - h // 4)
+            line[y0:y0 + h // 2, x] = rng.random(min(h // 2, h - y0))
+        ref, ours = CenterNormalizer(48), CenterNormalizer(48)
+        ref.measure(line)
+        measure(ours, line)
+        assert np.array_equal(ref.center, ours.center), (h, w)
+        assert ref.r == ours.r and ref.shape == ours.shape and abs(ref.mad - ours.mad) < 1e-9
+
+
 def test_a_page_language_limits_the_letters_a_model_reads_numpy_and_kraken_alike():
     """A model of Cyrillic letters told to read only Latin ones reads none of its letters but those Latin
     ones that have Cyrillic twins' shapes; digits and punctuation stay readable; the mask is kept per script."""
@@ -394,3 +416,26 @@ def test_handwriting_is_read_without_importing_pytorch(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["True", "False"]
+
+
+def test_the_fast_line_normalisation_equals_krakens_a_spread_line_included():
+    """``vgsl_numpy.normalize`` (kraken's dewarp in one gather) makes kraken's network input, also for a line
+    whose ink spreads so that kraken cuts beyond its padding (kraken's own code then)."""
+    pytest.importorskip("kraken")
+    from kraken.lib.lineest import CenterNormalizer
+
+    from ocr.engines.vgsl_numpy import measure, normalize
+
+    rng = np.random.default_rng(43)
+    spread = np.zeros((20, 60))
+    spread[0, ::2], spread[-1, 1::2] = 1.0, 1.0  # ink at the top and bottom rows only
+    for line in (rng.random((30, 400)) * (rng.random((30, 400)) > 0.7), spread):
+        norm = CenterNormalizer(32)
+        measure(norm, line)
+        try:
+            ref = norm.normalize(line, cval=0.0)
+        except ValueError:  # kraken's ragged columns
+            with pytest.raises(ValueError):
+                normalize(norm, line, cval=0.0)
+            continue
+        assert np.array_equal(ref, normalize(norm, line, cval=0.0))

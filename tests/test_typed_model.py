@@ -303,6 +303,10 @@ def test_the_vote_keeps_per_differing_stretch_the_reading_its_forest_calls_bette
     unsure = TreeEnsemble(_stump("tess_conf", 0.3))
     assert [w.text for w in vote(tess, model, "rus", unsure)] == [w.text for w in tess]
     assert vote(tess, tess, "rus", known) == tess  # nothing differs: Tesseract's words as they are
+    # a line the model could not read (its mean confidence under MODEL_FLOOR) has no vote, whatever the forest says
+    lost = _ws(("1", 0.04))
+    assert [w.text for w in vote(tess, lost, "rus", TreeEnsemble(_stump("tess_conf", 2.0)))] == [w.text for w in tess]
+    assert [w.text for w in vote(tess, _ws(("1", 0.5)), "rus", TreeEnsemble(_stump("tess_conf", 2.0)))] == ["1"]
 
 
 def test_the_vote_forest_learns_from_stretches_labelled_against_the_page_truth():
@@ -354,6 +358,27 @@ def test_train_vote_without_tuning_pages_is_a_one_line_usage_error(tmp_path):
     r = CliRunner().invoke(train_vote, ["--data", str(tmp_path), "-w", str(tmp_path / "w"), "-o",
                                         str(tmp_path / "v.json")])
     assert r.exit_code == 2 and "no page of the tuning half" in r.output
+
+
+def test_a_reel_for_train_vote_is_its_pages_with_their_truth_and_one_without_is_a_usage_error(tmp_path):
+    from click.testing import CliRunner
+
+    from ocr.train.vote import reel_pages, train_vote
+
+    reel = tmp_path / "r"
+    (reel / "img").mkdir(parents=True)
+    (reel / "gt").mkdir()
+    for name in ("memo-0001", "memo-0002"):
+        (reel / "img" / f"{name}.jpg").write_bytes(b"x")
+    (reel / "gt" / "memo-0002.page.xml").write_text("<x/>")
+    assert [(n, p.name, lang, gt.name) for n, p, lang, gt in reel_pages(reel)] == [
+        ("r", "memo-0002.jpg", "rus", "memo-0002.page.xml")]
+    empty = tmp_path / "e"
+    (empty / "img").mkdir(parents=True)
+    r = CliRunner().invoke(train_vote, ["--data", str(tmp_path), "--reel", str(empty), "-w", str(tmp_path / "w"),
+                                        "-o", str(tmp_path / "v.json")])
+    assert r.exit_code == 2 and "no page image" in r.output and "memo-ocr synth" in r.output
+    assert len(r.output.strip().splitlines()) == 1
 
 
 def test_lines_kind_typed_reads_as_the_pipeline_and_a_missing_typewriter_model_exits_5(tmp_path):

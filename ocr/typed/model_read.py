@@ -10,7 +10,7 @@ the typewriter model (``ocr/models/typed.safetensors``, still in training, or
 - ``surer``: the one with the higher mean character confidence;
 - ``vote``: the lines Tesseract reads less surely than ``VOTE_BELOW`` are read by the model too, and where
   the two readings differ (aligned word by word) a forest trained on real pages keeps one of them
-  (``vote_model``).
+  (``vote_model``); a line the model reads less surely than ``MODEL_FLOOR`` keeps Tesseract's reading.
 
 The model knows Cyrillic and Latin letters; on a page it reads only those of the page's language
 (``lang``: Cyrillic for "rus", Latin for "eng", "fra", both for "rus+eng"), as Tesseract reads only its

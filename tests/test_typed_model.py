@@ -307,6 +307,14 @@ def test_the_vote_keeps_per_differing_stretch_the_reading_its_forest_calls_bette
     lost = _ws(("1", 0.04))
     assert [w.text for w in vote(tess, lost, "rus", TreeEnsemble(_stump("tess_conf", 2.0)))] == [w.text for w in tess]
     assert [w.text for w in vote(tess, _ws(("1", 0.5)), "rus", TreeEnsemble(_stump("tess_conf", 2.0)))] == ["1"]
+    # nor does the model drop most of a stretch Tesseract read surely in words of the language
+    always = TreeEnsemble(_stump("tess_conf", 2.0))
+    sure = _ws(("решение", 0.97), ("до", 0.97), ("августа", 0.96))
+    assert [w.text for w in vote(sure, _ws(("(,", 0.52)), "rus", always)] == ["решение", "до", "августа"]
+    assert [w.text for w in vote(sure, _ws(("решение", 0.9), ("до", 0.9), ("август", 0.9)), "rus", always)] == [
+        "решение", "до", "август"]  # the model's reading as long: the forest decides
+    junk = _ws(("ааыв", 0.97), ("ыщщш", 0.97))  # sure, but not words: the forest decides
+    assert [w.text for w in vote(junk, _ws((".", 0.52)), "rus", always)] == ["."]
 
 
 def test_the_vote_forest_learns_from_stretches_labelled_against_the_page_truth():

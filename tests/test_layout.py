@@ -146,6 +146,31 @@ def test_paragraphs_split_at_indents_and_gaps_not_at_centred_headings():
     assert all(r.production == "typewritten" for r in out)
 
 
+def test_a_typed_line_is_cut_where_its_words_stand_far_apart_and_no_word_is_lost():
+    """A signature block typed on one row, the title at the left and the name at the right with a signature
+    between: two lines of one paragraph, read left to right (and whatever Tesseract read of the signature
+    a third); word gaps and a tab of a few letters stay one line."""
+    from ocr.model import Word
+    from ocr.typed.paragraphs import GAP_HEIGHTS, split_at_gaps
+
+    def w(t, x0, x1, h=40, conf=0.9):
+        return Word(t, conf, ((x0, 100), (x1, 100), (x1, 100 + h), (x0, 100 + h)))
+
+    row = (w("Зав.", 300, 400), w("Отделом", 420, 640), w("ЦК", 660, 720), w("КПСС", 740, 900),
+           w("Я,", 1600, 1610, 4, 0.1), w("(Т.", 1930, 2000), w("Попов)", 2045, 2215))
+    line = Line("r1_l001", " ".join(x.text for x in row), ((300, 100), (2215, 100), (2215, 140), (300, 140)),
+                ((300, 140), (2215, 140)), 0.8, row)
+    pieces = split_at_gaps(line)
+    assert [ln.text for ln in pieces] == ["Зав. Отделом ЦК КПСС", "Я,", "(Т. Попов)"]
+    assert [x for ln in pieces for x in ln.words] == list(row)
+    assert pieces[0].polygon == ((300, 100), (900, 100), (900, 140), (300, 140)) and abs(pieces[1].conf - 0.1) < 1e-9
+    out = paragraphs([Region("r1", (), (line,))], xheight=20)
+    assert [[ln.text for ln in r.lines] for r in out] == [["Зав. Отделом ЦК КПСС", "Я,", "(Т. Попов)"]]
+    tab = (w("Москва", 300, 500), w("12", 500 + int(GAP_HEIGHTS * 40) - 10, 560 + int(GAP_HEIGHTS * 40)))
+    one = Line("l", "Москва 12", (), (), 0.9, tab)
+    assert split_at_gaps(one) == [one] and split_at_gaps(_line(9, 0, 0)) == [_line(9, 0, 0)]
+
+
 def test_paragraphs_end_a_centred_heading_at_the_text_under_it_at_line_pitch():
     def span(i, x0, x1, y0):
         return Line(f"l{i}", "слово", ((x0, y0), (x1, y0), (x1, y0 + 30), (x0, y0 + 30)), (), 0.9)

@@ -57,14 +57,43 @@ def line_pitch(boxes: list[tuple[float, float, float, float]], h: float) -> floa
     return float(np.percentile(pitches, PITCH_PERCENTILE)) if pitches else h * 2
 
 
+GAP_HEIGHTS = 4.0  # words of a line this many word heights apart are two lines (a signature block's title and name)
+
+
+def split_at_gaps(ln: Line) -> list[Line]:
+    """A line cut where two of its words stand more than ``GAP_HEIGHTS`` of its median word height apart (Tesseract
+    reads a row as one line across a signature: "Зав. Отделом ЦК КПСС ... (Т. Попов)"); every word stays, in
+    one of the pieces, each boxed by its words, read at their mean confidence."""
+    if len(ln.words) < 2:
+        return [ln]
+    words = sorted(ln.words, key=lambda w: bbox(w.polygon)[0])
+    h = float(np.median([bbox(w.polygon)[3] - bbox(w.polygon)[1] for w in words]))
+    pieces, cur = [], [words[0]]
+    for w in words[1:]:
+        if bbox(w.polygon)[0] - max(bbox(v.polygon)[2] for v in cur) > GAP_HEIGHTS * h:
+            pieces.append(cur)
+            cur = []
+        cur.append(w)
+    pieces.append(cur)
+    if len(pieces) == 1:
+        return [ln]
+    out = []
+    for k, ws in enumerate(pieces, start=1):
+        x0, y0, x1, y1 = bbox([p for w in ws for p in w.polygon])
+        confs = [w.conf for w in ws if w.conf is not None]
+        out.append(Line(f"{ln.id}_{k}", " ".join(w.text for w in ws), box_polygon((x0, y0, x1, y1)),
+                        ((x0, y1), (x1, y1)), float(np.mean(confs)) if confs else ln.conf, tuple(ws), ln.note))
+    return out
+
+
 def paragraphs(regions: list[Region], xheight: float | None, skew: float = 0.0) -> list[Region]:
     """Typed lines regrouped into paragraphs: top-down, a new one at a wide gap, an indented first line, or
     the first line under a centred heading that is not centred and starts well left of its last line.
 
-    Line boxes are first turned level by the page's ``skew`` (whichever sign makes them flattest), so that
-    rows of a skewed page do not overlap.
+    Lines are first cut where their words stand far apart (``split_at_gaps``), and their boxes turned level by
+    the page's ``skew`` (whichever sign makes them flattest), so that rows of a skewed page do not overlap.
     """
-    lines = [ln for r in regions for ln in r.lines]
+    lines = [piece for r in regions for ln in r.lines for piece in split_at_gaps(ln)]
     if not lines:
         return []
     boxes = min((_level_boxes(lines, a) for a in {skew, -skew}),

@@ -41,6 +41,7 @@ VARIANTS = {
     "lexicon": ("tesseract", "lexicon", False),
     "trim_edge_words": ("code:ocr.typed.lines", "EDGE_WORD_CONF", 0.0),
     "height_check": ("code:ocr.typed.lines", "MAX_HEIGHT_DEVIATION", 0.0),
+    "split_at_gaps": ("code:ocr.typed.paragraphs", "GAP_HEIGHTS", float("inf")),
 }
 
 

@@ -45,7 +45,7 @@ def measure(norm, line: np.ndarray) -> None:
     """``kraken.lib.lineest.CenterNormalizer.measure`` (the line's centre per column and its spread), with its
     slow wide Gaussian made as a matrix product down the columns and an FFT convolution along the rows: the
     same zero-padded filter, about seven times faster (on 600 test lines the centres and spreads equal
-    kraken's, ``tests/test_typed_model.py``); the rest is kraken's own code."""
+    kraken's, ``tests/test_htr.py``); the rest is kraken's own code."""
     from scipy.ndimage import gaussian_filter, uniform_filter
     from scipy.signal import fftconvolve
 

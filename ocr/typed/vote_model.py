@@ -7,7 +7,8 @@ read alike lie the stretches where they differ. For each such stretch the forest
 from ``FEATURES``: each side's confidence (mean, lowest), the share of its letters in words of the page's
 language (``wordfreq``), its words' mean frequency, its length and punctuation, whether it is empty, the
 differences, and the two whole lines' confidences. The model's words are kept where that chance is over
-``KEEP_MODEL``.
+``KEEP_MODEL``, unless they would drop most of a stretch Tesseract read surely in words of the language
+(``drops_sure_words``).
 
 It is trained on the typed lines of the real pages of the tuning half (``bench/ehri.py``'s document split):
 each stretch's label is whether putting the model's words in its place brings the line closer to the page's
@@ -117,8 +118,8 @@ DROPPED = 0.5  # ... is never given up for the model's reading of under this sha
 def drops_sure_words(tess: tuple, model: tuple, langs: tuple[str, ...]) -> bool:
     """Whether taking the model's words for Tesseract's would drop most of a stretch Tesseract read surely in
     words of the language: text is not dropped on the model's word (a line whose box takes in a hand's mark
-    or a stamp, which the model reads as a few signs). On the tuning half's pages this kept 5 of the vote's
-    709 edits saved; on the Russian tuning reels it changed nothing."""
+    or a stamp, which the model reads as a few signs). On a replay of the tuning half's readings it costs 5 of
+    the 709 edits the vote saves there; on the Russian tuning reels it changes nothing."""
     if not tess:
         return False
     conf, _, known = _side(tess, langs)[:3]

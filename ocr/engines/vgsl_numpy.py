@@ -74,9 +74,7 @@ def normalize(norm, img: np.ndarray, cval: float) -> np.ndarray:
     if rows.size and (rows.min() < 0 or rows.max() >= 3 * h):  # a cut beyond the padding: kraken's own slicing
         return norm.normalize(img, cval=cval)
     padded = np.vstack([np.full((h, w), cval, np.float64), img, np.full((h, w), cval, np.float64)])
-    dewarped = padded[rows, np.arange(w)[None, :]].astype(np.float32)
-    if dewarped.shape[0] == 0:
-        dewarped = img
+    dewarped = padded[rows, np.arange(w)[None, :]].astype(np.float32)  # norm.r >= 1: never empty
     return scale_to_h(dewarped, norm.target_height, order=1, dtype=np.dtype("f"), cval=cval)
 
 

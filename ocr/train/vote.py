@@ -43,7 +43,9 @@ REEL_LANG = "rus"  # the synthetic reels are Russian memos
 def reel_pages(reel: Path) -> list[tuple[str, Path, str, Path]]:
     """(reel, image, language, ground truth) of every page of a synthetic reel (``memo-ocr synth -o REEL/img
     --gt-dir REEL/gt``) with its ground truth; a one-line error where the reel is not so laid out."""
-    imgs = sorted(p for p in (reel / "img").glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".tif", ".tiff"))
+    from ..loader import IMAGE_SUFFIXES
+
+    imgs = sorted(p for p in (reel / "img").glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     out = [(reel.name, p, REEL_LANG, reel / "gt" / f"{p.stem}.page.xml") for p in imgs]
     out = [o for o in out if o[3].is_file()]
     if not out:

@@ -66,14 +66,15 @@ def split_at_gaps(ln: Line) -> list[Line]:
     one of the pieces, each boxed by its words, read at their mean confidence."""
     if len(ln.words) < 2:
         return [ln]
-    words = sorted(ln.words, key=lambda w: bbox(w.polygon)[0])
-    h = float(np.median([bbox(w.polygon)[3] - bbox(w.polygon)[1] for w in words]))
-    pieces, cur = [], [words[0]]
-    for w in words[1:]:
-        if bbox(w.polygon)[0] - max(bbox(v.polygon)[2] for v in cur) > GAP_HEIGHTS * h:
+    boxed = sorted(((bbox(w.polygon), w) for w in ln.words), key=lambda bw: bw[0][0])
+    h = float(np.median([b[3] - b[1] for b, _ in boxed]))
+    pieces, cur, right = [], [boxed[0][1]], boxed[0][0][2]
+    for b, w in boxed[1:]:
+        if b[0] - right > GAP_HEIGHTS * h:
             pieces.append(cur)
             cur = []
         cur.append(w)
+        right = max(right, b[2])
     pieces.append(cur)
     if len(pieces) == 1:
         return [ln]

@@ -97,9 +97,10 @@ def choose(tess: tuple[RawWord, ...], model: tuple[RawWord, ...], langs: tuple[s
     todo = [(a, b) for same, a, b in runs if not same]
     if not todo:
         return tess
-    p = chooser.predict_proba(np.array([features(a, b, tess, model, langs) for a, b in todo]))
-    better = (p[:, chooser.classes.index("1")] >= KEEP_MODEL) & ~np.array([drops_sure_words(a, b, langs)
-                                                                           for a, b in todo])
+    rows = np.array([features(a, b, tess, model, langs) for a, b in todo])
+    p = chooser.predict_proba(rows)
+    better = (p[:, chooser.classes.index("1")] >= KEEP_MODEL) & ~np.array([drops_sure_words(a, b, row)
+                                                                           for (a, b), row in zip(todo, rows, strict=True)])
     out: list[RawWord] = []
     k = 0
     for same, a, b in runs:
@@ -115,14 +116,14 @@ SURE_WORDS = 0.8  # a stretch Tesseract read at least this surely (mean), all it
 DROPPED = 0.5  # ... is never given up for the model's reading of under this share of its characters
 
 
-def drops_sure_words(tess: tuple, model: tuple, langs: tuple[str, ...]) -> bool:
+def drops_sure_words(tess: tuple, model: tuple, row) -> bool:
     """Whether taking the model's words for Tesseract's would drop most of a stretch Tesseract read surely in
-    words of the language: text is not dropped on the model's word (a line whose box takes in a hand's mark
-    or a stamp, which the model reads as a few signs). On a replay of the tuning half's readings it costs 5 of
+    words of the language (``row``: the stretch's ``features``): text is not dropped on the model's word (a
+    line whose box takes in a hand's mark or a stamp, which the model reads as a few signs). On a replay of the tuning half's readings it costs 5 of
     the 709 edits the vote saves there; on the Russian tuning reels it changes nothing."""
     if not tess:
         return False
-    conf, _, known = _side(tess, langs)[:3]
+    conf, known = row[FEATURES.index("tess_conf")], row[FEATURES.index("tess_known_share")]  # the stretch's features
     chars = sum(len(w.text) for w in tess)
     return conf >= SURE_WORDS and known >= 1.0 and sum(len(w.text) for w in model) < DROPPED * chars
 

@@ -114,6 +114,19 @@ def test_per_kind_counts_and_unmatched_lines():
     assert ps.chars_free.ref_len == ps.chars.ref_len - 2  # joined text has two joining spaces more
 
 
+def test_a_line_is_paired_with_one_of_its_kind_first():
+    # a typed line read took in a stamp's words exactly; the stamp's own reading has one letter wrong
+    gt = Transcription(tl(["ОБЩИЙ ОТДЕЛ ЦК КПСС"], "stamp") + tl(["Прошу рассмотреть"]), [])
+    hyp = Transcription(tl(["Прошу рассмотреть", "ОБЩИЙ ОТДЕЛ ЦК КПСС"]) + tl(["ОБЩИЙ ОТДЕЛ ЦК КПСG"], "stamp"), [])
+    ps = score_transcriptions("p", gt, hyp)
+    assert ps.kinds["stamp"].edits == 1 and ps.kinds["stamp"].ins == 0  # its own reading, not the typed line
+    assert ps.kinds["typewritten"].ins == len("ОБЩИЙ ОТДЕЛ ЦК КПСС")  # the typed line's extra words
+    assert ps.extra_hyp == ["ОБЩИЙ ОТДЕЛ ЦК КПСС"]
+    # without a line of its kind, a line is paired with the closest of any kind
+    alone = score_transcriptions("p", gt, Transcription(tl(["Прошу рассмотреть", "ОБЩИЙ ОТДЕЛ ЦК КПСС"]), []))
+    assert alone.kinds["stamp"].edits == 0 and alone.chars_free.edits == 0
+
+
 def test_profiles_fold_what_they_say():
     arch = BUILTIN_PROFILES["archival"]
     assert char_counts("«Ёлка» — Старый", '"Елка" - Cтарый', arch).edits == 0  # Latin C in a Cyrillic word

@@ -60,14 +60,23 @@ def _joined(lines: list[TLine], profile: Profile) -> str:
     return profile.apply(" ".join(ln.text for ln in lines))
 
 
-def match_lines(ref: list[str], hyp: list[str]) -> list[tuple[int, int]]:
-    """One-to-one pairs (ref index, hyp index), greedily by normalised edit distance (< 0.8: at least a fifth in common)."""
+def match_lines(ref: list[str], hyp: list[str], ref_kinds: list[str] | None = None,
+                hyp_kinds: list[str] | None = None) -> list[tuple[int, int]]:
+    """One-to-one pairs (ref index, hyp index), greedily by normalised edit distance (< 0.8: at least a fifth in
+    common). With the lines' kinds, a line is paired with a line of its own kind before any other: where a
+    typed line read also took in a stamp's words, the stamp's true line is paired with the stamp's own reading,
+    and the typed line's extra words count as inserted typed text, not as the stamp's."""
     if not ref or not hyp:
         return []
     dist = cdist(ref, hyp, scorer=Levenshtein.normalized_distance)
-    cands = sorted((float(dist[i, j]), i, j) for i in range(len(ref)) for j in range(len(hyp)) if dist[i, j] < 0.8)
+
+    def other(i: int, j: int) -> bool:
+        return ref_kinds is not None and hyp_kinds is not None and ref_kinds[i] != hyp_kinds[j]
+
+    cands = sorted((other(i, j), float(dist[i, j]), i, j) for i in range(len(ref)) for j in range(len(hyp))
+                   if dist[i, j] < 0.8)
     used_r, used_h, pairs = set(), set(), []
-    for _, i, j in cands:
+    for _, _, i, j in cands:
         if i not in used_r and j not in used_h:
             used_r.add(i)
             used_h.add(j)
@@ -92,7 +101,7 @@ def score_transcriptions(page_id: str, gt: Transcription, hyp: Transcription, pr
     ps.words = align_counts(words(ps.ref_text), words(ps.hyp_text))
     refs = [profile.apply(ln.text) for ln in gt.lines]
     hyps = [profile.apply(ln.text) for ln in hyp.lines]
-    pairs = dict(match_lines(refs, hyps))
+    pairs = dict(match_lines(refs, hyps, [ln.kind for ln in gt.lines], [ln.kind for ln in hyp.lines]))
     matched_h = set(pairs.values())
     kinds: dict[str, Counts] = {}
     free = Counts()

@@ -78,10 +78,6 @@ def normalize(norm, img: np.ndarray, cval: float) -> np.ndarray:
     return scale_to_h(dewarped, norm.target_height, order=1, dtype=np.dtype("f"), cval=cval)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (np.tanh(0.5 * x) + 1.0)
-
-
 class _Conv:
     def __init__(self, w: np.ndarray, b: np.ndarray):
         self.w, self.b = w.astype(np.float32), b.astype(np.float32)  # (out, in, kh, kw)
@@ -156,18 +152,22 @@ class _BiLSTM:
         seq = x[:, :, 0, :].transpose(0, 2, 1)  # (n, w, c)
         hd = self.hidden
         out = np.zeros((n, w, 2 * hd), np.float32)
+        # the sigmoid gates (i, f, o) as 0.5 (tanh(x / 2) + 1), the cell gate g as tanh(x): one tanh a step
+        half = np.full(4 * hd, 0.5, np.float32)
+        half[2 * hd:3 * hd] = 1.0
+        shortest = int(lens.min())
         for d, (wih, whh, b) in enumerate(self.dirs):
             gates_x = seq @ wih.T + b  # (n, w, 4h)
             hs = np.zeros((n, hd), np.float32)
             cs = np.zeros((n, hd), np.float32)
             steps = range(w) if d == 0 else range(w - 1, -1, -1)
             for t in steps:
-                g = gates_x[:, t] + hs @ whh  # whh stored transposed
-                i, f = _sigmoid(g[:, :hd]), _sigmoid(g[:, hd:2 * hd])
-                gg, o = np.tanh(g[:, 2 * hd:3 * hd]), _sigmoid(g[:, 3 * hd:])
+                g = np.tanh((gates_x[:, t] + hs @ whh) * half)  # whh stored transposed
+                i, f = 0.5 * (g[:, :hd] + 1.0), 0.5 * (g[:, hd:2 * hd] + 1.0)
+                gg, o = g[:, 2 * hd:3 * hd], 0.5 * (g[:, 3 * hd:] + 1.0)
                 cs = f * cs + i * gg
                 hs = o * np.tanh(cs)
-                if d == 1:  # each line's backward pass starts at its own end, from zero
+                if d == 1 and t >= shortest:  # each line's backward pass starts at its own end, from zero
                     live = (t < lens)[:, None]
                     cs = np.where(live, cs, 0.0)
                     hs = np.where(live, hs, 0.0)

@@ -91,6 +91,12 @@ def test_a_page_number_in_a_handwriting_region_stays_typed_text():
     assert hidden_by_handwriting(dataclasses.replace(line("text", 120, 180, 680, 220), conf=0.1), note, size)
     apart = [((100, 100, 900, 160), ((100, 100, 620, 160), (600, 100, 900, 160)))]
     assert hidden_by_handwriting(line("tho", 300, 110, 900, 150), apart, size)
+    # a line read unsurely whose ink is a hand's (its ink shown to the layout stage) is the note's with more than
+    # a fifth of it inside the note's outline; another line, or less of it inside, stays typed text
+    garbage = line("722 ие,", 500, 270, 1100, 310)  # a quarter of it inside the note's box
+    assert not hidden_by_handwriting(garbage, note, size)
+    assert hidden_by_handwriting(garbage, note, size, inked=True)
+    assert not hidden_by_handwriting(line("722 ие,", 650, 270, 1250, 310), note, size, inked=True)  # a sixteenth
 
 
 def test_box_overlap_measures():

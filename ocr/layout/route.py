@@ -62,10 +62,12 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
         """The ink separation network, loaded (PyTorch imported) on first use."""
         return inksep.load(lc.ink_model or None)
 
+    inked: set[str] = set()  # typed lines read unsurely whose ink is a hand's
     if lc.separate_ink and cyrillic:  # trained on Cyrillic typescripts, it takes some Latin type for a hand
         lone |= inked_lines(image, typed, separator)
         if hand_read:
-            lone |= unsure_inked(image, typed, separator, lone)
+            inked = unsure_inked(image, typed, separator, lone)
+            lone |= inked
     words, shown_boxes = typed_boxes([ln for ln in kept_lines if ln.id not in lone], cfg.run.lang)
     cands = candidates(image, words, border, xheight, shown_boxes)
     classify(cands, load_model(lc.model or None))
@@ -114,7 +116,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
         # typed lines that lie on a stamp are the stamp's text; ones inside handwriting were handwriting
         # read as type (the kraken model reads them again with their region)
         inside = [ln for ln in r.lines if r.kept and any(cover(bbox(ln.polygon), b) >= 0.6 for b in stamps)]
-        in_hand = [ln for ln in r.lines if r.kept and ln not in inside and hidden_by_handwriting(ln, hands, page_size)]
+        in_hand = [ln for ln in r.lines if r.kept and ln not in inside
+                   and hidden_by_handwriting(ln, hands, page_size, ln.id in inked)]
         stamp_lines += inside
         rest = tuple(ln for ln in r.lines if ln not in inside and ln not in in_hand)
         typed_words += [bbox(w.polygon) for ln in rest if r.kept for w in ln.words]

@@ -217,17 +217,26 @@ def _cover_union(box: Box, boxes: tuple[Box, ...]) -> float:
     return float(inside.mean()) if inside.size else 0.0
 
 
-def hidden_by_handwriting(ln: Line, hands: list[tuple[Box, tuple[Box, ...]]], page_size: tuple[int, int]) -> bool:
+INKED_IN_HAND = 0.2  # a line read unsurely whose ink is a hand's is a handwriting region's with more than this in it
+
+
+def hidden_by_handwriting(ln: Line, hands: list[tuple[Box, tuple[Box, ...]]], page_size: tuple[int, int],
+                          inked: bool = False) -> bool:
     """Whether a kept typed line lies in a handwriting region (its ink is the region's, read with it), so
     that it leaves the typed text. ``hands``: each region's outline and the boxes of its parts (the
     candidates joined into the note; empty: the outline alone). In: 80 % of the line inside the parts, or
     inside the outline with less than half its words read surely (a typed line between a note's lines,
     inside its outline, read surely, stays typed text, though a note's stroke across it leaves a word
     unsure). A page number ("- 3 -" where the pipeline keeps one) stays typed text though a note written
-    about it makes a handwriting region over it."""
+    about it makes a handwriting region over it. A line Tesseract read unsurely whose ink the ink separation
+    network calls a hand's (``inked``, ``unsure_inked``: its ink was shown to the layout stage) is in with more
+    than ``INKED_IN_HAND`` of it inside the outline: the region read that ink, and the line, kept, read it
+    twice (as garbage type beside the note's reading)."""
     box = bbox(ln.polygon)
     if page_number_match(ln.text, box, page_size) is not None:
         return False
+    if inked and any(cover(box, outline) > INKED_IN_HAND for outline, _ in hands):
+        return True
     sure = (sum(wd.conf >= CONFIDENT_WORD for wd in ln.words) / len(ln.words) if ln.words
             else float(ln.conf >= CONFIDENT_WORD))
     return any(cover(box, outline) >= 0.8 and (sure < 0.5 or not parts or _cover_union(box, parts) >= 0.8)

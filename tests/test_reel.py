@@ -54,6 +54,22 @@ def test_rerun_skips_done_redoes_changed_and_config_changes(tmp_path):
     assert json.loads((out / "run.json").read_text())["summary"]["skipped"] == 0
 
 
+def test_pages_are_redone_when_a_model_they_were_read_with_changes_in_place(tmp_path):
+    # `memo-ocr train --from-corrections` installs a better model at the path the configuration names
+    reel = make_reel(tmp_path / "reel", 2)
+    out = tmp_path / "out"
+    model = tmp_path / "layout.json"
+    model.write_bytes((ROOT / "ocr" / "models" / "layout.json").read_bytes())
+    cfg = Config().replace("layout", model=str(model))
+    first = run_reel(expand_inputs([reel]), out, cfg, workers=1, engine_name="null", progress=False)
+    assert first.to_dict()["summary"]["done_now"] == 2
+    again = run_reel(expand_inputs([reel]), out, cfg, workers=1, engine_name="null", progress=False)
+    assert again.to_dict()["summary"]["skipped"] == 2
+    model.write_bytes(model.read_bytes() + b"\n")  # the same path, other bytes
+    redo = run_reel(expand_inputs([reel]), out, cfg, workers=1, engine_name="null", progress=False)
+    assert redo.to_dict()["summary"]["done_now"] == 2 and runs(out) == {"p01": 2, "p02": 2}
+
+
 def test_failed_pages_are_retried_only_when_asked_or_changed(tmp_path):
     reel = make_reel(tmp_path / "reel", 2)
     (reel / "p03.png").write_bytes(b"broken")

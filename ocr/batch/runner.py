@@ -20,6 +20,7 @@ from ..layout.classifier import load_model
 from ..engines.base import CYRILLIC_LANGS
 from ..loader import PageRef
 from ..log import LOG
+from ..weights import files_digest
 from .dask import run_on_dask
 from .ledger import Ledger
 from .report import INTERRUPTED, PageOutcome, RunReport, outcome_from_ledger
@@ -47,6 +48,27 @@ class _signals_as_interrupt:
 
         if self.old is not None:
             signal.signal(signal.SIGTERM, self.old)
+
+
+def model_files(cfg: Config) -> dict[str, str | Path]:
+    """The model files a run's pages are read with (configured, or the bundled ones), by name."""
+    from ..engines import kraken_lines
+    from ..layout import classifier
+    from ..typed import model_read, vote_model
+
+    lc, tc = cfg.layout, cfg.tesseract
+    out: dict[str, str | Path] = {}
+    if lc.enabled:
+        out["layout"] = lc.model or classifier.DEFAULT_MODEL
+        if lc.separate_ink:
+            out["ink"] = lc.ink_model or inksep.DEFAULT_MODEL
+        if lc.handwriting:
+            out["handwriting"] = lc.handwriting_model or kraken_lines.DEFAULT_MODEL
+    if tc.typed_reader != "tesseract":
+        out["typed"] = tc.typed_model or model_read.DEFAULT_MODEL
+        if tc.typed_reader == "vote":
+            out["typed_vote"] = vote_model.DEFAULT_CHOOSER
+    return out
 
 
 def default_workers() -> int:
@@ -175,7 +197,8 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
         except MemoOcrError as e:
             engine_problem = str(e)
         # pages done without kraken are done again once it is installed
-        chash = cfg.digest(skew_override=skew_override, **({"handwriting": "kraken missing"} if no_htr else {}))
+        chash = cfg.digest(skew_override=skew_override, models=files_digest(model_files(cfg)),
+                           **({"handwriting": "kraken missing"} if no_htr else {}))
         meta = {
             "tool": {"name": "memo-ocr", "version": __version__},
             "command": argv or sys.argv,

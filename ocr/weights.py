@@ -41,23 +41,3 @@ def torch_within_thread_limit():
     if limit and limit < torch.get_num_threads():
         torch.set_num_threads(limit)
     return torch
-
-
-def files_digest(paths: dict[str, str | Path]) -> dict[str, str]:
-    """A short content hash of each file in ``paths`` (name -> path) that exists (a missing one is
-    "missing": the run reports it where it is used). A run's pages are redone where a model they were read
-    with changed in place (``memo-ocr train --from-corrections`` installed a better one at the same path)."""
-    import hashlib
-
-    out = {}
-    for name, p in sorted(paths.items()):
-        h = hashlib.sha256()
-        try:
-            with open(p, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-        except OSError:
-            out[name] = "missing"
-            continue
-        out[name] = h.hexdigest()[:16]
-    return out

@@ -20,7 +20,6 @@ from ..layout.classifier import load_model
 from ..engines.base import CYRILLIC_LANGS
 from ..loader import PageRef
 from ..log import LOG
-from ..weights import files_digest
 from .dask import run_on_dask
 from .ledger import Ledger
 from .report import INTERRUPTED, PageOutcome, RunReport, outcome_from_ledger
@@ -196,8 +195,11 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
                         LOG.warning("warning: %s", no_htr)
         except MemoOcrError as e:
             engine_problem = str(e)
-        # pages done without kraken are done again once it is installed
-        chash = cfg.digest(skew_override=skew_override, models=files_digest(model_files(cfg)),
+        ledger = Ledger(out_dir / "ledger.sqlite")
+        # pages done without kraken are done again once it is installed, and so are pages read with a model file
+        # that changed in place since
+        models = {name: ledger.file_hash(Path(p)) for name, p in model_files(cfg).items()}
+        chash = cfg.digest(skew_override=skew_override, models=models,
                            **({"handwriting": "kraken missing"} if no_htr else {}))
         meta = {
             "tool": {"name": "memo-ocr", "version": __version__},
@@ -214,7 +216,6 @@ def _run_reel(refs: list[PageRef], out_dir: Path, cfg: Config, *, workers: int |
             meta["warnings"] = [no_htr]
         started = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
         report = RunReport(out_dir, [], started, 0.0, meta)
-        ledger = Ledger(out_dir / "ledger.sqlite")
         given = {r.page_id for r in refs}
         report.earlier = {k: v for k, v in ledger.records().items() if k not in given}
         for stale in out_dir.glob(".*.tmp"):  # half-written files of a killed run (atomic.write_bytes names)

@@ -222,6 +222,23 @@ def test_the_vote_asks_the_model_only_about_the_lines_tesseract_reads_less_surel
     assert out[1][0] is sure
 
 
+def test_the_vote_leaves_out_a_word_the_model_read_over_another_lines_word_that_reads_alike():
+    from ocr.engines.base import RawLine, RawWord
+    from ocr.typed.model_read import not_elsewhere
+
+    # Tesseract read "Зам." as a line of its own; the box of the line beside it reached over it
+    title = RawLine.of([RawWord("Зам.", 0.96, (302, 1698, 408, 1735))])
+    line = RawLine((RawWord("©", 0.55, (77, 1697, 107, 1719)), RawWord("зав.", 0.96, (453, 1695, 559, 1724))),
+                   (77, 1687, 559, 1729))
+    voted = (RawWord("-", 0.6, (77, 1687, 150, 1729)), RawWord("Зам.", 0.9, (300, 1687, 410, 1729))) + line.words[1:]
+    assert [w.text for w in not_elsewhere(voted, line, [[title], [line]])] == ["-", "зав."]
+    # over another line's word that reads otherwise (a note's ink read as type), the model's word stays
+    garbage = RawLine.of([RawWord("уте", 0.2, (302, 1698, 408, 1735))])
+    assert [w.text for w in not_elsewhere(voted, line, [[garbage], [line]])] == ["-", "Зам.", "зав."]
+    # Tesseract's own words of the line always stay
+    assert not_elsewhere(line.words, line, [[line, RawLine(line.words, line.box)]]) == line.words
+
+
 def test_a_line_the_model_fails_on_keeps_tesseracts_reading_and_is_counted():
     from ocr.typed.model_read import reread
 

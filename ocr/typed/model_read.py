@@ -144,6 +144,32 @@ def vote(tess: tuple[RawWord, ...], model: tuple[RawWord, ...], lang: str, choos
     return choose(tess, model, wordfreq_langs(lang, WORD_LISTS), chooser or load_chooser())
 
 
+# a word the model reads in a line's box that lies mostly (this share of its box) over a word of another of the
+# page's lines which reads alike (at least this normalised similarity) is that line's word, which the box reached
+# over (a signature block's "Зам." that Tesseract read as a line of its own, read again at the start of the line
+# beside it): it is left out
+OVER_OTHER, ALIKE = 0.5, 0.5
+
+
+def not_elsewhere(words: tuple[RawWord, ...], line: RawLine, blocks: list[list[RawLine]]) -> tuple[RawWord, ...]:
+    """``words`` voted for ``line`` without the model's words that another line of the page holds already
+    (``OVER_OTHER``, ``ALIKE``); Tesseract's own words of the line stay."""
+    from rapidfuzz.distance import Levenshtein
+
+    own = {id(w) for w in line.words}
+    if all(id(w) in own for w in words):
+        return words
+    others = [o for block in blocks for ln in block if ln is not line for o in ln.words]
+
+    def held(w: RawWord) -> bool:
+        x0, y0, x1, y1 = w.box
+        area = max(1, (x1 - x0) * (y1 - y0))
+        return any(max(0, min(x1, b[2]) - max(x0, b[0])) * max(0, min(y1, b[3]) - max(y0, b[1])) >= OVER_OTHER * area
+                   and Levenshtein.normalized_similarity(w.text, o.text) >= ALIKE for o in others for b in (o.box,))
+
+    return tuple(w for w in words if id(w) in own or not held(w))
+
+
 def reread(grey: np.ndarray, blocks: list[list[RawLine]], reader, mode: str,
            lang: str = "rus") -> tuple[list[list[RawLine]], dict]:
     """``blocks`` (Tesseract's lines on ``grey``) with each line's kept reading, and what run.json records:
@@ -169,7 +195,7 @@ def reread(grey: np.ndarray, blocks: list[list[RawLine]], reader, mode: str,
         if not words:
             continue
         if mode == "vote":
-            words = vote(line.words, words, lang, chooser)
+            words = not_elsewhere(vote(line.words, words, lang, chooser), line, blocks)
             if [w.text for w in words] != [w.text for w in line.words]:
                 out[b][i] = RawLine(words, line.box)
                 kept += 1

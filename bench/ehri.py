@@ -1,7 +1,9 @@
 """Benchmark: memo-ocr vs plain `tesseract` on real typescripts (../shared/data: EHRI, French typescripts).
 
 Both run in this one process tree on the same pages with the same parallelism (2 workers,
-OMP_THREAD_LIMIT=1 each), so their ratio is fair on a shared, noisy machine. CER is page level: the
+OMP_THREAD_LIMIT=1 each), so their ratio is fair on a shared, noisy machine. Time is given twice: wall
+time, and the processor time of the child processes (plain Tesseract's processes, memo-ocr's workers,
+their start included), which another job on the machine changes less than the wall time. CER is page level: the
 typewritten lines of each output against the ground truth's typewritten lines (ALTO; the French
 set's lines typed through TAGREFS, its markers "_" for underlined and "^" for superscript removed),
 NFC, whitespace runs collapsed, grapheme clusters, edit distance / reference length, micro-averaged.
@@ -24,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -57,6 +60,12 @@ def ground_truth(xml: Path, markers: bool) -> str:
     if markers:  # eScriptorium's transcription markers: _underlined, ^superscript
         text = re.sub(r"(^|\s)_", r"\1", text).replace("^", "")
     return text
+
+
+def children_cpu() -> float:
+    """Processor seconds (user and system) of this process's ended child processes so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def plain_tesseract(img: Path, lang: str) -> str:
@@ -113,7 +122,7 @@ def main() -> int:
         return 2
     cfg = cfgmod.load(args.config)
     rows = []  # one per page
-    timing = {"plain": 0.0, "memo_ocr": 0.0, "pages": 0}
+    timing = {"plain": 0.0, "memo_ocr": 0.0, "pages": 0, "plain_cpu": 0.0, "memo_ocr_cpu": 0.0}
     stages_all: dict[str, float] = {}
     variant_rows = []
     for name in names:
@@ -126,17 +135,20 @@ def main() -> int:
             continue
         ids = [p.stem for p in imgs]
         gts = {p.stem: ground_truth(p.with_suffix(".xml"), markers=name == "fr") for p in imgs}
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), children_cpu()
         with ThreadPoolExecutor(args.workers) as ex:  # threads: each call is its own tesseract process
             plain = dict(zip(ids, ex.map(plain_tesseract, imgs, [lang] * len(imgs)), strict=True))
         timing["plain"] += time.perf_counter() - t0
+        timing["plain_cpu"] += children_cpu() - c0
         with tempfile.TemporaryDirectory() as tmp:
             out = args.keep / name if args.keep else Path(tmp)
             out.mkdir(parents=True, exist_ok=True)
             if args.keep:
                 for k, text in plain.items():
                     (out / f"{k}.plain.txt").write_text(text, encoding="utf-8")
+            c0 = children_cpu()
             ours, status, seconds, stages = run_pipeline(imgs, ids, out, cfg.replace("run", lang=lang), args.workers)
+            timing["memo_ocr_cpu"] += children_cpu() - c0
             if args.variants:
                 variant_rows += variants(imgs, gts, Path(tmp), cfg.replace("run", lang=lang), args.workers, name)
         timing["memo_ocr"] += seconds
@@ -196,6 +208,8 @@ def report(rows, timing, stages, variant_rows, workers) -> None:
         sp, so = timing["plain"] / timing["pages"], timing["memo_ocr"] / timing["pages"]
         print(f"time: tesseract {sp:.2f} s/page, memo-ocr {so:.2f} s/page ({workers} workers): {so / sp:.2f}x; "
               f"memo-ocr stages, s/page: " + ", ".join(f"{k} {v / timing['pages']:.2f}" for k, v in stages.items()))
+        cp, co = timing["plain_cpu"] / timing["pages"], timing["memo_ocr_cpu"] / timing["pages"]
+        print(f"processor time: tesseract {cp:.2f} s/page, memo-ocr {co:.2f} s/page: {co / max(cp, 1e-9):.2f}x")
     worse = [r for r in rows if (r["memo_ocr_edits"] - r["plain_edits"]) / max(r["ref"], 1) > WORSE_BY]
     for r in worse:
         print(f"  worse than plain: {r['set']} {r['page']} ({r['half']}): "

@@ -17,6 +17,7 @@ from .candidates import candidates
 from .classifier import classify, load_model
 from .hand_ink import hand_across, hand_share
 from .handwriting import read_handwriting, written_noise
+from .hw_conf import with_review_conf
 from .signatures import join_note_lines, signature_stack
 from .stamp_text import dates_again, fields as stamp_fields, legible, read_stamp, with_roman_month
 from .stamps import has_outline, noise_parts, resolve_finer, stamp_outlines, suppress, unprinted_stamps
@@ -143,6 +144,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
         if c.kind == "handwritten":
             lines, angle = reads.get(c.box) or read_handwriting(grey, c.box, f"h{n_h + 1:03d}", model, xheight or 20.0,
                                                                  c.parts, typed_words)
+            lines = [with_review_conf(ln) for ln in lines]
             if load_error:
                 lines = [dataclasses.replace(ln, note=load_error) for ln in lines]
             note = f"memo-ocr {{layout-prob:{c.prob:.2f}; upright-angle:{angle:.1f};}}"

@@ -9,8 +9,8 @@ letters. Words the language knows and a likely letter sequence tell more. A logi
 the words and glyphs keep the model's own confidences.
 
 The words are looked up in the Russian word list (``wordfreq``) with the letters of the pre-1918 spelling
-written as today (ѣ as е, і as и, ѳ as ф, a final ъ left out), as the bundled handwriting model reads
-Russian in both spellings.
+written as today (ѣ as е, і as и, a final ъ left out: the score's ``archival-pre1918`` profile, as
+``way_up.wordlike`` does), as the bundled handwriting model reads Russian in both spellings.
 """
 from __future__ import annotations
 
@@ -25,14 +25,14 @@ INTERCEPT = -4.6707
 LANG = "ru"  # the bundled handwriting model's language
 KNOWN_ZIPF = 1.5  # a word of the language: wordfreq's Zipf at least this
 KNOWN_MIN = 3  # words shorter than this are not looked up (any two letters are a word somewhere)
-_OLD = str.maketrans({"ѣ": "е", "і": "и", "ѳ": "ф", "ё": "е"})
 _WORD = re.compile(r"[^\W\d_]+")
 
 
 def modern(word: str) -> str:
-    """``word`` lower-cased in today's spelling, for looking it up."""
-    w = word.lower().translate(_OLD)
-    return w[:-1] if len(w) > 1 and w.endswith("ъ") else w
+    """``word`` lower-cased in today's spelling (the score's ``archival-pre1918`` profile), for looking it up."""
+    from ..score.metrics import BUILTIN_PROFILES
+
+    return BUILTIN_PROFILES["archival-pre1918"].apply(word).lower()
 
 
 def features(text: str, glyph_confs: list[list[float]]) -> list[float]:

@@ -102,7 +102,15 @@ def main() -> int:
     ap.add_argument("--fit", action="store_true", help="fit the logistic model on the tuning reels")
     args = ap.parse_args()
     sets = {"tuning": args.tuning, "judging": args.judging}
+    for reel in (r for v in sets.values() for r in v.split(",") if r):
+        if not (Path(reel) / "gt").is_dir() or not (Path(reel) / args.out).is_dir():
+            print(f"bench: {reel}: no {reel}/gt with its ground truth and {reel}/{args.out} with a run's output",
+                  file=sys.stderr)
+            return 2
     rows = {k: [r for reel in v.split(",") if reel for r in reel_lines(Path(reel), args.out)] for k, v in sets.items()}
+    if not rows["tuning"]:
+        print("bench: no handwritten line read in the tuning reels' runs", file=sys.stderr)
+        return 2
     coef, intercept = np.array(hw_conf.COEF), hw_conf.INTERCEPT
     if args.fit:
         from sklearn.linear_model import LogisticRegression

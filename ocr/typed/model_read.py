@@ -10,7 +10,8 @@ the typewriter model (``ocr/models/typed.safetensors``, still in training, or
 - ``surer``: the one with the higher mean character confidence;
 - ``vote``: the lines Tesseract reads less surely than ``VOTE_BELOW`` are read by the model too, and where
   the two readings differ (aligned word by word) a forest trained on real pages keeps one of them
-  (``vote_model``); a line the model reads less surely than ``MODEL_FLOOR`` keeps Tesseract's reading.
+  (``vote_model``); a line the model reads less surely than ``MODEL_FLOOR`` keeps Tesseract's reading, and
+  a word the model reads over another line's like word is that line's (``not_elsewhere``).
 
 The model knows Cyrillic and Latin letters; on a page it reads only those of the page's language
 (``lang``: Cyrillic for "rus", Latin for "eng", "fra", both for "rus+eng"), as Tesseract reads only its
@@ -161,11 +162,13 @@ def not_elsewhere(words: tuple[RawWord, ...], line: RawLine, blocks: list[list[R
         return words
     others = [o for block in blocks for ln in block if ln is not line for o in ln.words]
 
+    def over(w: RawWord, o: RawWord) -> bool:
+        (x0, y0, x1, y1), b = w.box, o.box
+        inter = max(0, min(x1, b[2]) - max(x0, b[0])) * max(0, min(y1, b[3]) - max(y0, b[1]))
+        return inter >= OVER_OTHER * max(1, (x1 - x0) * (y1 - y0))
+
     def held(w: RawWord) -> bool:
-        x0, y0, x1, y1 = w.box
-        area = max(1, (x1 - x0) * (y1 - y0))
-        return any(max(0, min(x1, b[2]) - max(x0, b[0])) * max(0, min(y1, b[3]) - max(y0, b[1])) >= OVER_OTHER * area
-                   and Levenshtein.normalized_similarity(w.text, o.text) >= ALIKE for o in others for b in (o.box,))
+        return any(over(w, o) and Levenshtein.normalized_similarity(w.text, o.text) >= ALIKE for o in others)
 
     return tuple(w for w in words if id(w) in own or not held(w))
 

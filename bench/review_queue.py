@@ -1,5 +1,6 @@
 """Benchmark: how many of the lines read wrong the review queue holds, and how many lines read right it asks
-about, at several thresholds (``memo-ocr review --max-conf``).
+about, at several thresholds (``memo-ocr review --max-conf``; the queue holds handwriting and stamp text
+whatever their confidence: for them the figures say what a threshold would hold).
 
 The lines are the review app's own (``ReviewStore`` over a run folder), with the confidence it orders and
 filters them by (the lines of the page's text; rejected lines are left out). Each page's lines of one kind are matched with its ground-truth lines of that kind as the

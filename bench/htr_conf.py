@@ -3,7 +3,7 @@ the fit of ``ocr/layout/hw_conf.py``'s logistic model.
 
 For each reel (``memo-ocr synth ... --real-handwriting``, then ``memo-ocr run REEL/img -o REEL/out``), every
 handwritten line of the run's PAGE files is matched with a ground-truth line as the per-kind score matches
-them (``score.pages.match_lines``); a line is right when it reads its line without an error (a line read that
+them; a line is right when it reads its line without an error (``review_queue.right_lines``: a line read that
 matches no ground-truth line is wrong). Its features (``hw_conf.FEATURES``) are computed from its text and
 its glyphs' confidences, which are the model's own (the line's ``@conf`` is the calibrated one). Printed per set of reels: lines, lines right, the area
 under the ROC curve of the model's mean character confidence and of ``hw_conf.review_conf``, and how many of
@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ocr.formats.readers import read_page  # noqa: E402
 from ocr.layout import hw_conf  # noqa: E402
-from ocr.score.metrics import STRICT, align_counts, graphemes  # noqa: E402
-from ocr.score.pages import match_lines  # noqa: E402
+from ocr.score.metrics import STRICT  # noqa: E402
+from review_queue import right_lines  # noqa: E402  (bench/, beside this script)
 
 
 def reel_lines(reel: Path, out: str) -> list[tuple[list[float], bool]]:
@@ -41,7 +41,7 @@ def reel_lines(reel: Path, out: str) -> list[tuple[list[float], bool]]:
         gt, hyp = read_page(gt_file), read_page(hyp_file)
         refs = [STRICT.apply(ln.text) for ln in gt.lines]
         hyps = [STRICT.apply(ln.text) for ln in hyp.lines]
-        pairs = {j: i for i, j in match_lines(refs, hyps, [ln.kind for ln in gt.lines], [ln.kind for ln in hyp.lines])}
+        right = right_lines(refs, hyps, [ln.kind for ln in gt.lines], [ln.kind for ln in hyp.lines])
         root = etree.parse(str(hyp_file)).getroot()
         ns = {"p": root.nsmap[None]}
         used: set[int] = set()
@@ -57,9 +57,7 @@ def reel_lines(reel: Path, out: str) -> list[tuple[list[float], bool]]:
                 used.add(j)
                 confs = [[float(g.find("p:TextEquiv", ns).get("conf", 0)) for g in word.iterfind("p:Glyph", ns)]
                          for word in line.iterfind("p:Word", ns)]
-                i = pairs.get(j)
-                right = i is not None and align_counts(graphemes(refs[i]), graphemes(hyps[j])).edits == 0
-                rows.append((hw_conf.features(text, confs), right))
+                rows.append((hw_conf.features(text, confs), right[j]))
     return rows
 
 

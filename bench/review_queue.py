@@ -37,6 +37,13 @@ def truth_file(gt: Path, page: str) -> Path | None:
                 None)
 
 
+def right_lines(refs: list[str], hyps: list[str], ref_kinds: list[str], hyp_kinds: list[str]) -> list[bool]:
+    """Per line read (``hyps``, STRICT-normalised), whether it reads its ground-truth line (``refs``) without an
+    error, the lines matched as the per-kind score matches them; a line matched with none is wrong."""
+    pairs = {j: i for i, j in match_lines(refs, hyps, ref_kinds, hyp_kinds)}
+    return [j in pairs and align_counts(graphemes(refs[pairs[j]]), graphemes(h)).edits == 0 for j, h in enumerate(hyps)]
+
+
 def judged_lines(out: Path, gt: Path, kind: str, markers: bool) -> list[tuple[str, float | None, bool]]:
     """(half, the queue's confidence, read right) of every line of ``kind`` the review app shows in ``out``."""
     store = ReviewStore(out)
@@ -53,10 +60,7 @@ def judged_lines(out: Path, gt: Path, kind: str, markers: bool) -> list[tuple[st
         if markers:
             refs = [re.sub(r"(^|\s)_", r"\1", r).replace("^", "") for r in refs]
         hyps = [STRICT.apply(it.machine) for it in items]
-        pairs = {j: i for i, j in match_lines(refs, hyps, [kind] * len(refs), [kind] * len(hyps))}
-        for j, it in enumerate(items):
-            i = pairs.get(j)
-            right = i is not None and align_counts(graphemes(refs[i]), graphemes(hyps[j])).edits == 0
+        for it, right in zip(items, right_lines(refs, hyps, [kind] * len(refs), [kind] * len(hyps)), strict=True):
             rows.append((half(page), it.conf, right))
     return rows
 

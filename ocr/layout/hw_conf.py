@@ -14,6 +14,7 @@ written as today (ѣ as е, і as и, a final ъ left out: the score's ``archiva
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 
@@ -28,11 +29,11 @@ KNOWN_MIN = 3  # words shorter than this are not looked up (any two letters are 
 _WORD = re.compile(r"[^\W\d_]+")
 
 
-def modern(word: str) -> str:
-    """``word`` lower-cased in today's spelling (the score's ``archival-pre1918`` profile), for looking it up."""
+def modern(text: str) -> str:
+    """``text`` lower-cased in today's spelling (the score's ``archival-pre1918`` profile), for looking it up."""
     from ..score.metrics import BUILTIN_PROFILES
 
-    return BUILTIN_PROFILES["archival-pre1918"].apply(word).lower()
+    return BUILTIN_PROFILES["archival-pre1918"].apply(text).lower()
 
 
 def features(text: str, glyph_confs: list[list[float]]) -> list[float]:
@@ -43,8 +44,7 @@ def features(text: str, glyph_confs: list[list[float]]) -> list[float]:
     looked = [w for w in _WORD.findall(text) if len(w) >= KNOWN_MIN]
     known = sum(zipf(modern(w), (LANG,)) >= KNOWN_ZIPF for w in looked) / len(looked) if looked else 0.5
     return [sum(confs) / len(confs) if confs else 0.0, min((sum(w) / len(w) for w in glyph_confs if w), default=0.0),
-            float(len(glyph_confs)), float(len(text.strip())),
-            letter_logprob(" ".join(modern(w) for w in _WORD.findall(text)), LANG)[0], float(known)]
+            float(len(glyph_confs)), float(len(text.strip())), letter_logprob(modern(text), LANG)[0], float(known)]
 
 
 def review_conf(text: str, glyph_confs: list[list[float]]) -> float:
@@ -57,8 +57,6 @@ def review_conf(text: str, glyph_confs: list[list[float]]) -> float:
 
 def with_review_conf(line):
     """A handwritten ``Line`` (``model.Line``) with its ``review_conf`` as its confidence."""
-    import dataclasses
-
     if line.conf is None or not line.words:
         return line
     return dataclasses.replace(line, conf=round(review_conf(line.text, [[g.conf for g in w.glyphs] for w in line.words]), 4))

@@ -4,7 +4,7 @@ Reads the pages in this process, one after another, as a worker does (the engine
 first page that is not counted), and prints the seconds per page of each stage, then the functions of
 ``ocr/`` by cumulative time and all functions by their own time, per page.
 
-    python bench/profile_pages.py [DIR] [--lang rus] [--top 25]   # default: 20 typed-only synthetic pages, seed 7
+    python bench/profile_pages.py [DIR] [--lang rus] [--top 25] [-c CONFIG]   # default: 20 typed-only synthetic pages, seed 7
 """
 from __future__ import annotations
 
@@ -41,8 +41,9 @@ def main() -> int:
     ap.add_argument("pages", nargs="?", type=Path, help="a folder of page images (default: synthetic typed pages)")
     ap.add_argument("--lang", default="rus")
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("-c", "--config", type=Path, help="a config.toml (default: the project's)")
     args = ap.parse_args()
-    cfg = load(None).replace("run", lang=args.lang)
+    cfg = load(args.config).replace("run", lang=args.lang)
     engine = get_engine("tesseract", cfg)
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.pages

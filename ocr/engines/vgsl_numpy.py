@@ -277,13 +277,8 @@ class NumpyRecognizer:
 
     # --------------------------------------------------------------------------------------------- network
 
-    def forward(self, inputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Class probabilities (n, classes, width) of the lines, padded to the longest, and each one's width."""
-        lens = np.array([a.shape[1] for a in inputs], np.int64)
-        x = np.zeros((len(inputs), 1, self.height, int(lens.max())), np.float32)
-        for i, a in enumerate(inputs):
-            x[i, 0, :, :a.shape[1]] = a
-        for layer in self.layers:
+    def _run(self, layers: list, x: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        for layer in layers:
             if isinstance(layer, tuple):  # S: VGSL dimensions (batch, height, width, depth) -> NCHW
                 src, a, b, high, low = (DIM[v] if k in (0, 3, 4) else v for k, v in enumerate(layer[1]))
                 dim = x.shape[src]
@@ -291,9 +286,25 @@ class NumpyRecognizer:
                 x, lens = _Reshape(src, a, b, high, low)(x, lens)
             else:
                 x, lens = layer(x, lens)
-            if x.ndim == 4 and len(inputs) > 1:  # beyond a line's end, zeros, as if it were read alone
+            if x.ndim == 4 and x.shape[0] > 1:  # beyond a line's end, zeros, as if it were read alone
                 for i, n in enumerate(lens):
                     x[i, :, :, max(int(n), 0):] = 0.0
+        return x, lens
+
+    def forward(self, inputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities (n, classes, width) of the lines, padded to the longest, and each one's width.
+        The layers before the first recurrent one run line by line (no work on padding), the rest on all the
+        lines together (an LSTM's steps cost the same for one line as for many)."""
+        first = next((k for k, layer in enumerate(self.layers) if isinstance(layer, _BiLSTM)), len(self.layers))
+        feats = []
+        for a in inputs:
+            f, n = self._run(self.layers[:first], a[None, None], np.array([a.shape[1]], np.int64))
+            feats.append(f[0, :, :, :max(int(n[0]), 0)])
+        lens = np.array([f.shape[2] for f in feats], np.int64)
+        x = np.zeros((len(feats),) + feats[0].shape[:2] + (max(1, int(lens.max())),), np.float32)
+        for i, f in enumerate(feats):
+            x[i, :, :, :f.shape[2]] = f
+        x, lens = self._run(self.layers[first:], x, lens)
         logits = x[:, :, 0, :]
         logits = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
@@ -380,4 +391,4 @@ class NumpyRecognizer:
         return self.recognize(image, [(0, 0, image.shape[1], image.shape[0])], scripts)[0]
 
 
-BATCH = 16  # lines per forward pass: the LSTM's steps are shared by a batch
+BATCH = 64  # lines per forward pass (of similar width): the LSTMs' steps are shared by them

@@ -10,8 +10,9 @@ from ocr.engines import get_engine
 from ocr.engines.base import RawLine, RawWord
 from ocr.layout.candidates import ink_mask
 from ocr.layout.route import _less_stamp_words, _stamp_text
-from ocr.layout.stamp_text import (dates_again, fields, find_ring, legible, months, read_stamp, ring_strip,
-                                   wants_date, with_roman_month)
+from ocr.layout.handwriting import crop_angle
+from ocr.layout.stamp_text import (CENTRE, centre_disc, dates_again, fields, find_ring, legible, months, read_stamp,
+                                   ring_strip, wants_date, with_roman_month)
 from ocr.model import Line, Region, Word, box_polygon
 from ocr.synth import fonts
 from ocr.synth.content import Stamp
@@ -255,3 +256,36 @@ def test_a_round_stamps_ring_text_is_read_from_the_band_between_its_rings():
         lines = read_stamp(page, box, engine).lines
         read += bool(lines) and "КОМИТЕТ" in lines[0][0]
     assert read >= 2
+
+
+def turned(page: np.ndarray, box, angle: float) -> np.ndarray:
+    """``page`` turned by ``angle`` degrees about the middle of ``box`` (paper filling the corners)."""
+    m = cv2.getRotationMatrix2D(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), angle, 1.0)
+    return cv2.warpAffine(page, m, (page.shape[1], page.shape[0]), borderValue=(232, 232, 232))
+
+
+def test_a_round_stamps_centre_is_its_disc_the_rings_arcs_in_the_corners_painted_out():
+    page, box = stamped("round", 0)
+    page = turned(page, box, 20)
+    crop = page[box[1]:box[3], box[0]:box[2]]
+    cx, cy, r = find_ring(crop)
+    c = int(r * CENTRE)
+    disc = centre_disc(crop, cx, cy, c, 232)
+    square = crop[int(cy) - c:int(cy) + c, int(cx) - c:int(cx) + c]
+    assert disc.shape == square.shape
+    assert (disc[:6, :6] == 232).all() and (disc[-6:, -6:] == 232).all()  # the corners: paper
+    assert (square[:c // 3, :c // 3] < 150).any()  # where the square holds the ring's ink
+    middle = slice(c // 2, 3 * c // 2)
+    assert (disc[middle, middle] == square[middle, middle]).all()  # the centre's own lines as they were
+    # the arcs turned the square's angle away from its lines' (turned 20 degrees); the disc's is near it
+    assert abs(crop_angle(square) + 20) > 10 and abs(crop_angle(disc) + 20) <= 6
+
+
+@needs_tesseract
+def test_a_turned_round_stamps_number_is_read_from_its_centre():
+    engine = get_engine("tesseract", Config())
+    found = 0
+    for seed in range(3):
+        page, box = stamped("round", seed, grey=False)
+        found += fields([t for t, _ in read_stamp(turned(page, box, 20), box, engine).lines]).get("number") == "5734"
+    assert found >= 2

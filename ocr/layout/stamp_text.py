@@ -214,6 +214,17 @@ class StampReading(NamedTuple):
     centre: tuple[int, int, int, int] | None = None  # a round stamp's centre read, in the page's pixels
 
 
+def centre_disc(grey: np.ndarray, cx: float, cy: float, c: int, paper: int) -> np.ndarray:
+    """The square of side 2 ``c`` about a round stamp's centre (``cx``, ``cy``) in ``grey``, paper beyond the
+    radius ``c``: the corners hold arcs of the rings and of the ring text, which turned the centre's angle
+    away from its lines' and were read as words."""
+    x0, y0 = max(0, int(cx) - c), max(0, int(cy) - c)
+    middle = grey[y0:int(cy) + c, x0:int(cx) + c].copy()
+    yy, xx = np.ogrid[:middle.shape[0], :middle.shape[1]]
+    middle[(yy + y0 - cy) ** 2 + (xx + x0 - cx) ** 2 > c * c] = paper
+    return middle
+
+
 def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine) -> StampReading:
     """The legible text of the stamp in ``box`` of the page ``image`` (grey or BGR) as lines of (text, mean
     word confidence): a round stamp's ring text, then its centre; any other stamp's lines turned upright.
@@ -243,7 +254,7 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine) -> Sta
         parts.append((_read(engine, ring_strip(crop, ring), 6), True))
         c = int(r * CENTRE)
         cb = (max(0, int(cx) - c), max(0, int(cy) - c), int(cx) + c, int(cy) + c)
-        middle = grey[cb[1]:cb[3], cb[0]:cb[2]]
+        middle = centre_disc(grey, cx, cy, c, paper)
         parts.append((_read(engine, rotate(middle, crop_angle(middle), paper)[0], 6), False))
     out, raw = [], []
     for lines, joined in parts:

@@ -279,6 +279,10 @@ def test_a_round_stamps_centre_is_its_disc_the_rings_arcs_in_the_corners_painted
     assert (disc[middle, middle] == square[middle, middle]).all()  # the centre's own lines as they were
     # the arcs turned the square's angle away from its lines' (turned 20 degrees); the disc's is near it
     assert abs(crop_angle(square) + 20) > 10 and abs(crop_angle(disc) + 20) <= 6
+    # a pen's stroke down the centre makes its ink higher than wide: its lines still run across
+    cv2.line(crop, (int(cx) + 5, int(cy - c)), (int(cx) + 5, int(cy + c)), 60, 4)
+    stroked = centre_disc(crop, cx, cy, c, 232)
+    assert abs(abs(crop_angle(stroked)) - 90) <= 6 and abs(crop_angle(stroked, across=True) + 20) <= 8
 
 
 @needs_tesseract

@@ -29,25 +29,26 @@ def _profile_score(mask: np.ndarray, angle: float) -> float:
     return float(np.sum(np.diff(prof) ** 2)) / max(float(mask.sum()), 1.0)
 
 
-def upright_angle(mask: np.ndarray) -> float:
+def upright_angle(mask: np.ndarray, across: bool = False) -> float:
     """Rotation (degrees, counter-clockwise as OpenCV) that makes the text rows of ``mask`` horizontal.
 
     Ink wider than tall is written across (near 0 degrees): the strongly slanted strokes of a signature
     or two can give a profile as sharp turned upright, but a note written up a margin is taller than wide
     (on four synthetic reels: every vertical note 1.24 times as tall as wide or more, and all ten regions
-    read upright by mistake at most 0.95)."""
+    read upright by mistake at most 0.95). With ``across``, the text is taken to be written across whatever
+    its ink's extent."""
     ys, xs = np.nonzero(mask)
-    across = ys.size > 0 and (ys.max() - ys.min()) <= (xs.max() - xs.min())
+    across = across or (ys.size > 0 and (ys.max() - ys.min()) <= (xs.max() - xs.min()))
     coarse = max([a for a in ANGLES if abs(a) < 45] if across else ANGLES, key=lambda a: _profile_score(mask, a))
     fine = [coarse + d for d in (-1.5, -0.75, 0, 0.75, 1.5)]
     return max(fine, key=lambda a: _profile_score(mask, a))
 
 
-def crop_angle(crop: np.ndarray) -> float:
+def crop_angle(crop: np.ndarray, across: bool = False) -> float:
     """``upright_angle`` of a grey crop's ink, measured at half resolution (0 for a crop without ink)."""
     small = cv2.resize(crop, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) if crop.size else crop
     ink = ink_mask(small) if small.size else small
-    return upright_angle(ink) if ink.sum() > 0 else 0.0
+    return upright_angle(ink, across) if ink.sum() > 0 else 0.0
 
 
 def rotate(img: np.ndarray, angle: float, fill: int) -> tuple[np.ndarray, np.ndarray]:

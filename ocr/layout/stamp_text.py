@@ -217,7 +217,8 @@ class StampReading(NamedTuple):
 def centre_disc(grey: np.ndarray, cx: float, cy: float, c: int, paper: int) -> np.ndarray:
     """The square of side 2 ``c`` about a round stamp's centre (``cx``, ``cy``) in ``grey``, paper beyond the
     radius ``c``: the corners hold arcs of the rings and of the ring text, which turned the centre's angle
-    away from its lines' and were read as words."""
+    away from its lines' and were read as words. Its lines run across it, whatever the extent of its ink
+    (a stroke through it may be higher than they are wide): they are levelled by near-level turns only."""
     x0, y0 = max(0, int(cx) - c), max(0, int(cy) - c)
     middle = grey[y0:int(cy) + c, x0:int(cx) + c].copy()
     yy, xx = np.ogrid[:middle.shape[0], :middle.shape[1]]
@@ -255,7 +256,7 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine) -> Sta
         c = int(r * CENTRE)
         cb = (max(0, int(cx) - c), max(0, int(cy) - c), int(cx) + c, int(cy) + c)
         middle = centre_disc(grey, cx, cy, c, paper)
-        parts.append((_read(engine, rotate(middle, crop_angle(middle), paper)[0], 6), False))
+        parts.append((_read(engine, rotate(middle, crop_angle(middle, across=True), paper)[0], 6), False))
     out, raw = [], []
     for lines, joined in parts:
         raw += [" ".join(wd.text for wd in ln.words) for ln in lines]

@@ -140,7 +140,7 @@ def main() -> int:
         print(f"{src:28} {r['lines']:6d} {r['chars']:7d} {cers}")
     if mod:
         print(f"model: {1000 * per_line:.0f} ms per line ({a.model}); surer: the reading with the higher mean "
-              "confidence; vote: lines Tesseract reads under 0.95, where the readings differ, as the vote model chooses")
+              "confidence; vote: lines Tesseract reads under VOTE_BELOW (0.9), where the readings differ, as the vote model chooses")
     if a.json:
         a.json.write_text(json.dumps(lines, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -96,7 +96,7 @@ class TesseractConfig:
     typed_reader: str = _opt("tesseract", choices=("tesseract", "model", "surer", "vote"), user=True,
                              doc="who reads the typed lines Tesseract found: 'tesseract'; 'model': the typewriter "
                                  "model (ocr/models/typed.safetensors); 'surer': per line the reading with the "
-                                 "higher confidence; 'vote': lines Tesseract reads under 0.95 are read by the model "
+                                 "higher confidence; 'vote': lines Tesseract reads under 0.9 are read by the model "
                                  "too, and where the readings differ a model trained on real pages "
                                  "(ocr/models/typed-vote.json) keeps one")
     typed_model: str = _opt("", doc="the typewriter model for typed_reader 'model', 'surer' or 'vote'; empty = the bundled "

@@ -1,7 +1,8 @@
 """The handwritten line's confidence for review (``ocr/layout/hw_conf.py``)."""
 from __future__ import annotations
 
-from ocr.layout.hw_conf import FEATURES, features, modern, review_conf, with_review_conf
+from ocr.layout.hw_conf import FEATURES, features, review_conf, with_review_conf
+from ocr.layout.way_up import modern
 from ocr.model import Glyph, Line, Word
 
 

@@ -10,13 +10,15 @@ the words and glyphs keep the model's own confidences.
 
 The words are looked up in the Russian word list (``wordfreq``) with the letters of the pre-1918 spelling
 written as today (ѣ as е, і as и, a final ъ left out: the score's ``archival-pre1918`` profile, as
-``way_up.wordlike`` does), as the bundled handwriting model reads Russian in both spellings.
+``way_up.modern``, which ``way_up.wordlike`` uses too), as the bundled handwriting model reads Russian in both spellings.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
 import re
+
+from .way_up import modern
 
 FEATURES = ("mean_conf", "min_word_conf", "words", "chars", "letter_logprob", "known_share")
 # fitted by bench/htr_conf.py --fit (logistic regression, the features as they are)
@@ -27,13 +29,6 @@ LANG = "ru"  # the bundled handwriting model's language
 KNOWN_ZIPF = 1.5  # a word of the language: wordfreq's Zipf at least this
 KNOWN_MIN = 3  # words shorter than this are not looked up (any two letters are a word somewhere)
 _WORD = re.compile(r"[^\W\d_]+")
-
-
-def modern(text: str) -> str:
-    """``text`` lower-cased in today's spelling (the score's ``archival-pre1918`` profile), for looking it up."""
-    from ..score.metrics import BUILTIN_PROFILES
-
-    return BUILTIN_PROFILES["archival-pre1918"].apply(text).lower()
 
 
 def features(text: str, glyph_confs: list[list[float]]) -> list[float]:

@@ -214,13 +214,17 @@ class StampReading(NamedTuple):
     centre: tuple[int, int, int, int] | None = None  # a round stamp's centre read, in the page's pixels
 
 
+def centre_box(cx: float, cy: float, c: int) -> tuple[int, int, int, int]:
+    """The square of side 2 ``c`` about a round stamp's centre (``cx``, ``cy``), within the crop's top and left."""
+    return max(0, int(cx) - c), max(0, int(cy) - c), int(cx) + c, int(cy) + c
+
+
 def centre_disc(grey: np.ndarray, cx: float, cy: float, c: int, paper: int) -> np.ndarray:
-    """The square of side 2 ``c`` about a round stamp's centre (``cx``, ``cy``) in ``grey``, paper beyond the
-    radius ``c``: the corners hold arcs of the rings and of the ring text, which turned the centre's angle
+    """The square of ``centre_box`` in ``grey``, paper beyond the radius ``c`` of the centre (``cx``, ``cy``): the corners hold arcs of the rings and of the ring text, which turned the centre's angle
     away from its lines' and were read as words. Its lines run across it, whatever the extent of its ink
     (a stroke through it may be higher than they are wide): they are levelled by near-level turns only."""
-    x0, y0 = max(0, int(cx) - c), max(0, int(cy) - c)
-    middle = grey[y0:int(cy) + c, x0:int(cx) + c].copy()
+    x0, y0, x1, y1 = centre_box(cx, cy, c)
+    middle = grey[y0:y1, x0:x1].copy()
     yy, xx = np.ogrid[:middle.shape[0], :middle.shape[1]]
     middle[(yy + y0 - cy) ** 2 + (xx + x0 - cx) ** 2 > c * c] = paper
     return middle
@@ -254,7 +258,7 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine) -> Sta
         cx, cy, r = ring
         parts.append((_read(engine, ring_strip(crop, ring), 6), True))
         c = int(r * CENTRE)
-        cb = (max(0, int(cx) - c), max(0, int(cy) - c), int(cx) + c, int(cy) + c)
+        cb = centre_box(cx, cy, c)
         middle = centre_disc(grey, cx, cy, c, paper)
         parts.append((_read(engine, rotate(middle, crop_angle(middle, across=True), paper)[0], 6), False))
     out, raw = [], []

@@ -18,12 +18,19 @@ def surer_way_up(new: tuple[float, float], old: tuple[float, float]) -> bool:
     return new[1] > old[1]
 
 
+def modern(text: str) -> str:
+    """``text`` lower-cased in today's spelling (the score's ``archival-pre1918`` profile: ѣ as е, і as и, a
+    final ъ dropped), for looking its words and letters up in today's word lists."""
+    from ..score.metrics import BUILTIN_PROFILES
+
+    return BUILTIN_PROFILES["archival-pre1918"].apply(text).lower()
+
+
 def wordlike(texts: list[str]) -> float:
     """How much the letters of a reading's lines look like Russian words: their mean log chance under a
-    letter model of the Russian word list (``letter_logprob``; old spelling read as today's, ѣ as е, a
-    final ъ dropped), -inf without letters."""
-    from ..score.metrics import BUILTIN_PROFILES
+    letter model of the Russian word list (``letter_logprob``; old spelling read as today's, ``modern``),
+    -inf without letters."""
     from ..typed.words import letter_logprob
 
-    mean, n = letter_logprob(BUILTIN_PROFILES["archival-pre1918"].apply(" ".join(texts)), "ru")
+    mean, n = letter_logprob(modern(" ".join(texts)), "ru")
     return mean if n else float("-inf")

@@ -91,6 +91,31 @@ def test_clean_page_ink_lies_in_the_ground_truth_boxes():
     assert outside < 0.01, outside
 
 
+def test_the_ground_truth_holds_only_the_words_written_on_the_page():
+    """A note up the left margin is as wide as its lines are many and may run over the page's edge: the
+    ground truth keeps the words whose middle is on the page, in a box cut down to them."""
+    from ocr.synth.reel import _on_page
+    from ocr.synth.render import GTLine, GTRegion, render_memo
+
+    def box(x0, x1):
+        return np.array([[x0, 1000], [x1, 1000], [x1, 1060], [x0, 1060]], float)
+
+    line = GTLine("мимо дела", box(-203, 303), (("мимо", box(-200, -20)), ("дела", box(20, 300))))
+    (cut,) = _on_page(GTRegion("r1", "handwritten", "marginalia", [line])).lines
+    assert cut.text == "дела" and [w for w, _ in cut.words] == ["дела"]
+    assert cut.poly[:, 0].min() == pytest.approx(17, abs=0.5) and cut.poly[:, 0].max() == pytest.approx(303, abs=0.5)
+    assert cut.poly[:, 1].tolist() == [1000, 1000, 1060, 1060]
+    gone = GTLine("мимо", box(-203, -17), (("мимо", box(-200, -20)),))
+    assert _on_page(GTRegion("r2", "handwritten", "marginalia", [gone])).lines == []
+    # seed 2, page 0: "т. Федоров" written up the margin with its middle off the page (drawn as placed)
+    rng = np.random.default_rng([2, 0])
+    note = next(r for r in render_memo(rng, generate_memo(rng)).regions if r.lines[0].text == "т. Федоров")
+    assert [ln.text for ln in _on_page(note).lines] == ["Доложено", "20.VI.57г."]
+    assert all(len(ln.words) == len(ln.text.split()) for ln in note.lines)
+    xml = make_page("memo-0001", 2, 0, ScanSettings(), False)[1].decode()
+    assert "Доложено" in xml and "т. Федоров" not in xml
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_recorded_skew_matches_the_rendered_one(seed):
     jpg, xml, _, facts = make_page("memo-0004", seed, 3, ScanSettings(), False)

@@ -194,7 +194,7 @@ def word_line(seed: int, words: list[tuple[np.ndarray, str]]) -> tuple[np.ndarra
     rng = np.random.default_rng([seed, 0x574C])
     n = 1 if rng.random() < 0.6 else int(rng.integers(2, 4))
     cov, boxes = render_note_real(rng, content.Note(["."] * n), words, gap=WORD_GAP)
-    text, poly = boxes[int(rng.integers(0, len(boxes)))]
+    text, poly, _ = boxes[int(rng.integers(0, len(boxes)))]
     x0, y0 = poly.min(axis=0)
     x1, y1 = poly.max(axis=0)
     m = [int((y1 - y0) * rng.uniform(0.02, 0.35)) for _ in range(2)] + [int(rng.integers(2, 30)) for _ in range(2)]

@@ -12,7 +12,7 @@ from ..formats import atomic
 from ..formats.pagexml import to_pagexml
 from ..model import STAMP_TEXT, Graphic, Line, PageResult, Region
 from .content import SEED, SEED_LEGACY, generate_memo, stamp_variety
-from .render import render_memo
+from .render import PAGE_H, PAGE_W, GTLine, GTRegion, render_memo
 from .scan import ScanSettings, scan, transform
 
 FIXED_TIME = _dt.datetime(1955, 12, 16, tzinfo=_dt.timezone.utc)  # no wall-clock time in the output: same bytes
@@ -33,6 +33,7 @@ def make_page(page_id: str, seed: int, index: int, settings: ScanSettings,
     elif stamps_worn:
         memo = dataclasses.replace(memo, stamps=stamp_variety(np.random.default_rng([seed, index, 27]), memo.stamps))
     rendered = render_memo(rng, memo, real_words)
+    rendered.regions = [r for r in (_on_page(r) for r in rendered.regions) if r.lines]
     scanned = scan(rng, rendered, settings)
     h, w = scanned.image.shape[:2]
     regions: list[Region] = []
@@ -62,6 +63,25 @@ def make_page(page_id: str, seed: int, index: int, settings: ScanSettings,
         raise RuntimeError(f"cannot encode page {page_id}")
     legacy = SEED_LEGACY if seed_memo else None
     return jpg.tobytes(), xml, legacy, facts
+
+
+def _on_page(region: GTRegion) -> GTRegion:
+    """The region with only what is written on the page: a note placed over the page's edge (one written up
+    the left margin is as wide as its lines are many) keeps the words whose middle lies on the page, in a
+    line box about them; a line with none is left out. Ground truth is what the image shows."""
+    lines = []
+    for ln in region.lines:
+        seen = [(t, p) for t, p in ln.words if 0 <= p[:, 0].mean() < PAGE_W and 0 <= p[:, 1].mean() < PAGE_H]
+        if len(seen) == len(ln.words):
+            lines.append(ln)
+        elif seen:  # the box cut down to the words seen, along the line (its corners: 0 1 across, 0 3 down)
+            p0, across, down = ln.poly[0], ln.poly[1] - ln.poly[0], ln.poly[3] - ln.poly[0]
+            along = np.linalg.solve(np.column_stack([across, down]), (np.vstack([p for _, p in seen]) - p0).T)[0]
+            pad = 3.0 / float(np.linalg.norm(across))  # as the renderer pads a line's box
+            a0, a1 = max(0.0, along.min() - pad), min(1.0, along.max() + pad)
+            poly = np.array([p0 + a0 * across, p0 + a1 * across, p0 + a1 * across + down, p0 + a0 * across + down])
+            lines.append(GTLine(" ".join(t for t, _ in seen), poly, tuple(seen)))
+    return dataclasses.replace(region, lines=lines)
 
 
 def _hull(points: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -27,6 +27,7 @@ TYPE_PITCH = 30.0  # 10 characters per inch at 300 ppi (pica)
 class GTLine:
     text: str
     poly: np.ndarray  # (4, 2) float, page coordinates
+    words: tuple = ()  # a note's: (word, (4, 2) box in page coordinates) for each word the line is made of
 
 
 @dataclass
@@ -134,8 +135,9 @@ def _placement(cx: float, cy: float, canvas_w: int, canvas_h: int, angle: float,
     return (t2 @ rot @ sh @ t1)[:2]
 
 
-def render_note(rng: np.random.Generator, note: Note, font_path: str) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
-    """A handwritten note on its own canvas: coverage and line boxes (canvas coordinates)."""
+def render_note(rng: np.random.Generator, note: Note, font_path: str) -> tuple[np.ndarray, list[tuple]]:
+    """A handwritten note on its own canvas: coverage and, for each line, its text, box and words' boxes
+    (canvas coordinates)."""
     size = int(rng.integers(58, 80)) if note.type == "marginalia" else int(rng.integers(80, 100))
     font = ImageFont.truetype(font_path, size)
     line_h = int(size * 1.25)
@@ -161,7 +163,8 @@ def render_note(rng: np.random.Generator, note: Note, font_path: str) -> tuple[n
         y0 = min(b[1] for b in word_boxes) - 3
         x1 = max(b[2] for b in word_boxes) + 3
         y1 = max(b[3] for b in word_boxes) + 3
-        boxes.append((text, _box_poly(x0, y0, x1, y1)))
+        words = tuple((t, _box_poly(*b)) for t, b in zip(text.split(" "), word_boxes, strict=True))
+        boxes.append((text, _box_poly(x0, y0, x1, y1), words))
     cov = np.asarray(img, dtype=np.float32) / 255.0
     return cov, boxes
 
@@ -177,11 +180,11 @@ def word_coverage(grey: np.ndarray) -> np.ndarray:
 
 
 def render_note_real(rng: np.random.Generator, note: Note, words: list[tuple[np.ndarray, str]],
-                     gap: tuple[float, float] = (0.3, 0.6)) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+                     gap: tuple[float, float] = (0.3, 0.6)) -> tuple[np.ndarray, list[tuple]]:
     """A note written with real scanned handwriting: as many lines as ``note`` has, each of 1-4 word images
     (``words``: ink coverage and text) drawn from the pool, scaled to one hand's size, set on a wandering
-    baseline, words ``gap`` (of the hand's size) apart. Coverage and line boxes (canvas coordinates), the
-    text the words'."""
+    baseline, words ``gap`` (of the hand's size) apart. Coverage and, for each line, its text (the words'),
+    box and words' boxes (canvas coordinates)."""
     size = int(rng.integers(58, 80))
     line_h = int(size * 1.45)
     rows = []
@@ -220,7 +223,8 @@ def render_note_real(rng: np.random.Generator, note: Note, words: list[tuple[np.
             by0 = min(b[1] for b in word_boxes) - 3
             bx1 = max(b[2] for b in word_boxes) + 3
             by1 = max(b[3] for b in word_boxes) + 3
-            boxes.append((" ".join(texts), _box_poly(bx0, by0, bx1, by1)))
+            words = tuple((t, _box_poly(*b)) for t, b in zip(texts, word_boxes, strict=True))
+            boxes.append((" ".join(texts), _box_poly(bx0, by0, bx1, by1), words))
     return canvas, boxes
 
 
@@ -417,7 +421,8 @@ def render_memo(rng: np.random.Generator, memo: Memo,
             cx, cy, ang = MARGIN_L + w / 2, min(PAGE_H - 100 - h / 2, text_bottom + 300 + h / 2), float(rng.uniform(-8, 8))
         m = _placement(cx, cy, w, h, ang, shear)
         _place(layers["hand"], cov, m)
-        lines = [GTLine(t, _affine_pts(m, poly)) for t, poly in boxes]
+        lines = [GTLine(t, _affine_pts(m, poly), tuple((wt, _affine_pts(m, wp)) for wt, wp in ws))
+                 for t, poly, ws in boxes]
         region("handwritten", note.type, lines)
         hand_used.add(font_path.rsplit("/", 1)[-1])
     if hand_used:

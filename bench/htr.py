@@ -8,7 +8,9 @@
    (turned upright, cut into lines, each line read: ``ocr.layout.handwriting.read_handwriting``), scored
    as the per-kind score does (lines matched one to one, lines read and unmatched count as inserted):
    the cutting into lines measured apart from the finding of the regions.
-Also the model's load time and the time per line on this CPU.
+Each read by the model alone (kraken's greedy reading) and as the pipeline reads (``[layout]
+handwriting_lexicon``: the NumpyRecognizer with the Russian word list, ``ocr.htr.lexicon``). Also the model's
+load time and the time per line on this CPU.
 
     python bench/htr.py [--model ocr/models/htr-ru.safetensors] [--limit N]
 """
@@ -30,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ocr.engines.kraken_lines import KrakenLines  # noqa: E402
+from ocr.engines.vgsl_numpy import NumpyRecognizer  # noqa: E402
+from ocr.htr.lexicon import with_lexicon  # noqa: E402
 from ocr.htr.data import normalise_label, read_words  # noqa: E402
 from ocr.formats.readers import TLine, Transcription, read_page  # noqa: E402
 from ocr.layout.handwriting import read_handwriting  # noqa: E402
@@ -98,17 +102,22 @@ def region_notes(scans: Path, gt: Path, model) -> Counts:
     return total
 
 
-def evaluate(name: str, items: list[tuple[np.ndarray, str]], model: KrakenLines, with_tesseract: bool) -> None:
-    k, t = Counts(), Counts()
+def evaluate(name: str, items: list[tuple[np.ndarray, str]], model: KrakenLines, with_tesseract: bool,
+             lexical=None) -> None:
+    k, t, x = Counts(), Counts(), Counts()
     secs = 0.0
     for img, ref in items:
         s = time.perf_counter()
         hyp = model.read_image(img).text
         secs += time.perf_counter() - s
         k += char_counts(ref, " ".join(hyp.split()))
+        if lexical is not None:
+            x += char_counts(ref, " ".join(lexical.read_image(img).text.split()))
         if with_tesseract:
             t += char_counts(ref, plain_tesseract(img))
     line = f"{name}: {len(items)} images, {k.ref_len} chars; kraken model CER {fmt_rate(k.rate)}"
+    if lexical is not None:
+        line += f"; with the word list (as the pipeline reads) {fmt_rate(x.rate)}"
     if with_tesseract:
         line += f"; plain tesseract (rus, --psm 7) CER {fmt_rate(t.rate)}"
     print(line + f"; {secs / max(len(items), 1) * 1000:.0f} ms per image (model only)")
@@ -126,17 +135,20 @@ def main() -> int:
     s = time.perf_counter()
     model = KrakenLines(args.model)
     print(f"model {args.model} ({args.model.stat().st_size / 1e6:.1f} MB), load {time.perf_counter() - s:.2f} s")
+    lexical = with_lexicon(NumpyRecognizer(args.model))
     if args.words.is_dir():
         words = [w for w in read_words(args.words) if w.split == "test"]
         items = [(cv2.imread(str(w.path), cv2.IMREAD_GRAYSCALE), normalise_label(w.text)) for w in words]
         items = [(i, t) for i, t in items if i is not None][: args.limit or None]
-        evaluate("real handwritten words (htr_ru test part)", items, model, not args.no_tesseract)
+        evaluate("real handwritten words (htr_ru test part)", items, model, not args.no_tesseract, lexical)
     else:
         print(f"{args.words}: not found, real words skipped")
     items = reel_lines(args.scans, args.gt)[: args.limit or None]
-    evaluate(f"handwritten lines of {args.scans.name} (ground-truth crops)", items, model, not args.no_tesseract)
-    c = region_notes(args.scans, args.gt, model)
-    print(f"notes of {args.scans.name} read in their ground-truth regions: {c.ref_len} chars; CER {fmt_rate(c.rate)}")
+    evaluate(f"handwritten lines of {args.scans.name} (ground-truth crops)", items, model, not args.no_tesseract,
+             lexical)
+    c = region_notes(args.scans, args.gt, lexical)
+    print(f"notes of {args.scans.name} read in their ground-truth regions (as the pipeline reads): {c.ref_len} chars; "
+          f"CER {fmt_rate(c.rate)}")
     return 0
 
 

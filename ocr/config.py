@@ -113,6 +113,11 @@ class LayoutConfig:
                              "written, text empty)")
     handwriting_model: str = _opt("", user=True, doc="the kraken handwriting model, e.g. one retrained from your "
                                   "corrections; empty = the bundled ocr/models/htr-ru.safetensors")
+    handwriting_lexicon: bool = _opt(True, doc="on Russian pages (lang with rus), read handwriting with the "
+                                     "Russian word list and letter model (a beam search over the model's letter "
+                                     "chances that prefers words of the language; old spelling looked up as "
+                                     "written today; htr/lexicon.py); false: the model's likeliest letter at each "
+                                     "step")
     stamp_text: bool = _opt(True, user=True, doc="read the stamps' text: a round stamp's ring text unwrapped into a "
                             "strip, before its straight lines; other stamps turned upright and read as a block (kept "
                             "where it reads more than the page's reading did); dates read again in Latin letters")

@@ -1173,6 +1173,17 @@ def test_a_note_up_a_margin_is_kept_the_way_up_the_model_is_surer_of_or_if_about
     words, letters = ("распущен", 0.70), ("жфттртоит", 0.95)  # far surer of the letters
     assert kept(words, letters) == kept(letters, words) == {"жфттртоит"}
 
+    class Lexical(Reader):  # read with a lexicon (htr.lexicon): the way up by the network's own reading
+        def recognize(self, image, boxes):
+            own = super().recognize(image, boxes)[0]
+            word, conf = ("распущен", 0.5) if own.text == "распущен" else ("пущен", 0.99)  # words either way up
+            return [LineText(word, conf, [conf] * len(word), own.char_boxes[:1] * len(word), plain=own)]
+
+    for first, second in (((words[0], 0.95), ("жфттртоит", 0.6)), (("жфттртоит", 0.6), (words[0], 0.95))):
+        reader = Lexical(first, second)
+        lines, _ = hw.read_handwriting(page, (190, 140, 350, 1010), "h1", reader, 20.0)
+        assert {ln.text for ln in lines} == {"распущен"}  # the lexicon's reading of the way up the network chose
+
 
 def test_the_letter_model_tells_words_from_letter_strings():
     from ocr.typed.words import letter_logprob

@@ -41,6 +41,7 @@ class LineText:
     char_confs: list[float] = field(default_factory=list)
     char_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # x0, y0, x1, y1 per character
     error: str | None = None
+    plain: "LineText | None" = None  # the network's own reading, where one with a lexicon reads otherwise
 
 
 def mean_conf(words) -> float:

@@ -192,6 +192,7 @@ class NumpyRecognizer:
     ``KrakenLines``."""
 
     name = "kraken"
+    letter_chances = True  # ``recognize`` can read with a lexicon (``htr.lexicon``)
 
     def __init__(self, path: str | Path):
         from safetensors import safe_open
@@ -324,11 +325,13 @@ class NumpyRecognizer:
         return self._masks[scripts]
 
     def recognize(self, image: np.ndarray, boxes: list[tuple[int, int, int, int]],
-                  scripts: tuple[str, ...] = (), max_height: int = 0) -> list[LineText]:
+                  scripts: tuple[str, ...] = (), max_height: int = 0, lexicon=None) -> list[LineText]:
         """Read each (x0, y0, x1, y1) box of a grey uint8 image; one result per box, in order. With ``scripts``,
         letters of other scripts are never read: the decoder takes the likeliest of the others at each step
         (a letter, or none), with its own probability as its confidence. ``max_height``: see ``line_input``
-        (kraken's normalisation of a high line costs most of its reading time)."""
+        (kraken's normalisation of a high line costs most of its reading time). ``lexicon``
+        (``htr.lexicon.Lexicon``): the best reading by the network and the language's words and letters,
+        not the likeliest letter at each step."""
         mask = self.allowed(scripts)
         h, w = image.shape[:2]
         im = Image.fromarray(image)
@@ -355,13 +358,13 @@ class NumpyRecognizer:
             probs, olens = self.forward([a for _, a, _ in batch])
             for (i, arr, box), p, olen in zip(batch, probs, olens, strict=True):
                 p = p[:, :int(olen)]
-                results[i] = self._decode(p if mask is None else p * mask[:, None], arr.shape[1], box)
+                results[i] = self._decode(p if mask is None else p * mask[:, None], arr.shape[1], box, lexicon)
         return [results[i] for i in range(len(boxes))]
 
-    def _decode(self, probs: np.ndarray, in_width: int, box: tuple[int, int, int, int]) -> LineText:
-        """kraken's greedy CTC decoding, with its character cuts (page pixels) and confidences."""
+    def _decode(self, probs: np.ndarray, in_width: int, box: tuple[int, int, int, int], lexicon=None) -> LineText:
+        """kraken's greedy CTC decoding, with its character cuts (page pixels) and confidences; with a
+        ``lexicon``, its reading where it differs, each letter where the likeliest path reading it places it."""
         labels = probs.argmax(axis=0)
-        confs = probs.max(axis=0)
         x0, y0, x1, y1 = box
         net_scale = in_width / max(1, probs.shape[1])
         in_scale = (x1 - x0) / (in_width - 2 * PADDING)
@@ -369,22 +372,25 @@ class NumpyRecognizer:
         def scale(v: int) -> int:
             return int(round(min(max((v * net_scale - PADDING) * in_scale, 0), (x1 - x0) - 1)))
 
-        text, cconf, cuts = [], [], []
-        t = 0
-        n = len(labels)
+        spans = []  # (label, first step, last step)
+        t, n = 0, len(labels)
         while t < n:
-            lab = int(labels[t])
-            e = t
+            lab, e = int(labels[t]), t
             while e + 1 < n and labels[e + 1] == lab:
                 e += 1
-            if lab != 0:
-                ch = self.chars.get(lab)
-                if ch is not None:
-                    text.append(ch)
-                    cconf.append(float(confs[t:e + 1].max()))
-                    cuts.append((x0 + scale(t), y0, x0 + scale(e), y1))
+            if lab != 0 and lab in self.chars:
+                spans.append((lab, t, e))
             t = e + 1
-        return LineText("".join(text), float(np.mean(cconf)) if cconf else 0.0, cconf, cuts)
+        def reading(spans: list[tuple[int, int, int]], plain: LineText | None = None) -> LineText:
+            cconf = [float(probs[lab, a:b + 1].max()) for lab, a, b in spans]  # the letter's chance along its span
+            cuts = [(x0 + scale(a), y0, x0 + scale(b), y1) for _, a, b in spans]
+            return LineText("".join(self.chars[lab] for lab, _, _ in spans), float(np.mean(cconf)) if cconf else 0.0,
+                            cconf, cuts, plain=plain)
+
+        out = reading(spans)
+        if lexicon is not None and (best := lexicon.best(probs, self.chars)) != [lab for lab, _, _ in spans]:
+            out = reading([(lab, a, b) for lab, (a, b) in zip(best, lexicon.align(probs, best), strict=True)], out)
+        return out
 
     def read_image(self, image: np.ndarray, scripts: tuple[str, ...] = ()) -> LineText:
         """A whole image that holds one line or word."""

@@ -349,8 +349,9 @@ def read_handwriting(grey: np.ndarray, box: tuple[int, int, int, int], rid: str,
                            for ch, c, g in zip(t.text, t.char_confs, t.char_boxes, strict=False))
             words = _words(t.text, glyphs, poly)
             lines.append(Line(lid, t.text, poly, base, t.conf, words, note=t.error or ""))
-        score = (float(np.mean([ln.conf or 0 for ln in lines])) if lines else 0.0,
-                 wordlike([ln.text for ln in lines]) if len(tries) > 1 else 0.0)
+        own = [t.plain or t for t in texts if t is not None]  # the way up by the network's own letters (htr.lexicon)
+        score = (float(np.mean([t.conf for t in own])) if own else 0.0,
+                 wordlike([t.text for t in own]) if len(tries) > 1 else 0.0)
         if best is None or surer_way_up(score, best[0]):
             best = (score, lines)
     return (best[1] if best else []), angle

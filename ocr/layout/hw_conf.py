@@ -2,7 +2,7 @@
 error, from its character confidences and from how much the reading looks like words of the language.
 
 The model's mean character confidence alone tells a line read right from one read wrong poorly (on the
-judging real-handwriting reels, area under the ROC curve 0.76): the model is sure of many misread
+judging real-handwriting reels, area under the ROC curve 0.70; 0.78 for this model): it is sure of many misread
 letters. Words the language knows and a likely letter sequence tell more. A logistic model of ``FEATURES``
 (``bench/htr_conf.py --fit``, on the lines read end to end on the tuning reels 4200, 4500, 4600, 4900 and
 5000; ``docs/benchmarks.md``) gives the line's ``@conf``, by which the review queue orders the handwriting;
@@ -21,9 +21,10 @@ import re
 from .way_up import modern
 
 FEATURES = ("mean_conf", "min_word_conf", "words", "chars", "letter_logprob", "known_share")
-# fitted by bench/htr_conf.py --fit (logistic regression, the features as they are)
-COEF = (1.6817, 3.5295, -0.5778, -0.0055, 0.5769, 2.9505)
-INTERCEPT = -4.6707
+# fitted by bench/htr_conf.py --fit (logistic regression, the features as they are), on lines read with the
+# word list (``htr.lexicon``, ``[layout] handwriting_lexicon``)
+COEF = (5.3521, 2.0744, -0.2827, -0.0251, 0.2485, 2.3496)
+INTERCEPT = -7.3077
 
 LANG = "ru"  # the bundled handwriting model's language
 KNOWN_ZIPF = 1.5  # a word of the language: wordfreq's Zipf at least this

@@ -210,7 +210,9 @@ Exit status: 0 all read, 1 some images failed, 5 engine or model problem (e.g. a
 @click.option("--model", type=click.Path(dir_okay=False, path_type=Path),
               help="Kraken model (default: ocr/models/htr-ru.safetensors; with --kind typed "
                    "ocr/models/typed.safetensors).")
-@click.option("--lang", default="rus", show_default=True, help="Tesseract language (Tesseract or --kind typed).")
+@click.option("--lang", default="rus", show_default=True,
+              help="the lines' language: Tesseract's (Tesseract or --kind typed); with rus, handwriting is read "
+                   "with the Russian word list ([layout] handwriting_lexicon).")
 def lines(images, kind, reader, engine, model, lang):
     """Recognise already-cut line or word images (files or folders of them)."""
     import cv2
@@ -230,6 +232,10 @@ def lines(images, kind, reader, engine, model, lang):
             from ..engines.kraken_lines import load as load_kraken
 
             kraken = load_kraken(str(model) if model else None)
+            if Config().layout.handwriting_lexicon and "rus" in lang.split("+"):  # the word list is Russian
+                from ..htr.lexicon import with_lexicon
+
+                kraken = with_lexicon(kraken)
         elif mode in ("model", "surer", "vote"):
             from ..typed import model_read
 

@@ -66,6 +66,12 @@ def _letter_counts(lang: str) -> tuple[Counter, Counter, int]:
     return grams, contexts, len(alphabet) + 1
 
 
+def letter_model(lang: str) -> tuple[Counter, Counter, int, float]:
+    """The letter model of ``letter_logprob``: letter-gram and context counts, the alphabet's size and the
+    share each letter gets for nothing."""
+    return (*_letter_counts(lang), _FLOOR)
+
+
 def letter_logprob(text: str, lang: str) -> tuple[float, int]:
     """The mean log chance of the letters of ``text``'s words (lower-cased, ё as е) under a letter model of the
     wordfreq language ``lang`` (each letter given the ones before it in its word, the word's end

@@ -135,7 +135,7 @@ def main() -> int:
     s = time.perf_counter()
     model = KrakenLines(args.model)
     print(f"model {args.model} ({args.model.stat().st_size / 1e6:.1f} MB), load {time.perf_counter() - s:.2f} s")
-    lexical = with_lexicon(NumpyRecognizer(args.model))
+    lexical = with_lexicon(NumpyRecognizer(args.model), "rus")
     if args.words.is_dir():
         words = [w for w in read_words(args.words) if w.split == "test"]
         items = [(cv2.imread(str(w.path), cv2.IMREAD_GRAYSCALE), normalise_label(w.text)) for w in words]

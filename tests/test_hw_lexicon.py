@@ -78,7 +78,7 @@ def test_a_reader_without_letter_chances_reads_as_it_does():
         name, path, version = "kraken", None, "7"
 
     reader = Kraken()
-    assert with_lexicon(reader) is reader
+    assert with_lexicon(reader, "rus") is reader
 
 
 def test_the_committed_model_reads_with_the_lexicon_and_places_every_letter():
@@ -97,7 +97,12 @@ def test_the_committed_model_reads_with_the_lexicon_and_places_every_letter():
         pytest.skip("no handwriting font")
     from ocr.score.metrics import Counts, char_counts
 
-    reader = with_lexicon(NumpyRecognizer(model))
+    from ocr.htr.lexicon import WithLexicon
+
+    network = NumpyRecognizer(model)
+    assert isinstance(with_lexicon(network, "ukr+rus"), WithLexicon)
+    assert with_lexicon(network, "deu") is network  # no Russian word list on a German page
+    reader = with_lexicon(NumpyRecognizer(model), "rus")
     plain_edits, read_edits, changed = Counts(), Counts(), 0
     for seed in range(900_300, 900_312):  # e.g. "человеческое украшение", read alone "щеловеческое унерошение"
         img, text = lines.make_sample(seed, fonts, None)

@@ -381,6 +381,7 @@ class NumpyRecognizer:
             if lab != 0 and lab in self.chars:
                 spans.append((lab, t, e))
             t = e + 1
+
         def reading(spans: list[tuple[int, int, int]], plain: LineText | None = None) -> LineText:
             cconf = [float(probs[lab, a:b + 1].max()) for lab, a, b in spans]  # the letter's chance along its span
             cuts = [(x0 + scale(a), y0, x0 + scale(b), y1) for _, a, b in spans]

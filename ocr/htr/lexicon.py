@@ -18,6 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..score.metrics import PRE1918
+
 LETTER_WEIGHT = 0.2  # the letter model's log chance, against the network's
 LETTER_BONUS = 0.0  # a reward for each letter read (0.3 saved 5 of 649 edits on the tuning cut lines: not kept)
 WORD_BONUS = 2.0  # (log chance) a word of the language's list ...
@@ -25,8 +27,9 @@ LISTED_MIN = 3  # ... of this many letters or more (any letter or two is a word 
 WIDTH = 16  # readings kept at each step (32: 632 edits on the tuning reels' cut lines against 634, at twice the time)
 PRUNE = 1e-3  # a letter less likely than this at a step is not tried there (1e-4: the same readings, twice the time)
 
-# old spelling as today's, for the letter model and the word list (ъ: only where a letter follows it)
-_OLD = str.maketrans({"ѣ": "е", "і": "и", "ѳ": "ф", "ѵ": "и", "ё": "е"})
+# old spelling as today's (the score's pre-1918 letters; ъ: only where a letter follows it) and ё as е, for the
+# letter model and the word list
+_OLD = PRE1918 | str.maketrans("ё", "е")
 _NONE = -1e30
 
 
@@ -130,11 +133,10 @@ class Lexicon:
         return list(best[0])
 
 
-@lru_cache(maxsize=200_000)
-def _listed(word: str, lang: str) -> float:
-    from ..typed.words import zipf
+def _listed(word: str, lang: str) -> bool:
+    from ..typed.words import zipf  # cached
 
-    return 1.0 if zipf(word, (lang,)) > 0 else 0.0
+    return zipf(word, (lang,)) > 0
 
 
 def align(probs: np.ndarray, labels: list[int]) -> list[tuple[int, int]]:
@@ -187,7 +189,10 @@ def lexicon(lang: str = "ru") -> Lexicon:
     return Lexicon(lang)
 
 
-def with_lexicon(reader, lang: str = "ru"):
-    """``reader`` reading with the words of ``lang`` where it can (the NumPy network gives the letter chances
-    the search needs; kraken's PyTorch reader, the fallback, reads as it does)."""
-    return WithLexicon(reader, lexicon(lang)) if getattr(reader, "letter_chances", False) else reader
+def with_lexicon(reader, tesseract_lang: str):
+    """``reader`` reading with the Russian word list where the page's languages (Tesseract's codes, "rus+eng")
+    hold Russian and the reader can (the NumPy network gives the letter chances the search needs; kraken's
+    PyTorch reader, the fallback, reads as it does); else ``reader``."""
+    if "rus" not in tesseract_lang.split("+") or not getattr(reader, "letter_chances", False):
+        return reader
+    return WithLexicon(reader, lexicon("ru"))

@@ -88,10 +88,10 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
 
             try:
                 kraken["reader"] = load_kraken(lc.handwriting_model or None)
-                if lc.handwriting_lexicon and "rus" in cfg.run.lang.split("+"):  # the word list is Russian
+                if lc.handwriting_lexicon:
                     from ..htr.lexicon import with_lexicon
 
-                    kraken["reader"] = with_lexicon(kraken["reader"])
+                    kraken["reader"] = with_lexicon(kraken["reader"], cfg.run.lang)
                 out.info["kraken"] = kraken["reader"].version
             except EngineError as e:  # the run checked the file, but it does not load: the lines say why
                 kraken["reader"], kraken["error"] = None, str(e)

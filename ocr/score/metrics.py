@@ -32,7 +32,7 @@ def normalize(text: str) -> str:
 _QUOTES = str.maketrans({c: '"' for c in "„“”«»‟″"} | {c: "'" for c in "‘’‚‛‹›′`´"})
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−"})
 _YO = str.maketrans({"ё": "е", "Ё": "Е"})
-_PRE1918 = str.maketrans({"ѣ": "е", "Ѣ": "Е", "і": "и", "І": "И", "ѳ": "ф", "Ѳ": "Ф", "ѵ": "и", "Ѵ": "И"})
+PRE1918 = str.maketrans({"ѣ": "е", "Ѣ": "Е", "і": "и", "І": "И", "ѳ": "ф", "Ѳ": "Ф", "ѵ": "и", "Ѵ": "И"})
 _LATIN_TO_CYR = str.maketrans(dict(zip("AaBCcEeHKMOoPpTXxyY", "АаВСсЕеНКМОоРрТХхуУ", strict=True)))
 _CYR_TO_LATIN = str.maketrans(dict(zip("АаВСсЕеНКМОоРрТХхуУ", "AaBCcEeHKMOoPpTXxyY", strict=True)))
 _CYR = regex.compile(r"\p{Cyrillic}")
@@ -71,7 +71,7 @@ class Profile:
         if self.fold_dashes:
             text = text.translate(_DASHES)
         if self.pre1918:
-            text = _HARD_SIGN_END.sub("", text.translate(_PRE1918))
+            text = _HARD_SIGN_END.sub("", text.translate(PRE1918))
         if self.fold_lookalikes:
             text = _TOKEN.sub(lambda m: _fold_word(m.group(0)), text)
         for old, new in self.replace:

@@ -232,10 +232,10 @@ def lines(images, kind, reader, engine, model, lang):
             from ..engines.kraken_lines import load as load_kraken
 
             kraken = load_kraken(str(model) if model else None)
-            if Config().layout.handwriting_lexicon and "rus" in lang.split("+"):  # the word list is Russian
+            if Config().layout.handwriting_lexicon:
                 from ..htr.lexicon import with_lexicon
 
-                kraken = with_lexicon(kraken)
+                kraken = with_lexicon(kraken, lang)
         elif mode in ("model", "surer", "vote"):
             from ..typed import model_read
 

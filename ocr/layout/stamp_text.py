@@ -21,6 +21,7 @@ from ..errors import EngineError
 from .candidates import ink_mask
 from .handwriting import crop_angle, rotate
 from .rings import refine_ring
+from .roman import shaped_date
 
 WORD_CONF = 0.3  # a stamp's word read at least this surely, with two letters or digits, is legible
 
@@ -108,10 +109,21 @@ def wants_date(text: str) -> bool:
 
 
 def dates_again(engine, upright: np.ndarray, lines: list[tuple[str, tuple[int, int, int, int]]]) -> dict[int, str]:
-    """Index -> the date, read again, for the first of ``lines`` (text, box in ``upright``, the stamp turned
-    upright) that holds a year but gives no date, or a month that may be either of two: the whole stamp read
-    in Latin letters (the day or month left out lies beside the year), else that line alone. A month read
-    again must be one of the two."""
+    """Index -> the date, read again, for ``lines`` (text, box in ``upright``, the stamp turned upright).
+    First every line with a year whose Roman month the shapes of its strokes give otherwise than it was read
+    (``roman.shaped_date``: "18 1954" -> "18 III 1954", "6 X 1954" -> "6 IX 1954"); where none, the first
+    line that holds a year but gives no date, or a month that may be either of two: the whole stamp read in
+    Latin letters (the day or month left out lies beside the year), else that line alone. A month read
+    again must be one of the two. (Without this second reading, the tuning reels' dates: 29 of 34 against
+    33 with it.)"""
+    shaped = {}
+    for i, (text, (x0, y0, x1, y1)) in enumerate(lines):
+        if _YEAR.search(text) or _GLUED.match(text):
+            again = shaped_date(upright[max(0, y0 - 4):y1 + 4, max(0, x0 - 4):x1 + 4], text)
+            if again is not None and fields([again]).get("date") != fields([text]).get("date"):
+                shaped[i] = again
+    if shaped:
+        return shaped
     want = [i for i, (text, _) in enumerate(lines) if wants_date(text)]
     if not want:
         return {}

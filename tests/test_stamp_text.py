@@ -8,11 +8,12 @@ import numpy as np
 from ocr.config import Config
 from ocr.engines import get_engine
 from ocr.engines.base import RawLine, RawWord
+from ocr.layout import inksep
 from ocr.layout.candidates import ink_mask
 from ocr.layout.route import _less_stamp_words, _stamp_text
 from ocr.layout.handwriting import crop_angle
 from ocr.layout.stamp_text import (CENTRE, centre_disc, dates_again, fields, find_ring, legible, months, read_stamp,
-                                   ring_strip, wants_date, with_roman_month)
+                                   ring_strip, wants_date, with_roman_month, without_typing)
 from ocr.model import Line, Region, Word, box_polygon
 from ocr.synth import fonts
 from ocr.synth.content import Stamp
@@ -292,3 +293,74 @@ def test_a_round_stamps_centre_is_its_disc_the_rings_arcs_in_the_corners_painted
 @needs_tesseract
 def test_a_turned_round_stamps_number_is_read_from_its_centre():
     assert sum(fields([t for t, _ in lines]).get("number") == "5734" for lines in round_stamps_read(20)) >= 2
+
+
+class Separator:
+    """A fake ink separation network: typed ink where ``typed`` (a half-resolution mask) is set, stamp elsewhere."""
+
+    def __init__(self, typed_at):
+        self.typed_at, self.seen = typed_at, []
+
+    def probs(self, small):
+        self.seen.append(small.shape)
+        p = np.zeros((4, *small.shape[:2]), np.float32)
+        typed = self.typed_at(small.shape[:2])
+        p[1], p[2] = np.where(typed, 0.9, 0.05), np.where(typed, 0.05, 0.9)
+        return p
+
+
+def violet_stamp_with_typing():
+    """A violet rectangular stamp (colour scan) with a typed line in black through it, and the typing's mask."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    page, box = stamped("rect", 3, lines=("ЦК КПСС", "46824", "17 XII 1955"))
+    crop = page[box[1]:box[3], box[0]:box[2]]
+    typed = Image.new("L", crop.shape[::-1], 0)
+    ImageDraw.Draw(typed).text((10, crop.shape[0] // 2 - 20), "просьбой о приеме делегации",
+                               font=ImageFont.truetype(str(fonts.require("typewriter")[0]), 34), fill=255)
+    typing = np.asarray(typed) > 128
+    bgr = np.full((*crop.shape, 3), (225, 232, 235), np.uint8)
+    bgr[crop < 180] = (150, 60, 120)
+    bgr[typing] = (30, 30, 30)
+    return bgr, typing
+
+
+def test_a_colour_stamp_is_read_without_the_typing_behind_it():
+    bgr, typing = violet_stamp_with_typing()
+    half = bgr.shape[1] // 2
+    sep = Separator(lambda hw: np.broadcast_to(np.arange(hw[1]) < hw[1] // 2, hw))  # typed: the left half
+    out = without_typing(bgr, 230, lambda: sep)
+    assert sep.seen == [(bgr.shape[0] // 2, bgr.shape[1] // 2, 3)]  # seen at half resolution
+    assert (out[:, :half - 2][typing[:, :half - 2]] == 230).all()  # the ink it calls typed painted paper
+    assert (out[:, half + 2:] == bgr[:, half + 2:]).all()  # the rest as it was
+    # a grey scan, a stamp in grey ink, no network: as it was (the network takes grey stamp letters for typing)
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    assert without_typing(grey, 230, lambda: sep) is grey
+    black = np.where(bgr < 200, 40, bgr).astype(np.uint8)
+    assert without_typing(black, 230, lambda: sep) is black
+    assert without_typing(bgr, 230, None) is bgr and len(sep.seen) == 1
+    # the layout stage passes the network on to the stamp's own reading
+    page = np.full((bgr.shape[0] + 40, bgr.shape[1] + 40, 3), (225, 232, 235), np.uint8)
+    page[20:-20, 20:-20] = bgr
+    box = (20, 20, 20 + bgr.shape[1], 20 + bgr.shape[0])
+    _stamp_text(page, cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), box, Script(["ЦК КПСС"]), [], separator=lambda: sep)
+    assert len(sep.seen) == 2
+
+
+def test_the_committed_ink_network_takes_typing_off_a_colour_stamp_and_leaves_its_letters():
+    from ocr.synth.reel import make_page
+    from ocr.synth.scan import ScanSettings
+
+    # seed 43000's memo-0003: a violet round stamp ("АРХИВ № 3737") with a typed "Федоров)" through its number
+    jpg, _, _, _ = make_page("memo-0003", 43000, 2, ScanSettings(), False)
+    crop = cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_COLOR)[1408:1786, 1944:2322]
+
+    def inks(bgr):  # (grey ink, coloured ink) pixels
+        ink = ink_mask(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)) > 0
+        lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab).astype(np.float32)
+        chroma = np.hypot(lab[:, :, 1] - 128, lab[:, :, 2] - 128)
+        return int((ink & (chroma <= 6)).sum()), int((ink & (chroma > 14)).sum())
+
+    (grey_before, violet_before), (grey_after, violet_after) = inks(crop), inks(without_typing(crop, 230, inksep.load))
+    assert grey_before > 500 and grey_after < 0.5 * grey_before  # most of the typing gone
+    assert violet_after > 0.98 * violet_before  # the stamp's ink kept

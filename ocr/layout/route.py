@@ -172,7 +172,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             on_stamp = [ln for ln in stamp_lines if cover(bbox(ln.polygon), c.box) >= 0.6]
             raw = []
             if lc.stamp_text:
-                on_stamp, raw, block = _stamp_text(image, grey, c.box, engine, on_stamp, outlined=has_outline(c))
+                on_stamp, raw, block = _stamp_text(image, grey, c.box, engine, on_stamp, outlined=has_outline(c),
+                                                   separator=separator if lc.separate_ink else None)
                 if block:
                     out.typed = _less_stamp_words(out.typed, c.box, [ln.text for ln in on_stamp])
             lines = tuple(dataclasses.replace(ln, id=f"{sid}_t_l{i:03d}") for i, ln in enumerate(on_stamp, start=1))
@@ -197,7 +198,7 @@ def _shift(box: tuple[int, int, int, int], dx: int, dy: int) -> tuple[int, int, 
 
 
 def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, int], engine,
-                typed: list[Line], outlined: bool = True) -> tuple[list[Line], list[str], bool]:
+                typed: list[Line], outlined: bool = True, separator=None) -> tuple[list[Line], list[str], bool]:
     """The lines of the stamp at ``box``, every line as read (``read_stamp``), and whether the stamp's own
     reading replaced the page's (its words then not kept twice). ``typed``: the lines the page's reading
     found on it, their dates read again where they hold a year but give none. A round stamp's ring text
@@ -206,7 +207,9 @@ def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, i
     another stamp is read as a block, and that reading kept where it has more legible letters (the page's
     reading often finds a turned stamp's lines in pieces). Its words are taken out of the typed lines
     beside it only where the stamp has an outline (``outlined``: a ring or a frame was found; ink the
-    classifier alone calls a stamp may be typing, as on a French typescript whose typed words went so)."""
+    classifier alone calls a stamp may be typing, as on a French typescript whose typed words went so).
+    ``separator``: the ink separation network's loader, with which a colour stamp is read without the
+    typing behind it."""
     x0, y0 = box[:2]
     typed = list(typed)
     for i, again in dates_again(engine, grey[y0:box[3], x0:box[2]], [
@@ -215,7 +218,7 @@ def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, i
     for i, ln in enumerate(typed):
         if (written := with_roman_month(ln.text)) != ln.text:
             typed[i] = dataclasses.replace(ln, text=written, words=())
-    reading = read_stamp(image, box, engine)
+    reading = read_stamp(image, box, engine, separator)
     read = [Line("", t, box_polygon(box), (), conf) for t, conf in reading.lines]
     if reading.round:  # the ring, then the centre: the page's lines there or the stamp's, whichever reads more
         ring, centre = read[:reading.ring_lines], read[reading.ring_lines:]

@@ -43,6 +43,9 @@ CENTRE = 0.6  # the centre text lies within this share of the radius
 
 MIN_RING_INK = 0.6  # a circle is the stamp's ring when its ink goes this far round
 
+COLOURED = 14  # ink this far from grey in Lab's a*, b* plane is coloured ...
+COLOURED_SHARE = 0.3  # ... and a stamp is coloured where at least this share of its ink is
+
 
 def _words(lines, least: float = WORD_CONF) -> list[tuple[str, float]]:
     """The legible words of ``lines``: read at least ``least`` surely, with two letters or digits, or a number
@@ -204,8 +207,8 @@ def ring_strip(crop: np.ndarray, ring: tuple[float, float, float]) -> np.ndarray
     ink = ink_mask(band) > 0
     if polar.ndim == 3:
         lab = cv2.cvtColor(polar[top:bottom], cv2.COLOR_BGR2Lab).astype(np.float32)
-        coloured = ink & (np.hypot(lab[:, :, 1] - 128, lab[:, :, 2] - 128) > 14)
-        if coloured.sum() > 0.3 * max(1, ink.sum()):  # a coloured stamp: its own ink says where its text is
+        coloured = ink & (np.hypot(lab[:, :, 1] - 128, lab[:, :, 2] - 128) > COLOURED)
+        if coloured.sum() > COLOURED_SHARE * max(1, ink.sum()):  # a coloured stamp: its own ink says where its text is
             ink = coloured
     empty = np.concatenate([ink.sum(axis=0) < 2] * 2)  # twice round: a gap may span the cut at angle 0
     best_len = best_end = run = 0
@@ -242,12 +245,37 @@ def centre_disc(grey: np.ndarray, cx: float, cy: float, c: int, paper: int) -> n
     return middle
 
 
-def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine) -> StampReading:
+TYPED_INK = 0.5  # on a colour scan, stamp ink the separation network calls typed more surely than this (and more
+# than stamp) is typing behind the stamp, painted out before the stamp is read
+
+
+def without_typing(crop: np.ndarray, paper: int, separator) -> np.ndarray:
+    """A colour scan's stamp ``crop`` (BGR) with the typing behind it painted paper: the ink the ink separation
+    network (``separator()``: an ``inksep.InkSeparator``) calls typed. On a grey scan, or a stamp whose ink
+    is mostly grey, as it is: without colour the network took stamp letters for typing (tuning reel 2000:
+    stamp CER 23.63 -> 29.22 %)."""
+    if separator is None or crop.ndim != 3 or min(crop.shape[:2]) < 16:
+        return crop
+    ink = ink_mask(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)) > 0
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
+    coloured = ink & (np.hypot(lab[:, :, 1] - 128, lab[:, :, 2] - 128) > COLOURED)
+    if coloured.sum() <= COLOURED_SHARE * max(1, ink.sum()):
+        return crop
+    h, w = crop.shape[:2]
+    p = separator().probs(cv2.resize(crop, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA))
+    typed, stamp = (cv2.resize(p[i], (w, h), interpolation=cv2.INTER_LINEAR) for i in (1, 2))
+    out = crop.copy()
+    out[ink & (typed > stamp) & (typed > TYPED_INK)] = paper
+    return out
+
+
+def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, separator=None) -> StampReading:
     """The legible text of the stamp in ``box`` of the page ``image`` (grey or BGR) as lines of (text, mean
     word confidence): a round stamp's ring text, then its centre; any other stamp's lines turned upright.
     Second, every line as read, unsure words too, for its registry ``fields`` (a date's pattern is check
     enough: "17 XII 1955" is often read at under the legibility threshold). None where the engine cannot
-    read a piece of the page."""
+    read a piece of the page. With ``separator`` (a function giving the ink separation network), a colour
+    stamp is read without the typing behind it (``without_typing``)."""
     h, w = image.shape[:2]
     m = 6
     x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
@@ -256,6 +284,8 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine) -> Sta
     if grey.size == 0:
         return StampReading([], [], False)
     paper = int(np.percentile(grey, 90))
+    crop = without_typing(crop, paper, separator)
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     ring = find_ring(grey)
     parts = []  # (lines read, one line of them all?) per piece
     if ring is None:

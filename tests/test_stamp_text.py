@@ -56,6 +56,21 @@ def test_the_ring_found_is_the_stamps_outer_ring_not_its_inner_one():
         assert abs(cx - crop.shape[1] / 2) <= 10 and abs(cy - crop.shape[0] / 2) <= 10
 
 
+def test_a_rectangular_stamp_with_ruled_fields_has_no_ring_a_partly_inked_round_one_has():
+    from ocr.synth.render import render_stamp
+
+    font = str(fonts.require("stamp")[0])
+    for seed in range(4):
+        ruled = Stamp("rect", lines=["ЦК КПСС", "46824", "17 XII 1955", "ОБЩИЙ ОТДЕЛ"], ruled=True)
+        cov, _, _ = render_stamp(np.random.default_rng(seed), ruled, font)
+        crop = cv2.copyMakeBorder((232 - cov * 170).astype(np.uint8), 6, 6, 6, 6, cv2.BORDER_CONSTANT, value=232)
+        assert find_ring(crop) is None, seed
+        partial = Stamp("round", arc="ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", lines=["АРХИВ", "№ 5734"], partial=(0.3, 90.0 * seed))
+        cov, _, _ = render_stamp(np.random.default_rng(seed), partial, font)
+        crop = cv2.copyMakeBorder((232 - cov * 170).astype(np.uint8), 6, 6, 6, 6, cv2.BORDER_CONSTANT, value=232)
+        assert find_ring(crop) is not None, seed
+
+
 def test_the_ring_strip_holds_the_band_between_the_rings_without_their_lines_with_a_margin_of_paper():
     page, box = stamped("round", 2)
     crop = page[box[1] - 6:box[3] + 6, box[0] - 6:box[2] + 6]

@@ -197,3 +197,34 @@ def test_worn_stamps_change_only_the_stamps_and_wear_them_as_asked():
     assert half[:, -w // 4:].sum() == pytest.approx(cov[:, -w // 4:].sum(), rel=1e-4)
     twice, _, _ = render_stamp(np.random.default_rng(2), dataclasses.replace(round_, double=(8, 5)), font)
     assert twice.sum() > cov.sum() and (twice >= cov - 1e-6).all()
+
+
+def test_half_the_worn_rectangular_stamps_have_ruled_fields_drawn_between_their_lines():
+    import dataclasses
+
+    from ocr.synth import fonts
+    from ocr.synth.content import Stamp, stamp_variety
+    from ocr.synth.render import render_stamp
+
+    rect = Stamp("rect", "", ["ЦК КПСС", "46824", "17 XII 1955", "ОБЩИЙ ОТДЕЛ"])
+    stamps = [rect, Stamp("round", "ЦК КПСС", ["АРХИВ"])] * 100
+    worn = stamp_variety(np.random.default_rng(1), stamps)
+    assert 30 < sum(s.ruled for s in worn) < 70 and not any(s.ruled for s in worn if s.shape == "round")
+    # the ruling is drawn after the rest of the wear: every stamp's other wear is what it was without it
+    unruled = [dataclasses.replace(s, ruled=False) for s in worn]
+    rng = np.random.default_rng(1)
+    for st in stamps:  # the draws of the wear alone, as before the ruling
+        squeeze = float(rng.uniform(0.7, 0.88)) if st.shape == "round" and rng.random() < 0.5 else 1.0
+        ink = float(rng.uniform(0.45, 0.7)) if rng.random() < 0.3 else 1.0
+        double = (int(rng.integers(4, 12)) * int(rng.choice([-1, 1])), int(rng.integers(3, 10))) \
+            if rng.random() < 0.2 else (0, 0)
+        partial = (float(rng.uniform(0.2, 0.4)), float(rng.uniform(0, 360))) if rng.random() < 0.25 else (0.0, 0.0)
+        assert unruled.pop(0) == dataclasses.replace(st, squeeze=squeeze, ink=ink, double=double, partial=partial)
+    font = str(fonts.require("stamp")[0])
+    cov, boxes, _ = render_stamp(np.random.default_rng(2), dataclasses.replace(rect, ruled=True), font)
+    rows = (cov > 0.1).mean(axis=1)
+    for (_, above), (_, below) in zip(boxes, boxes[1:], strict=False):  # a rule between each two lines
+        y0, y1 = int(above[:, 1].max()), int(below[:, 1].min())
+        assert y1 > y0 and rows[y0:y1].max() > 0.8
+    plain, _, _ = render_stamp(np.random.default_rng(2), rect, font)
+    assert (plain > 0.1).mean(axis=1)[20:-20].max() < 0.8  # unruled: no rule inside the frame

@@ -41,6 +41,7 @@ class Stamp:
     ink: float = 1.0
     double: tuple[int, int] = (0, 0)
     partial: tuple[float, float] = (0.0, 0.0)
+    ruled: bool = False  # a rectangular stamp's lines in ruled fields: a rule between each two lines
 
     @property
     def text_lines(self) -> list[str]:
@@ -280,7 +281,8 @@ def generate_memo(rng: np.random.Generator) -> Memo:
 
 
 def stamp_variety(rng: np.random.Generator, stamps: list[Stamp]) -> list[Stamp]:
-    """``stamps`` worn as real ones are: round ones often oval, some faint, double-struck or partly uninked."""
+    """``stamps`` worn as real ones are: round ones often oval, some faint, double-struck or partly uninked;
+    half the rectangular ones registry stamps with ruled fields."""
     out = []
     for st in stamps:
         squeeze = float(rng.uniform(0.7, 0.88)) if st.shape == "round" and rng.random() < 0.5 else 1.0
@@ -289,4 +291,5 @@ def stamp_variety(rng: np.random.Generator, stamps: list[Stamp]) -> list[Stamp]:
             if rng.random() < 0.2 else (0, 0)
         partial = (float(rng.uniform(0.2, 0.4)), float(rng.uniform(0, 360))) if rng.random() < 0.25 else (0.0, 0.0)
         out.append(dataclasses.replace(st, squeeze=squeeze, ink=ink, double=double, partial=partial))
-    return out
+    # drawn after the rest, so that a stamp's other wear is what it was before ruled fields were drawn
+    return [dataclasses.replace(st, ruled=bool(rng.random() < 0.5)) if st.shape == "rect" else st for st in out]

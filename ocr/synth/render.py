@@ -234,12 +234,15 @@ def render_stamp(rng: np.random.Generator, stamp: Stamp, font_path: str) -> tupl
     if stamp.shape == "rect":
         size = int(rng.integers(32, 40))
         font = ImageFont.truetype(font_path, size)
-        lh = int(size * 1.35)
+        lh = int(size * (1.6 if stamp.ruled else 1.35))  # ruled fields stand further apart
         w = int(max(font.getlength(t) for t in stamp.lines) + 2.2 * size)
         h = int(lh * len(stamp.lines) + 1.2 * size)
         img = Image.new("L", (w + 20, h + 20), 0)
         draw = ImageDraw.Draw(img)
         draw.rectangle((10, 10, 10 + w, 10 + h), outline=255, width=5)
+        for i in range(1, len(stamp.lines) if stamp.ruled else 0):  # the fields' rules, half way between lines
+            y = int(10 + size * 0.6 + (i + 0.5) * lh - size * 0.3 - 0.35 * size)
+            draw.line((10, y, 10 + w, y), fill=255, width=3)
         for i, t in enumerate(stamp.lines):
             y = 10 + size * 0.6 + (i + 1) * lh - size * 0.3
             x = 10 + (w - font.getlength(t)) / 2

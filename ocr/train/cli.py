@@ -30,7 +30,8 @@ Exit status: 0 written; 2 usage error, or the synth extra (fonts, word lists) mi
 @click.option("--typed-only", is_flag=True, help="Typed text only: no handwritten notes, signatures or stamps.")
 @click.option("--worn-stamps", is_flag=True,
               help="Stamps as worn as real ones: round ones often oval, some faint, struck twice or partly "
-                   "uninked (the pages are otherwise those of the same seed).")
+                   "uninked, half the rectangular ones with ruled fields (the pages are otherwise those of the "
+                   "same seed).")
 @click.option("--real-handwriting", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Write the notes with real scanned handwritten words instead of fonts: a folder of word "
                    "images with gt.tsv (e.g. ../shared/data/htr_ru/train; its held-out test part is used, "

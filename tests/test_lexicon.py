@@ -122,3 +122,17 @@ def test_known_words_in_any_script():
     assert not known_word("Аурмецей", "rus", 7)  # no word
     assert not known_word("монете", "rus", 7)  # too short to count
     assert not known_word("исследовательской", "chi_sim", 7)  # no word list for the language
+
+
+def test_a_word_no_list_knows_one_letter_from_a_common_word_is_that_word_in_its_case():
+    from ocr.typed.lexicon import nearest_word
+
+    ru = ("ru",)
+    assert nearest_word("МЕнтРАЛЬный", ru) == "ЦЕНТРАЛЬНЫЙ"  # capitals where most letters were
+    assert nearest_word("КПСЕ.", ru) == "КПСС."  # punctuation about it kept
+    assert nearest_word("обший", ru) == "общий"
+    assert nearest_word("ОТДЕЛ", ru) == "ОТДЕЛ"  # a word: as it is
+    assert nearest_word("ОДЕЛ", ru) == "ОДЕЛ"  # a letter left out: no replaced letter makes it a word
+    assert nearest_word("ик", ru) == "ик"  # too short: any letter or two is a word somewhere
+    assert nearest_word("Петров)", ru) == "Петров)" and nearest_word("46824", ru) == "46824"
+    assert nearest_word("КПСЕ", ()) == "КПСЕ"  # no word list

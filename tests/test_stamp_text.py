@@ -3,6 +3,7 @@ the stamp's words not kept twice (synthetic stamps, fake engines; the real engin
 from __future__ import annotations
 
 import cv2
+import pytest
 import numpy as np
 
 from ocr.config import Config
@@ -100,6 +101,21 @@ def test_a_round_stamp_gives_its_ring_then_its_centre_another_its_lines():
     lines, raw, round_, ring_lines, centre = read_stamp(page, box, Script(["ЦК КПСС", "46824"]))
     assert not round_ and ring_lines == 0 and centre is None
     assert [t for t, _ in lines] == ["ЦК КПСС", "46824"] and raw == ["ЦК КПСС", "46824"]
+
+
+def test_a_rings_words_are_spelt_by_the_pages_word_lists():
+    pytest.importorskip("wordfreq")
+    class Words(Script):  # each answer's words as words of one line
+        def read_lines(self, image, psm, lang=None):
+            lines = super().read_lines(image, psm, lang)
+            return [RawLine(tuple(RawWord(t, 0.9, ln.box) for t in ln.words[0].text.split()), ln.box)
+                    for ln in lines]
+
+    page, box = stamped("round", 1)
+    read = read_stamp(page, box, Words(["МЕнтРАЛЬный КОМИТЕТ КПСЕ"], ["АРХИВ"]), langs=("ru",))
+    assert read.lines[0][0] == "ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС" and read.lines[1][0] == "АРХИВ"
+    read = read_stamp(page, box, Words(["МЕнтРАЛЬный КОМИТЕТ КПСЕ"], ["АРХИВ"]))
+    assert read.lines[0][0] == "МЕнтРАЛЬный КОМИТЕТ КПСЕ"  # no word list: as read
 
 
 def test_a_ring_word_read_unsurely_is_kept_a_speck_is_not():

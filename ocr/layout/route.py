@@ -12,6 +12,8 @@ from ..engines.base import CYRILLIC_LANGS
 from ..engines.kraken_lines import missing as kraken_missing
 from ..errors import EngineError
 from ..model import REJECTED_NOTE, STAMP_TEXT, Graphic, Line, Region, bbox, box_polygon, cover
+from ..typed.lexicon import WORD_LISTS
+from ..typed.words import wordfreq_langs
 from . import inksep
 from .candidates import candidates
 from .classifier import classify, load_model
@@ -173,7 +175,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             raw = []
             if lc.stamp_text:
                 on_stamp, raw, block = _stamp_text(image, grey, c.box, engine, on_stamp, outlined=has_outline(c),
-                                                   separator=separator if lc.separate_ink else None)
+                                                   separator=separator if lc.separate_ink else None,
+                                                   langs=wordfreq_langs(cfg.run.lang, WORD_LISTS))
                 if block:
                     out.typed = _less_stamp_words(out.typed, c.box, [ln.text for ln in on_stamp])
             lines = tuple(dataclasses.replace(ln, id=f"{sid}_t_l{i:03d}") for i, ln in enumerate(on_stamp, start=1))
@@ -198,7 +201,8 @@ def _shift(box: tuple[int, int, int, int], dx: int, dy: int) -> tuple[int, int, 
 
 
 def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, int], engine,
-                typed: list[Line], outlined: bool = True, separator=None) -> tuple[list[Line], list[str], bool]:
+                typed: list[Line], outlined: bool = True, separator=None,
+                langs: tuple[str, ...] = ()) -> tuple[list[Line], list[str], bool]:
     """The lines of the stamp at ``box``, every line as read (``read_stamp``), and whether the stamp's own
     reading replaced the page's (its words then not kept twice). ``typed``: the lines the page's reading
     found on it, their dates read again where they hold a year but give none. A round stamp's ring text
@@ -209,7 +213,7 @@ def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, i
     beside it only where the stamp has an outline (``outlined``: a ring or a frame was found; ink the
     classifier alone calls a stamp may be typing, as on a French typescript whose typed words went so).
     ``separator``: the ink separation network's loader, with which a colour stamp is read without the
-    typing behind it."""
+    typing behind it; ``langs``: the word lists (wordfreq codes) a ring's words are spelt by."""
     x0, y0 = box[:2]
     typed = list(typed)
     for i, again in dates_again(engine, grey[y0:box[3], x0:box[2]], [
@@ -218,7 +222,7 @@ def _stamp_text(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, i
     for i, ln in enumerate(typed):
         if (written := with_roman_month(ln.text)) != ln.text:
             typed[i] = dataclasses.replace(ln, text=written, words=())
-    reading = read_stamp(image, box, engine, separator)
+    reading = read_stamp(image, box, engine, separator, langs)
     read = [Line("", t, box_polygon(box), (), conf) for t, conf in reading.lines]
     if reading.round:  # the ring, then the centre: the page's lines there or the stamp's, whichever reads more
         ring, centre = read[:reading.ring_lines], read[reading.ring_lines:]

@@ -65,7 +65,7 @@ ANY_MARGIN = 0.5
 # the letters a replaced letter can be, per wordfreq language (small letters; ASCII's for all)
 EXTRA_LETTERS = {"de": "äöüß", "fr": "àâçéèêëîïôûùœ", "it": "àèéìòù", "es": "áéíñóúü", "pl": "ąćęłńóśźż",
                  "cs": "áčďéěíňóřšťúůýž", "pt": "áâãàçéêíóôõú", "sv": "åäö", "da": "æøå", "nb": "æøå",
-                 "fi": "äö", "hu": "áéíóöőúüű", "nl": ""}
+                 "fi": "äö", "hu": "áéíóöőúüű", "nl": "", "ru": "абвгдежзийклмнопрстуфхцчшщъыьэюя"}
 # a small letter whose capital has its shape read as the capital inside a word ("diScussion", "hectOgraph",
 # "WhoSe"): the word is written in small letters (its first letter as read) where that is a common word
 _INNER_CAPITAL = re.compile(r"^[^\W\d_][a-zäöüß]+[COSVWXZ][a-zäöüß]*$")
@@ -181,6 +181,24 @@ def _any_letter(core: str, langs: tuple[str, ...], skip_first: bool) -> tuple[st
     if not found or (len(found) > 1 and found[0][0] - found[1][0] < ANY_MARGIN):
         return None, 0.0
     return found[0][1], found[0][0]
+
+
+def nearest_word(text: str, langs: tuple[str, ...]) -> str:
+    """``text`` (a word, punctuation about it), where its letters make no word the lists know well (Zipf <
+    ``UNKNOWN``), written as the common word one replaced letter away that is clearly the commonest
+    (``_any_letter``), in capitals where most of its letters were; as it was otherwise, and where it has
+    fewer than ``ANY_MIN`` letters. For text read without a language model's help: a stamp's ring."""
+    m = _WORD.match(text)
+    if not langs or not m or len(m.group(2)) < ANY_MIN:
+        return text
+    pre, core, post = m.groups()
+    z0 = zipf(core.lower(), langs)
+    if z0 >= UNKNOWN:
+        return text
+    best, best_z = _any_letter(core.lower(), langs, skip_first=False)
+    if best is None or best_z - z0 < MARGIN:
+        return text
+    return pre + (best.upper() if 2 * sum(ch.isupper() for ch in core) >= len(core) else best) + post
 
 
 def correct_lines(blocks: list[list[RawLine]], lang: str) -> tuple[list[list[RawLine]], int]:

@@ -146,6 +146,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     h_page = image.shape[0]
     n_h = n_s = 0
     stamp_info: list[dict] = []  # each stamp's registry fields
+    word_langs = wordfreq_langs(cfg.run.lang, WORD_LISTS)  # a stamp ring's words are spelt by these lists
     for c in sorted(keep, key=lambda c: (c.kind != "handwritten", c.box[1], c.box[0])):
         if c.kind == "handwritten":
             lines, angle = reads.get(c.box) or read_handwriting(grey, c.box, f"h{n_h + 1:03d}", model, xheight or 20.0,
@@ -176,7 +177,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
             if lc.stamp_text:
                 on_stamp, raw, block = _stamp_text(image, grey, c.box, engine, on_stamp, outlined=has_outline(c),
                                                    separator=separator if lc.separate_ink else None,
-                                                   langs=wordfreq_langs(cfg.run.lang, WORD_LISTS))
+                                                   langs=word_langs)
                 if block:
                     out.typed = _less_stamp_words(out.typed, c.box, [ln.text for ln in on_stamp])
             lines = tuple(dataclasses.replace(ln, id=f"{sid}_t_l{i:03d}") for i, ln in enumerate(on_stamp, start=1))

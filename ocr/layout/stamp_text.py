@@ -178,11 +178,27 @@ def find_ring(grey: np.ndarray) -> tuple[float, float, float] | None:
         xs = np.clip((cx + rs * np.cos(a)).astype(int), 0, w - 1)
         ys = np.clip((cy + rs * np.sin(a)).astype(int), 0, h - 1)
         inked[i] = ink[ys, xs].any()
-    run = longest = 0
-    for hit in np.concatenate([inked, inked]):  # twice round: a run may span angle 0
-        run = run + 1 if hit else 0
-        longest = max(longest, run)
+    longest = longest_run(inked)[0]
     return (cx, cy, r) if inked.mean() >= MIN_RING_INK and longest >= MIN_RING_ARC * len(angles) else None
+
+
+def longest_run(flags: np.ndarray) -> tuple[int, int]:
+    """The longest run of set ``flags`` taken round a circle twice (a run may span the end and the start)
+    and where it ends, an index into ``flags`` twice over."""
+    best_len = best_end = run = 0
+    for i, f in enumerate(np.concatenate([flags, flags])):
+        run = run + 1 if f else 0
+        if run > best_len:
+            best_len, best_end = run, i
+    return best_len, best_end
+
+
+def coloured_ink(bgr: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
+    """The coloured part of ``ink`` (a mask over the BGR image ``bgr``: far from grey in Lab's a*, b*
+    plane), where it is at least ``COLOURED_SHARE`` of the ink: a coloured stamp; None otherwise."""
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab).astype(np.float32)
+    coloured = ink & (np.hypot(lab[:, :, 1] - 128, lab[:, :, 2] - 128) > COLOURED)
+    return coloured if coloured.sum() > COLOURED_SHARE * max(1, ink.sum()) else None
 
 
 def ring_strip(crop: np.ndarray, ring: tuple[float, float, float]) -> np.ndarray:
@@ -215,16 +231,10 @@ def ring_strip(crop: np.ndarray, ring: tuple[float, float, float]) -> np.ndarray
     band[cv2.dilate(left, np.ones((3, 3), np.uint8)) > 0] = paper
     ink = ink_mask(band) > 0
     if polar.ndim == 3:
-        lab = cv2.cvtColor(polar[top:bottom], cv2.COLOR_BGR2Lab).astype(np.float32)
-        coloured = ink & (np.hypot(lab[:, :, 1] - 128, lab[:, :, 2] - 128) > COLOURED)
-        if coloured.sum() > COLOURED_SHARE * max(1, ink.sum()):  # a coloured stamp: its own ink says where its text is
+        coloured = coloured_ink(polar[top:bottom], ink)
+        if coloured is not None:  # a coloured stamp: its own ink says where its text is
             ink = coloured
-    empty = np.concatenate([ink.sum(axis=0) < 2] * 2)  # twice round: a gap may span the cut at angle 0
-    best_len = best_end = run = 0
-    for i, e in enumerate(empty):
-        run = run + 1 if e else 0
-        if run > best_len:
-            best_len, best_end = run, i
+    best_len, best_end = longest_run(ink.sum(axis=0) < 2)
     start = (best_end - best_len // 2) % cols
     m = STRIP_MARGIN
     return cv2.copyMakeBorder(np.roll(band, -start, axis=1), m, m, m, m, cv2.BORDER_CONSTANT, value=paper)
@@ -266,9 +276,7 @@ def without_typing(crop: np.ndarray, paper: int, separator) -> np.ndarray:
     if separator is None or crop.ndim != 3 or min(crop.shape[:2]) < 16:
         return crop
     ink = ink_mask(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)) > 0
-    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
-    coloured = ink & (np.hypot(lab[:, :, 1] - 128, lab[:, :, 2] - 128) > COLOURED)
-    if coloured.sum() <= COLOURED_SHARE * max(1, ink.sum()):
+    if coloured_ink(crop, ink) is None:
         return crop
     h, w = crop.shape[:2]
     p = separator().probs(cv2.resize(crop, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA))

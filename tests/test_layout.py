@@ -99,6 +99,23 @@ def test_a_page_number_in_a_handwriting_region_stays_typed_text():
     assert not hidden_by_handwriting(line("722 ие,", 650, 270, 1250, 310), note, size, inked=True)  # a sixteenth
 
 
+def test_a_heading_read_surely_stays_typed_where_handwriting_is_not_read():
+    def line(*words):
+        ws = tuple(Word(t, c, ((100 + 300 * i, 100), (380 + 300 * i, 100), (380 + 300 * i, 140), (100 + 300 * i, 140)))
+                   for i, (t, c) in enumerate(words))
+        return Line("l1", " ".join(t for t, _ in words), ((100, 100), (1000, 100), (1000, 140), (100, 140)), (),
+                    0.7, ws)
+
+    size = (2000, 3000)
+    hand = [((80, 80, 1100, 160), ((80, 80, 1100, 160),))]  # an underlined heading taken for a note
+    heading = line(("REMISE", 0.96), ("DES", 0.91), ("REFCOMPFNSES:", 0.0))
+    assert hidden_by_handwriting(heading, hand, size)  # the note's reading replaces it
+    assert not hidden_by_handwriting(heading, hand, size, unread_lang="fra")  # nothing replaces it: it stays
+    # a line of no word of the language, or words read unsurely, is still the note's
+    assert hidden_by_handwriting(line(("WOIAS-210", 0.9), ("(s)", 0.9)), hand, size, unread_lang="fra")
+    assert hidden_by_handwriting(line(("REMISE", 0.3), ("DES", 0.3)), hand, size, unread_lang="fra")
+
+
 def test_box_overlap_measures():
     assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
     assert iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(50 / 150)

@@ -124,7 +124,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
         # read as type (the kraken model reads them again with their region)
         inside = [ln for ln in r.lines if r.kept and any(cover(bbox(ln.polygon), b) >= 0.6 for b in stamps)]
         in_hand = [ln for ln in r.lines if r.kept and ln not in inside
-                   and hidden_by_handwriting(ln, hands, page_size, ln.id in inked)]
+                   and hidden_by_handwriting(ln, hands, page_size, ln.id in inked,
+                                                                     "" if hand_read else cfg.run.lang)]
         stamp_lines += inside
         rest = tuple(ln for ln in r.lines if ln not in inside and ln not in in_hand)
         typed_words += [bbox(w.polygon) for ln in rest if r.kept for w in ln.words]

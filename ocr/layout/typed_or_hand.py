@@ -221,7 +221,7 @@ INKED_IN_HAND = 0.2  # a line read unsurely whose ink is a hand's is a handwriti
 
 
 def hidden_by_handwriting(ln: Line, hands: list[tuple[Box, tuple[Box, ...]]], page_size: tuple[int, int],
-                          inked: bool = False) -> bool:
+                          inked: bool = False, unread_lang: str = "") -> bool:
     """Whether a kept typed line lies in a handwriting region (its ink is the region's, read with it), so
     that it leaves the typed text. ``hands``: each region's outline and the boxes of its parts (the
     candidates joined into the note; empty: the outline alone). In: 80 % of the line inside the parts, or
@@ -231,7 +231,9 @@ def hidden_by_handwriting(ln: Line, hands: list[tuple[Box, tuple[Box, ...]]], pa
     about it makes a handwriting region over it. A line Tesseract read unsurely whose ink the ink separation
     network calls a hand's (``inked``, ``unsure_inked``: its ink was shown to the layout stage) is in with more
     than ``INKED_IN_HAND`` of it inside the outline: the region read that ink, and the line, kept, read it
-    twice (as garbage type beside the note's reading)."""
+    twice (as garbage type beside the note's reading). Where handwriting is not read (``unread_lang``, the
+    page's languages: no reading replaces Tesseract's), a line whose words are at least half read surely as
+    words of those languages stays typed text wherever it lies (an underlined typed heading)."""
     box = bbox(ln.polygon)
     if page_number_match(ln.text, box, page_size) is not None:
         return False
@@ -239,5 +241,8 @@ def hidden_by_handwriting(ln: Line, hands: list[tuple[Box, tuple[Box, ...]]], pa
         return True
     sure = (sum(wd.conf >= CONFIDENT_WORD for wd in ln.words) / len(ln.words) if ln.words
             else float(ln.conf >= CONFIDENT_WORD))
+    if unread_lang and ln.words and sum(wd.conf >= CONFIDENT_WORD and known_word(wd.text, unread_lang, 3)
+                                        for wd in ln.words) >= 0.5 * len(ln.words):
+        return False
     return any(cover(box, outline) >= 0.8 and (sure < 0.5 or not parts or _cover_union(box, parts) >= 0.8)
                for outline, parts in hands)

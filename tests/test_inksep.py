@@ -16,7 +16,7 @@ from ocr.config import Config
 from ocr.errors import EngineError
 from ocr.layout import inksep, typed_or_hand
 from ocr.layout.candidates import FEATURES, Candidate
-from ocr.layout.hand_ink import hand_across, hand_share
+from ocr.layout.hand_ink import hand_across, hand_only, hand_share
 from ocr.layout.stamps import suppress
 from ocr.layout.typed_or_hand import UNSURE_LINE, inked_lines, unsure_inked
 from ocr.model import Line, Region, Word, bbox
@@ -269,3 +269,32 @@ def test_a_typed_line_read_unsurely_whose_ink_is_handwriting_is_shown_to_the_cla
     assert unsure_inked(page, [Region("r3", (), (sure,))], lambda: pytest.fail("no unsure line: not loaded")) == set()
     # a line already shown to the layout stage (a lone line, say) is not looked at again
     assert unsure_inked(page, [block], lambda: pytest.fail("nothing left to look at"), {"l1", "l3"}) == set()
+
+
+def test_a_note_over_a_stamp_is_read_without_the_ink_the_network_calls_no_hands():
+    rng = np.random.default_rng(7)
+    grey = np.clip(rng.normal(235, 4, (400, 1200)), 0, 255).astype(np.uint8)
+    cv2.putText(grey, "hand", (100, 200), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 30, 5)
+    cv2.putText(grey, "stamp", (700, 200), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 30, 5)
+    cv2.putText(grey, "away", (700, 350), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 30, 5)  # outside the note's box
+    image = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+
+    class Separator:  # calls ink left of the page's x 600 a hand's, the rest a stamp's
+        def probs(self, small):
+            p = np.zeros((4, *small.shape[:2]), np.float32)
+            left = int(round((600 - 80 + 8) * 0.5))  # the crop starts 8 pixels before x 80, at half resolution
+            p[3, :, :left], p[2, :, left:] = 1.0, 1.0
+            return p
+
+    out = hand_only(image, grey, (80, 120, 1000, 230), Separator())
+    assert out is not grey and (grey < 128)[:, :600].sum() == (out < 128)[:, :600].sum()  # the hand's ink kept
+    assert (out[100:250, 650:1000] < 128).sum() == 0  # the stamp's painted paper
+    assert (out[280:400] == grey[280:400]).all()  # nothing outside the note's box
+    assert abs(int(np.median(out[130:220, 650:1000])) - 235) <= 6  # painted the paper's grey
+
+    class Hand(Separator):
+        def probs(self, small):
+            return np.ones((4, *small.shape[:2]), np.float32)
+
+    assert hand_only(image, grey, (80, 120, 1000, 230), Hand()) is grey  # all a hand's: the page as it was
+    assert hand_only(image, grey, (80, 120, 90, 125), Separator()) is grey  # too small to look at

@@ -109,3 +109,28 @@ def hand_share(image: np.ndarray, boxes: list[tuple[int, int, int, int]], separa
         n = int(ink.sum())
         out.append(float((p[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0][ink] >= INK_HAND).sum() / n) if n else 0.0)
     return out
+
+
+OTHER_INK = 0.1  # a note's crop is read with the ink the network gives less than this chance of a hand painted out
+
+
+def hand_only(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, int], separator,
+              pad: int = 8) -> np.ndarray:
+    """``grey`` (the page) with the ink in ``box`` (and ``pad`` pixels about it) that the ink separation network
+    calls no hand's (a stamp's, typing's; under ``OTHER_INK`` handwriting) painted paper: a note written over a
+    stamp or typed lines is cut into lines and read without them. A copy where anything is painted."""
+    h, w = grey.shape
+    x0, y0, x1, y1 = max(0, box[0] - pad), max(0, box[1] - pad), min(w, box[2] + pad), min(h, box[3] + pad)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return grey
+    crop = image[y0:y1, x0:x1]
+    g = grey[y0:y1, x0:x1]
+    small = cv2.resize(crop, (max(1, int((x1 - x0) * SCALE)), max(1, int((y1 - y0) * SCALE))),
+                       interpolation=cv2.INTER_AREA)
+    hand = cv2.resize(separator.probs(small)[-1], (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    other = (ink_mask(g) > 0) & (hand < OTHER_INK)
+    if not other.any():
+        return grey
+    out = grey.copy()
+    out[y0:y1, x0:x1][other] = int(np.percentile(g, 90))
+    return out

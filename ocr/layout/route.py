@@ -17,7 +17,7 @@ from ..typed.words import wordfreq_langs
 from . import inksep
 from .candidates import candidates
 from .classifier import classify, load_model
-from .hand_ink import hand_across, hand_share
+from .hand_ink import hand_across, hand_only, hand_share
 from .handwriting import read_handwriting, written_noise
 from .hw_conf import with_review_conf
 from .signatures import join_note_lines, signature_stack
@@ -150,8 +150,11 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     word_langs = wordfreq_langs(cfg.run.lang, WORD_LISTS)  # a stamp ring's words are spelt by these lists
     for c in sorted(keep, key=lambda c: (c.kind != "handwritten", c.box[1], c.box[0])):
         if c.kind == "handwritten":
-            lines, angle = reads.get(c.box) or read_handwriting(grey, c.box, f"h{n_h + 1:03d}", model, xheight or 20.0,
-                                                                 c.parts, typed_words)
+            # a note written over a stamp is cut into lines and read without the stamp's ink (``hand_only``)
+            over_stamp = lc.separate_ink and c.box not in reads and any(cover(c.box, b) > 0 for b in stamps)
+            page_grey = hand_only(image, grey, c.box, separator()) if over_stamp else grey
+            lines, angle = reads.get(c.box) or read_handwriting(page_grey, c.box, f"h{n_h + 1:03d}", model,
+                                                                xheight or 20.0, c.parts, typed_words)
             lines = [with_review_conf(ln) for ln in lines]
             if load_error:
                 lines = [dataclasses.replace(ln, note=load_error) for ln in lines]

@@ -14,7 +14,8 @@ from ocr.engines.base import NullEngine
 from ocr.errors import EngineError
 from ocr.layout.candidates import FEATURES, Candidate, candidates
 from ocr.layout.classifier import KINDS, TreeEnsemble, classify, export_sklearn, load_model
-from ocr.layout.handwriting import line_bands, note_lines, rotate, upright_angle, written_noise
+from ocr.layout.handwriting import rotate, upright_angle, written_noise
+from ocr.layout.note_lines import line_bands, note_lines, side_by_side
 from ocr.layout.rings import MIN_RING_PERIMETER, _outer_ring, find_circles, find_frames, refine_ring, ring_perimeter
 from ocr.layout.signatures import _beside, join_note_lines
 from ocr.layout.stamps import FINER_HAND, noise_parts, resolve_finer, suppress
@@ -789,6 +790,25 @@ def test_note_lines_cut_a_frame_along_the_lines_and_leave_out_the_scans_edge_and
         assert (a[:, :745] == b[:, :745]).all()  # the words' lines as without them
     assert not any(m[2:5].any() or m[214:217].any() for m in lines)
     assert all(m[:, 748:752].any() for m in lines)  # each line took the frame's piece beside it
+
+
+def test_a_lines_words_at_two_heights_stay_one_line_and_lines_one_under_another_two():
+    def word(x0, x1, y):  # a word's strokes, 30 px high, its foot at y
+        m = np.zeros((200, 1200), bool)
+        m[y - 30:y, x0:x1:6] = True
+        m[y - 30:y - 26, x0:x1] = m[y - 4:y, x0:x1] = True
+        return m
+
+    left, right = word(20, 500, 100), word(560, 800, 125)  # the second word 25 px lower, beside the first
+    assert len(side_by_side([left, right], 36.0)) == 1
+    assert (side_by_side([left, right], 36.0)[0] == (left | right)).all()
+    below = word(20, 400, 170)  # a line under the first, overlapping it
+    assert len(side_by_side([left, below], 36.0)) == 2
+    far = word(1100, 1190, 130)  # beside, but more than three line heights along the row
+    assert len(side_by_side([right, far], 36.0)) == 2
+    assert len(side_by_side([left, word(560, 800, 150)], 36.0)) == 2  # beside, but more than a line lower
+    # in the cutting: the two words are one line
+    assert len(note_lines((left | right).astype(np.uint8), min_h=14)) == 1
 
 
 def test_a_line_is_read_without_the_ink_of_the_lines_above_and_below():

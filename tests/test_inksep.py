@@ -298,3 +298,21 @@ def test_a_note_over_a_stamp_is_read_without_the_ink_the_network_calls_no_hands(
 
     assert hand_only(image, grey, (80, 120, 1000, 230), Hand()) is grey  # all a hand's: the page as it was
     assert hand_only(image, grey, (80, 120, 90, 125), Separator()) is grey  # too small to look at
+
+
+def test_a_garbled_line_with_some_handwritten_ink_is_shown_to_the_classifier(monkeypatch):
+    page = np.full((1000, 2000), 255, np.uint8)
+    # the fake network: each line's share of a hand's ink is set by where it starts
+    monkeypatch.setattr(typed_or_hand, "hand_share",
+                        lambda image, boxes, separator, pad=16, within=None: [b[0] / 1000 for b in boxes])
+
+    def line(i, x0, words, y0):  # words: (text, conf)
+        ln = _line(i, x0, [t for t, _ in words], y0)
+        ws = tuple(dataclasses.replace(w, conf=c) for w, (_, c) in zip(ln.words, words, strict=True))
+        return dataclasses.replace(ln, words=ws, conf=0.14)
+
+    garbled = [("пррееееаеьА", 0.0), ("РР.", 0.0), ("04)", 0.48), ("а", 0.64)]  # a note read as type over a heading
+    heading = [("В", 0.97), ("ЦЕНТРАЛЬНЫЙ", 0.97), ("КОМИТЕТ.", 0.0), ("КПСС", 0.0)]  # a heading a note crosses
+    lines = (line(1, 400, garbled, 100), line(2, 300, garbled, 200),  # 0.4 of it a hand's ink; 0.3
+             line(3, 400, heading, 300), line(4, 700, heading, 400))  # 0.4; 0.7
+    assert unsure_inked(page, [Region("r1", (), lines)], lambda: None) == {"l1", "l4"}

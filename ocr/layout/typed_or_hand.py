@@ -90,6 +90,14 @@ UNSURE_LINE = 0.5  # a typed line read less surely than this, in any region, ...
 UNSURE_INKED = 0.6  # ... whose ink the ink separation network calls handwriting this much, is a hand's
 
 
+GARBLED_INKED = 0.35  # ... and so is one with no word of three letters read surely (0.6) with this much
+
+
+def _garbled(ln: Line) -> bool:
+    """No word of three letters or more of the line read surely (``CONFIDENT_WORD``)."""
+    return not any(w.conf >= CONFIDENT_WORD and sum(ch.isalpha() for ch in w.text) >= 3 for w in ln.words)
+
+
 def unsure_inked(image: np.ndarray, typed: list[Region], separator, known: AbstractSet[str] = frozenset()) -> set[str]:
     """Ids of kept typed lines read unsurely whose ink the ink separation network mostly calls handwriting:
     a note's lines that Tesseract read as garbage type in the block of a typed line or a stamp ("Я Ио иво
@@ -100,7 +108,8 @@ def unsure_inked(image: np.ndarray, typed: list[Region], separator, known: Abstr
     if not lines:
         return set()
     shares = hand_share(image, [bbox(ln.polygon) for ln in lines], separator())
-    return {ln.id for ln, s in zip(lines, shares, strict=True) if s >= UNSURE_INKED}
+    return {ln.id for ln, s in zip(lines, shares, strict=True)
+            if s >= UNSURE_INKED or (s >= GARBLED_INKED and _garbled(ln))}
 
 
 LONE_MAX_WORDS = 2  # a typed line of at most this many words ...

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from .candidates import FEATURES, SCALE, Candidate, full_scale, ink_mask
+from .inksep import CLASSES, crop_probs
 
 INK_HAND = 0.5  # a pixel is handwriting where the ink separation network gives it at least this
 
@@ -123,11 +124,8 @@ def hand_only(image: np.ndarray, grey: np.ndarray, box: tuple[int, int, int, int
     x0, y0, x1, y1 = max(0, box[0] - pad), max(0, box[1] - pad), min(w, box[2] + pad), min(h, box[3] + pad)
     if x1 - x0 < 16 or y1 - y0 < 16:
         return grey
-    crop = image[y0:y1, x0:x1]
     g = grey[y0:y1, x0:x1]
-    small = cv2.resize(crop, (max(1, int((x1 - x0) * SCALE)), max(1, int((y1 - y0) * SCALE))),
-                       interpolation=cv2.INTER_AREA)
-    hand = cv2.resize(separator.probs(small)[-1], (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    hand, = crop_probs(separator, image[y0:y1, x0:x1], CLASSES.index("handwritten"))
     other = (ink_mask(g) > 0) & (hand < OTHER_INK)
     if not other.any():
         return grey

@@ -153,6 +153,14 @@ class InkSeparator:
         return e / e.sum(axis=0, keepdims=True)
 
 
+def crop_probs(separator, crop: np.ndarray, *classes: int) -> list[np.ndarray]:
+    """The probabilities of ``classes`` (indices into ``CLASSES``) at each pixel of ``crop`` (grey or BGR), the
+    network (``separator``: an ``InkSeparator``) run at half the crop's resolution."""
+    h, w = crop.shape[:2]
+    p = separator.probs(cv2.resize(crop, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA))
+    return [cv2.resize(p[k], (w, h), interpolation=cv2.INTER_LINEAR) for k in classes]
+
+
 _CACHE: dict[str, InkSeparator] = {}
 
 

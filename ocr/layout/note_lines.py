@@ -192,24 +192,27 @@ def side_by_side(masks: list[np.ndarray], lh: float) -> list[np.ndarray]:
     """Parts of a note that stand side by side (a line's words at different heights, cut apart as two
     lines) joined into one line: a note's lines stand one under another, each overlapping the next."""
     masks = list(masks)
-    joined = True
-    while joined and len(masks) > 1:
-        joined = False
-        spans = []
-        for m in masks:
-            cols, rows = np.nonzero(m.any(axis=0))[0], np.nonzero(m)[0]
-            spans.append((int(cols[0]), int(cols[-1]) + 1, float(rows.mean())))
-        for i in range(len(masks)):
-            for j in range(i + 1, len(masks)):
-                (a0, a1, ar), (b0, b1, br) = spans[i], spans[j]
-                over = min(a1, b1) - max(a0, b0)
-                if (over <= SIDE_OVERLAP * min(a1 - a0, b1 - b0) and abs(ar - br) <= SIDE_ROWS * lh
-                        and -over <= SIDE_GAP * lh):
-                    masks[i] = masks[i] | masks.pop(j)
-                    joined = True
-                    break
-            if joined:
-                break
+    spans = [_span(m) for m in masks]
+    while (pair := _beside(spans, lh)) is not None:
+        i, j = pair
+        masks[i] = masks[i] | masks.pop(j)
+        spans.pop(j)
+        spans[i] = _span(masks[i])
     return masks
 
 
+def _span(mask: np.ndarray) -> tuple[int, int, float]:
+    """A part's first and past-last ink column and its middle row."""
+    cols = np.nonzero(mask.any(axis=0))[0]
+    return int(cols[0]), int(cols[-1]) + 1, float(np.nonzero(mask)[0].mean())
+
+
+def _beside(spans: list[tuple[int, int, float]], lh: float) -> tuple[int, int] | None:
+    """The first two parts (by index) that stand side by side on a row, or None."""
+    for i, (a0, a1, ar) in enumerate(spans):
+        for j in range(i + 1, len(spans)):
+            b0, b1, br = spans[j]
+            over = min(a1, b1) - max(a0, b0)
+            if over <= SIDE_OVERLAP * min(a1 - a0, b1 - b0) and abs(ar - br) <= SIDE_ROWS * lh and -over <= SIDE_GAP * lh:
+                return i, j
+    return None

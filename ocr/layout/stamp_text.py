@@ -20,6 +20,7 @@ from ..engines.base import RawLine, RawWord
 from ..errors import EngineError
 from .candidates import ink_mask
 from .handwriting import crop_angle, rotate
+from .inksep import CLASSES, crop_probs
 from .rings import refine_ring
 from .roman import shaped_date
 from ..typed.lexicon import nearest_word
@@ -278,9 +279,7 @@ def without_typing(crop: np.ndarray, paper: int, separator) -> np.ndarray:
     ink = ink_mask(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)) > 0
     if coloured_ink(crop, ink) is None:
         return crop
-    h, w = crop.shape[:2]
-    p = separator().probs(cv2.resize(crop, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA))
-    typed, stamp = (cv2.resize(p[i], (w, h), interpolation=cv2.INTER_LINEAR) for i in (1, 2))
+    typed, stamp = crop_probs(separator(), crop, CLASSES.index("typed"), CLASSES.index("stamp"))
     out = crop.copy()
     out[ink & (typed > stamp) & (typed > TYPED_INK)] = paper
     return out

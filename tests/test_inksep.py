@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from ocr.config import Config
+from ocr.engines.base import NullEngine
 from ocr.errors import EngineError
 from ocr.layout import inksep, typed_or_hand
 from ocr.layout.candidates import FEATURES, Candidate
@@ -316,3 +317,76 @@ def test_a_garbled_line_with_some_handwritten_ink_is_shown_to_the_classifier(mon
     lines = (line(1, 400, garbled, 100), line(2, 300, garbled, 200),  # 0.4 of it a hand's ink; 0.3
              line(3, 400, heading, 300), line(4, 700, heading, 400))  # 0.4; 0.7
     assert unsure_inked(page, [Region("r1", (), lines)], lambda: None) == {"l1", "l4"}
+
+
+@needs_tesseract
+def test_a_typed_line_under_a_note_is_read_without_the_hands_ink(monkeypatch):
+    from ocr.engines import get_engine
+    from ocr.engines.base import RawLine, RawWord
+    from ocr.htr import lines as hl
+    from ocr.layout import typed_under as tu
+    from ocr.synth import fonts
+
+    from .conftest import RUSSIAN_LINES, render_page
+
+    page = render_page(RUSSIAN_LINES[1:2], size=(1700, 600), margin=300)  # typed at y 300-340
+    typed_ink = page < 128
+    hand = np.full(page.shape, 255, np.uint8)
+    for k, (y, x) in enumerate([(200, 200), (290, 700)]):  # a note's line above the typed one, one across it
+        sample, _ = hl.make_sample(900_300 + k, fonts.handwriting(), None)
+        sample = cv2.resize(sample, None, fx=70 / sample.shape[0], fy=70 / sample.shape[0])
+        sample = np.where(sample > 160, 255, sample).astype(np.uint8)  # the word image's paper left out
+        sh, sw = sample.shape
+        hand[y:y + sh, x:x + min(sw, 1650 - x)] = sample[:, :min(sw, 1650 - x)]
+    hand_ink = (hand < 128) & ~typed_ink
+    grey = np.minimum(page, hand)
+    note = (150, 190, 1660, 380)
+
+    class Separator:  # knows each pixel's ink: the crop starts REGION_MARGIN before the note's box
+        pass
+
+    def fake_probs(separator, crop, *classes):
+        y0, x0 = note[1] - 8, note[0] - 8
+        h, w = crop.shape[:2]
+        planes = {1: typed_ink, 3: hand_ink}
+        return [planes[c][y0:y0 + h, x0:x0 + w].astype(np.float32) for c in classes]
+
+    monkeypatch.setattr(tu, "crop_probs", fake_probs)
+    engine = get_engine("tesseract", Config())
+    out = tu.typed_under(grey, grey, note, [], engine, Separator(), 17.0, None, "rus")
+    assert out is not None and len(out.lines) == 1, out
+    assert "КПСС" in out.lines[0].text and "просьбой" in out.lines[0].text
+    assert out.note_left  # the note's ink is left to be read as a note
+    assert (out.page[300:345] < 128).sum() < (grey[300:345] < 128).sum() / 2  # read without the typed ink
+    assert (out.page[hand_ink] == grey[hand_ink]).all()  # ... and with all of its own
+    # a line the page's reading has is not read again; too little typed ink left: nothing to read
+    assert tu.typed_under(grey, grey, note, [(140, 290, 1660, 350)], engine, Separator(), 17.0, None, "rus") is None
+    # all a hand's ink: no type under it; an engine that cannot read a piece of the page, or that fails
+    no_type = np.zeros(page.shape, bool)
+    monkeypatch.setattr(tu, "crop_probs", lambda s, crop, *c: [np.zeros(crop.shape[:2], np.float32)] * len(c))
+    assert tu.typed_under(grey, grey, note, [], engine, Separator(), 17.0, None, "rus") is None
+    monkeypatch.setattr(tu, "crop_probs", fake_probs)
+    assert tu.typed_under(grey, grey, note, [], NullEngine(), Separator(), 17.0, None, "rus") is None
+
+    class Failing:
+        def read_lines(self, grey, psm):
+            raise EngineError("tesseract failed")
+
+    assert tu.typed_under(grey, grey, note, [], Failing(), Separator(), 17.0, None, "rus") is None
+    # only typed ink under the note's box: the note was type, none is left
+    hand_ink[:] = no_type
+    alone = tu.typed_under(page, page, note, [], engine, Separator(), 17.0, None, "rus")
+    assert alone is not None and not alone.note_left
+
+    # a line read with garbage where the note's strokes cross it keeps the words read surely, where one of
+    # them is a word of the page's language; a line of garbage only is not type
+    def raw(*words):
+        ws = tuple(RawWord(t, c, (100 + 200 * i, 300, 280 + 200 * i, 340)) for i, (t, c) in enumerate(words))
+        return RawLine(ws, (100, 300, 100 + 200 * len(ws), 340))
+
+    part = tu._sure_part(raw(("В", 0.97), ("ЦЕНТРАЛЬНЫЙ", 0.93), ("ЖОМИТЕЯ", 0.0), ("кпс-", 0.2)), None, "rus")
+    assert part is not None and part.text == "В ЦЕНТРАЛЬНЫЙ" and part.box == (100, 300, 480, 340)
+    assert tu._sure_part(raw(("ен", 0.9), ("ЕбВЁТ", 0.0), ("кт", 0.95)), None, "rus") is None
+    whole = raw(("Референт", 0.97), ("Отдела", 0.96), ("ЦК", 0.7))
+    assert tu._sure_part(whole, None, "rus") is whole
+    assert tu._sure_part(whole, 80.0, "rus") is None  # in letters half the page's type height: not type

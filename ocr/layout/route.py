@@ -28,11 +28,13 @@ from .typed_or_hand import (
     inked_lines,
     lone_lines,
     off_pitch_lines,
+    raw_region,
     typed_boxes,
     typed_rescue,
     unsure_inked,
     unsure_text,
 )
+from .typed_under import typed_under
 
 MIN_PROB = 0.5  # a candidate is handwriting or a stamp when the classifier is this sure of it (else noise)
 
@@ -107,7 +109,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     unsure_ids = {id(c) for c in unsure + written}  # kept below min_prob (not compared by value: features are arrays)
     keep = suppress([c for c in cands if c.kind != "noise" and (c.prob >= MIN_PROB or id(c) in unsure_ids)])
     heights = [b[3] - b[1] for b in (bbox(w.polygon) for ln in kept_lines for w in ln.words)]
-    rescued = typed_rescue(image, keep, cfg, engine, line_boxes, float(np.median(heights)) if heights else None)
+    type_height = float(np.median(heights)) if heights else None
+    rescued = typed_rescue(image, keep, cfg, engine, line_boxes, type_height)
     if rescued:
         keep = [c for c in keep if id(c) not in rescued]
         out.typed.extend(r for r in rescued.values() if r is not None)
@@ -140,6 +143,19 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                                     tuple(dataclasses.replace(ln, id=f"{rid}_l{j:03d}", note=why)
                                           for j, ln in enumerate(in_hand, start=1)), None, "paragraph",
                                     False, REJECTED_NOTE))
+    # typed lines under a note (a heading it is written across) are read without the hand's ink
+    under: dict = {}
+    if lc.separate_ink and hand_read and cyrillic:
+        staying = [bbox(ln.polygon) for r in out.typed if r.kept for ln in r.lines] + [
+            bbox(ln.polygon) for ln in stamp_lines]
+        for c in keep:
+            if c.kind == "handwritten" and (u := typed_under(image, grey, c.box, staying, engine, separator(),
+                                                             xheight or 20.0, type_height, cfg.run.lang)):
+                under[c.box] = u
+                staying += [ln.box for ln in u.lines]
+                out.typed.append(raw_region(f"u{len(under):03d}", bbox([p for ln in u.lines for p in
+                                                                        box_polygon(ln.box)]), u.lines))
+        keep = [c for c in keep if c.box not in under or under[c.box].note_left]
     if lc.handwriting and unread:
         out.info["handwriting_note"] = f"handwriting regions not read: {unread}"
     model = reader() if hand_read and any(c.kind == "handwritten" for c in keep) else None
@@ -152,7 +168,8 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
         if c.kind == "handwritten":
             # a note written over a stamp is cut into lines and read without the stamp's ink (``hand_only``)
             over_stamp = lc.separate_ink and c.box not in reads and any(cover(c.box, b) > 0 for b in stamps)
-            page_grey = hand_only(image, grey, c.box, separator()) if over_stamp else grey
+            page_grey = (hand_only(image, grey, c.box, separator()) if over_stamp else
+                         under[c.box].page if c.box in under else grey)
             lines, angle = reads.get(c.box) or read_handwriting(page_grey, c.box, f"h{n_h + 1:03d}", model,
                                                                 xheight or 20.0, c.parts, typed_words)
             lines = [with_review_conf(ln) for ln in lines]
@@ -195,6 +212,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                                           kept=True, note=note))
     out.info["layout"] = {"candidates": len(cands), "handwritten": n_h, "stamps": n_s, "typed_rescued": len(rescued),
                           "unsure_text_as_handwriting": len(unsure), "read_as_handwriting": len(written),
+                          "typed_under_notes": sum(len(u.lines) for u in under.values()),
                           "unprinted_stamps_as_handwriting": len(unprinted)}
     if stamp_info:
         out.info["stamp_fields"] = stamp_info

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from ..config import Config
-from ..engines.base import mean_conf, read_region
+from ..engines.base import RawLine, RawWord, mean_conf, read_region
 from ..errors import EngineError
 from ..model import Box, Line, Region, Word, bbox, box_polygon, cover, iou
 from ..typed import lines as typed_lines
@@ -172,6 +172,22 @@ RESCUE_BELOW = 0.9  # a "handwritten" candidate less sure than this is first rea
 RESCUE_CONF = 0.75  # ... and is typed text when Tesseract reads it with at least this mean word confidence
 
 
+SURE_SHARE = 0.7  # ... and this share of its words read surely (``CONFIDENT_WORD``)
+
+
+def sure_type(words: list[RawWord], type_height: float | None) -> bool:
+    """Whether the words Tesseract read in a piece of the page read alone are type: read surely
+    (``RESCUE_CONF``, ``SURE_SHARE``), three characters at least, in letters of the page's ``type_height`` (its
+    typed words' median) within the line decision's ``MAX_HEIGHT_DEVIATION`` (a neat note in a large hand is
+    read surely, in letters twice the type's height)."""
+    if sum(len(w.text) for w in words) < 3:
+        return False
+    if mean_conf(words) < RESCUE_CONF or sum(w.conf >= CONFIDENT_WORD for w in words) < SURE_SHARE * len(words):
+        return False
+    dev = typed_lines.MAX_HEIGHT_DEVIATION  # (read here, where the line decision reads it)
+    return not (type_height and dev and abs(word_height(words) / type_height - 1) > dev)
+
+
 def typed_rescue(image: np.ndarray, cands: list, cfg: Config, engine,
                  line_boxes: list[tuple[int, int, int, int]] = (),
                  type_height: float | None = None) -> dict[int, Region | None]:
@@ -193,28 +209,22 @@ def typed_rescue(image: np.ndarray, cands: list, cfg: Config, engine,
             raw = read_region(engine, grey, c.box)
         except EngineError:
             continue  # stays a handwriting candidate
-        words = [w for ln in raw for w in ln.words]
-        chars = sum(len(w.text) for w in words)
-        if chars < 3:
-            continue
-        mean = mean_conf(words)
-        sure = sum(w.conf >= CONFIDENT_WORD for w in words) / len(words)
-        if mean < RESCUE_CONF or sure < 0.7:
-            continue
-        dev = typed_lines.MAX_HEIGHT_DEVIATION  # (read here, where the line decision reads it)
-        if type_height and dev and abs(word_height(words) / type_height - 1) > dev:
+        if not sure_type([w for ln in raw for w in ln.words], type_height):
             continue
         raw = [ln for ln in raw if not any(cover(ln.box, b) >= 0.3 or cover(b, ln.box) >= 0.3 for b in line_boxes)]
         if not raw:
             out[id(c)] = None
             continue
-        rid = f"t{k:03d}"
-        lines = tuple(Line(f"{rid}_l{i:03d}", ln.text, box_polygon(ln.box), ((ln.box[0], ln.box[3]), (ln.box[2], ln.box[3])),
-                           mean_conf(ln.words),
-                           tuple(Word(w.text, w.conf, box_polygon(w.box)) for w in ln.words))
-                      for i, ln in enumerate(raw, start=1))
-        out[id(c)] = Region(rid, box_polygon(c.box), lines, production="typewritten", type="paragraph")
+        out[id(c)] = raw_region(f"t{k:03d}", c.box, raw)
     return out
+
+
+def raw_region(rid: str, box: Box, raw: list[RawLine]) -> Region:
+    """A typed region of lines a piece of the page was read in alone (``read_region``)."""
+    lines = tuple(Line(f"{rid}_l{i:03d}", ln.text, box_polygon(ln.box), ((ln.box[0], ln.box[3]), (ln.box[2], ln.box[3])),
+                       mean_conf(ln.words), tuple(Word(w.text, w.conf, box_polygon(w.box)) for w in ln.words))
+                  for i, ln in enumerate(raw, start=1))
+    return Region(rid, box_polygon(box), lines, production="typewritten", type="paragraph")
 
 
 def _cover_union(box: Box, boxes: tuple[Box, ...]) -> float:

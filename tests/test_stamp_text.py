@@ -395,3 +395,24 @@ def test_the_committed_ink_network_takes_typing_off_a_colour_stamp_and_leaves_it
     (grey_before, violet_before), (grey_after, violet_after) = inks(crop), inks(without_typing(crop, 230, inksep.load))
     assert grey_before > 500 and grey_after < 0.5 * grey_before  # most of the typing gone
     assert violet_after > 0.98 * violet_before  # the stamp's ink kept
+
+
+def test_a_stamp_read_mostly_in_capitals_is_written_in_capitals():
+    from ocr.layout.route import _in_capitals
+    from ocr.layout.stamp_text import capitals, set_in_capitals
+    from ocr.model import Glyph, Line, Word
+
+    # a capital whose small letter has its shape, standing a little lower, read small beside capitals
+    assert set_in_capitals(["цк кпсс", "46824", "17 XII 1955", "ОБЩИЙ ОТДЕЛ"])
+    assert set_in_capitals(["ОНИ ЦЕНТРАЛЬНЫЙ. комитеЕТ кпсс"])
+    assert not set_in_capitals(["ЦК КПСС", "17 XII 1955"])  # nothing small: nothing to do
+    assert not set_in_capitals(["Вх. № 1234", "секретариат"])  # a stamp read mostly in small letters
+    assert not set_in_capitals(["46824", "17 XII 1955"])
+    assert capitals("цк кпсс 17 xii 1955 №5") == "ЦК КПСС 17 xii 1955 №5"  # Latin (a Roman month) as read
+
+    word = Word("кпсс", 0.8, (), (Glyph("к", 0.8, ()), Glyph("п", 0.8, ()), Glyph("с", 0.8, ()), Glyph("с", 0.8, ())))
+    lines = [Line("a", "цк кпсс", (), (), 0.8, (Word("цк", 0.8, ()), word)), Line("b", "ОБЩИЙ ОТДЕЛ", (), (), 0.9)]
+    out = _in_capitals(lines)
+    assert [ln.text for ln in out] == ["ЦК КПСС", "ОБЩИЙ ОТДЕЛ"]
+    assert [w.text for w in out[0].words] == ["ЦК", "КПСС"] and "".join(g.text for g in out[0].words[1].glyphs) == "КПСС"
+    assert _in_capitals(lines[:1])[0].text == "цк кпсс"  # all small: as read

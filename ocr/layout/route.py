@@ -21,7 +21,15 @@ from .hand_ink import hand_across, hand_only, hand_share
 from .handwriting import read_handwriting, written_noise
 from .hw_conf import with_review_conf
 from .signatures import join_note_lines, signature_stack
-from .stamp_text import dates_again, fields as stamp_fields, legible, read_stamp, with_roman_month
+from .stamp_text import (
+    capitals,
+    dates_again,
+    fields as stamp_fields,
+    legible,
+    read_stamp,
+    set_in_capitals,
+    with_roman_month,
+)
 from .stamps import has_outline, noise_parts, resolve_finer, stamp_outlines, suppress, unprinted_stamps
 from .typed_or_hand import (
     hidden_by_handwriting,
@@ -201,6 +209,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                                                    langs=word_langs)
                 if block:
                     out.typed = _less_stamp_words(out.typed, c.box, [ln.text for ln in on_stamp])
+            on_stamp = _in_capitals(on_stamp)
             lines = tuple(dataclasses.replace(ln, id=f"{sid}_t_l{i:03d}") for i, ln in enumerate(on_stamp, start=1))
             found = stamp_fields([ln.text for ln in lines] + raw)  # registry number and date
             if found:
@@ -217,6 +226,17 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     if stamp_info:
         out.info["stamp_fields"] = stamp_info
     return out
+
+
+def _in_capitals(lines: list[Line]) -> list[Line]:
+    """A stamp's lines, their words and letters, in capitals where most of their letters are read so
+    (``stamp_text.set_in_capitals``)."""
+    if not set_in_capitals([ln.text for ln in lines]):
+        return lines
+    return [dataclasses.replace(ln, text=capitals(ln.text), words=tuple(
+        dataclasses.replace(w, text=capitals(w.text), glyphs=tuple(dataclasses.replace(g, text=capitals(g.text))
+                                                                   for g in w.glyphs)) for w in ln.words))
+            for ln in lines]
 
 
 def _shift(box: tuple[int, int, int, int], dx: int, dy: int) -> tuple[int, int, int, int]:

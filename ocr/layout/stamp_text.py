@@ -400,6 +400,24 @@ def with_roman_month(text: str) -> str:
     return text[:m.start(2)] + roman + text[m.end(2):]
 
 
+def _cyrillic(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u04ff"
+
+
+def set_in_capitals(texts: list[str]) -> bool:
+    """Whether a stamp's lines are read with at least as many Cyrillic capitals as small letters, some small:
+    a stamp is set in capitals, and Tesseract reads a capital whose small letter has its shape (к, п, с, ц)
+    as the small letter where it stands a little lower or smaller ("цк кпсс" beside "ОБЩИЙ ОТДЕЛ")."""
+    upper = sum(ch.isupper() for t in texts for ch in t if _cyrillic(ch))
+    lower = sum(ch.islower() for t in texts for ch in t if _cyrillic(ch))
+    return 0 < lower <= upper
+
+
+def capitals(text: str) -> str:
+    """``text`` with its Cyrillic letters in capitals (Latin ones, a date's Roman month, as they are)."""
+    return "".join(ch.upper() if _cyrillic(ch) else ch for ch in text)
+
+
 def fields(texts: list[str]) -> dict[str, str]:
     """A stamp's registry fields from its lines: ``number`` (after "№", or a line that is only a number, not
     one that looks like a year) and ``date`` as ISO 8601 ("17 XII 1955", "17.12.1955" -> "1955-12-17");

@@ -17,6 +17,7 @@ from ..errors import EngineError
 from ..model import Box, cover
 from ..typed.lexicon import known_word
 from .candidates import ink_mask
+from .hand_ink import INK_HAND
 from .inksep import CLASSES, crop_probs
 from .typed_or_hand import CONFIDENT_WORD, sure_type
 
@@ -47,7 +48,7 @@ class Under:
     """What lies under one note: the typed lines found there, and the page to read the note from."""
 
     lines: list[RawLine]
-    page: np.ndarray  # the page's grey with those lines' typed ink painted paper (the page itself where none)
+    page: np.ndarray  # a copy of the page's grey with those lines' typed ink painted paper
     note_left: bool  # enough hand's ink is left outside the lines to be a note
 
 
@@ -91,7 +92,7 @@ def typed_under(image: np.ndarray, grey: np.ndarray, box: Box, typed: list[Box],
         for wd in ln.words:
             b = wd.box
             words[max(0, b[1] - y0):max(0, b[3] - y0), max(0, b[0] - x0):max(0, b[2] - x0)] = True
-    left = int((ink & (hand_p >= TYPED_INK) & ~words).sum())
+    left = int((ink & (hand_p >= INK_HAND) & ~words).sum())
     note_page = grey.copy()
     note_page[y0:y1, x0:x1][type_ink & words] = paper
     return Under(found, note_page, left >= NOTE_LEFT * xheight * xheight)

@@ -11,7 +11,7 @@ from ..config import Config
 from ..engines.base import CYRILLIC_LANGS
 from ..engines.kraken_lines import missing as kraken_missing
 from ..errors import EngineError
-from ..model import REJECTED_NOTE, STAMP_TEXT, Graphic, Line, Region, bbox, box_polygon, cover
+from ..model import REJECTED_NOTE, STAMP_TEXT, Graphic, Line, Region, Word, bbox, box_polygon, cover
 from ..typed.lexicon import WORD_LISTS
 from ..typed.words import wordfreq_langs
 from . import inksep
@@ -233,10 +233,12 @@ def _in_capitals(lines: list[Line]) -> list[Line]:
     (``stamp_text.set_in_capitals``)."""
     if not set_in_capitals([ln.text for ln in lines]):
         return lines
-    return [dataclasses.replace(ln, text=capitals(ln.text), words=tuple(
-        dataclasses.replace(w, text=capitals(w.text), glyphs=tuple(dataclasses.replace(g, text=capitals(g.text))
-                                                                   for g in w.glyphs)) for w in ln.words))
-            for ln in lines]
+
+    def word(w: Word) -> Word:
+        return dataclasses.replace(w, text=capitals(w.text),
+                                   glyphs=tuple(dataclasses.replace(g, text=capitals(g.text)) for g in w.glyphs))
+
+    return [dataclasses.replace(ln, text=capitals(ln.text), words=tuple(map(word, ln.words))) for ln in lines]
 
 
 def _shift(box: tuple[int, int, int, int], dx: int, dy: int) -> tuple[int, int, int, int]:

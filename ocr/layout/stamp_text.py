@@ -16,7 +16,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from ..engines.base import RawLine, RawWord
+from ..engines.base import RawLine, RawWord, in_scripts
 from ..errors import EngineError
 from .candidates import ink_mask
 from .handwriting import crop_angle, rotate
@@ -400,8 +400,11 @@ def with_roman_month(text: str) -> str:
     return text[:m.start(2)] + roman + text[m.end(2):]
 
 
+_CYRILLIC = ("CYRILLIC",)  # (``engines.base.scripts``' name for the script)
+
+
 def _cyrillic(ch: str) -> bool:
-    return "\u0400" <= ch <= "\u04ff"
+    return ch.isalpha() and in_scripts(ch, _CYRILLIC)
 
 
 def set_in_capitals(texts: list[str]) -> bool:

@@ -397,10 +397,10 @@ def test_the_committed_ink_network_takes_typing_off_a_colour_stamp_and_leaves_it
     assert violet_after > 0.98 * violet_before  # the stamp's ink kept
 
 
-def test_a_stamp_read_mostly_in_capitals_is_written_in_capitals():
-    from ocr.layout.route import _in_capitals
+def test_a_pages_stamps_read_mostly_in_capitals_are_written_in_capitals():
+    from ocr.layout.route import _stamps_in_capitals
     from ocr.layout.stamp_text import capitals, set_in_capitals
-    from ocr.model import Glyph, Line, Word
+    from ocr.model import STAMP_TEXT, Glyph, Line, Region, Word
 
     # a capital whose small letter has its shape, standing a little lower, read small beside capitals
     assert set_in_capitals(["цк кпсс", "46824", "17 XII 1955", "ОБЩИЙ ОТДЕЛ"])
@@ -411,8 +411,15 @@ def test_a_stamp_read_mostly_in_capitals_is_written_in_capitals():
     assert capitals("цк кпсс 17 xii 1955 №5") == "ЦК КПСС 17 xii 1955 №5"  # Latin (a Roman month) as read
 
     word = Word("кпсс", 0.8, (), (Glyph("к", 0.8, ()), Glyph("п", 0.8, ()), Glyph("с", 0.8, ()), Glyph("с", 0.8, ())))
-    lines = [Line("a", "цк кпсс", (), (), 0.8, (Word("цк", 0.8, ()), word)), Line("b", "ОБЩИЙ ОТДЕЛ", (), (), 0.9)]
-    out = _in_capitals(lines)
-    assert [ln.text for ln in out] == ["ЦК КПСС", "ОБЩИЙ ОТДЕЛ"]
-    assert [w.text for w in out[0].words] == ["ЦК", "КПСС"] and "".join(g.text for g in out[0].words[1].glyphs) == "КПСС"
-    assert _in_capitals(lines[:1])[0].text == "цк кпсс"  # all small: as read
+    ring = Region("s002_t", (), (Line("a", "отдел цк кпсс", (), (), 0.8, (Word("отдел", 0.8, ()), Word("цк", 0.8, ()),
+                                                                           word)),), production="printed",
+                  type="other", note=STAMP_TEXT)
+    registry = Region("s001_t", (), (Line("b", "ОБЩИЙ ОТДЕЛ", (), (), 0.9), Line("c", "ЦК КПСС", (), (), 0.9)),
+                      production="printed", type="other", note=STAMP_TEXT)
+    typed = Region("r001", (), (Line("d", "письмо отдела", (), (), 0.9),))
+    # the ring read small, the page's other stamp in capitals: the page's stamps are set in capitals
+    out = _stamps_in_capitals([typed, ring, registry])
+    assert [ln.text for r in out for ln in r.lines] == ["письмо отдела", "ОТДЕЛ ЦК КПСС", "ОБЩИЙ ОТДЕЛ", "ЦК КПСС"]
+    assert [w.text for w in out[1].lines[0].words] == ["ОТДЕЛ", "ЦК", "КПСС"]
+    assert "".join(g.text for g in out[1].lines[0].words[2].glyphs) == "КПСС"
+    assert _stamps_in_capitals([typed, ring]) == [typed, ring]  # the page's only stamp read small: as read

@@ -209,7 +209,6 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                                                    langs=word_langs)
                 if block:
                     out.typed = _less_stamp_words(out.typed, c.box, [ln.text for ln in on_stamp])
-            on_stamp = _in_capitals(on_stamp)
             lines = tuple(dataclasses.replace(ln, id=f"{sid}_t_l{i:03d}") for i, ln in enumerate(on_stamp, start=1))
             found = stamp_fields([ln.text for ln in lines] + raw)  # registry number and date
             if found:
@@ -219,6 +218,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
                     " stamp {" + "".join(f"{k}:{v};" for k, v in found.items()) + "}" if found else "")
                 out.regions.append(Region(f"{sid}_t", box_polygon(c.box), lines, production="printed", type="other",
                                           kept=True, note=note))
+    out.regions = _stamps_in_capitals(out.regions)
     out.info["layout"] = {"candidates": len(cands), "handwritten": n_h, "stamps": n_s, "typed_rescued": len(rescued),
                           "unsure_text_as_handwriting": len(unsure), "read_as_handwriting": len(written),
                           "typed_under_notes": sum(len(u.lines) for u in under.values()),
@@ -228,17 +228,22 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
     return out
 
 
-def _in_capitals(lines: list[Line]) -> list[Line]:
-    """A stamp's lines, their words and letters, in capitals where most of their letters are read so
-    (``stamp_text.set_in_capitals``)."""
-    if not set_in_capitals([ln.text for ln in lines]):
-        return lines
+def _stamps_in_capitals(regions: list[Region]) -> list[Region]:
+    """The page's stamps' lines, their words and letters, in capitals where most of their letters, the page's
+    stamps taken together, are read so (``stamp_text.set_in_capitals``): a ring read in small letters beside
+    its centre and a registry stamp read in capitals is set in capitals as they are."""
+    stamps = [r for r in regions if STAMP_TEXT in r.note]
+    if not set_in_capitals([ln.text for r in stamps for ln in r.lines]):
+        return regions
 
     def word(w: Word) -> Word:
         return dataclasses.replace(w, text=capitals(w.text),
                                    glyphs=tuple(dataclasses.replace(g, text=capitals(g.text)) for g in w.glyphs))
 
-    return [dataclasses.replace(ln, text=capitals(ln.text), words=tuple(map(word, ln.words))) for ln in lines]
+    def line(ln: Line) -> Line:
+        return dataclasses.replace(ln, text=capitals(ln.text), words=tuple(map(word, ln.words)))
+
+    return [dataclasses.replace(r, lines=tuple(map(line, r.lines))) if STAMP_TEXT in r.note else r for r in regions]
 
 
 def _shift(box: tuple[int, int, int, int], dx: int, dy: int) -> tuple[int, int, int, int]:

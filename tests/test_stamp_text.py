@@ -87,6 +87,25 @@ def test_the_ring_strip_holds_the_band_between_the_rings_without_their_lines_wit
     assert 0.15 * r <= strip.shape[0] - 32 <= 0.45 * r, strip.shape
 
 
+def test_the_ring_strip_keeps_its_letters_rows_and_paints_the_scraps_above_and_below():
+    from ocr.layout.stamp_text import _letter_rows
+
+    rng = np.random.default_rng(3)
+    band = np.full((60, 600), 230, np.uint8)
+    for x in range(10, 590, 14):  # a ring's letters all along, rows 20-39
+        band[20:40, x:x + 3] = 60
+        band[20:23, x:x + 10] = 60
+    for x in rng.integers(0, 580, 6):  # scraps of typing behind the ring and a hand's stroke across it
+        band[2:12, x:x + 15] = 60
+        band[46:58, x + 5:x + 9] = 60
+    ink = band < 128
+    out = _letter_rows(band, ink, 230)
+    assert (out[18:42] == band[18:42]).all()  # the letters as they were, a pixel or two round them too
+    assert (out[:17] == 230).all() and (out[43:] == 230).all()  # the scraps are paper
+    blank = np.full((30, 100), 230, np.uint8)
+    assert (_letter_rows(blank, blank < 128, 230) == blank).all()  # nothing inked: as it is
+
+
 def test_a_round_stamp_gives_its_ring_then_its_centre_another_its_lines():
     page, box = stamped("round", 1)
     engine = Script(["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС"], ["АРХИВ", "№ 5734"])

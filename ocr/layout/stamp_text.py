@@ -36,6 +36,7 @@ RING_RUN, RING_ROW = 0.1, 0.5  # in the unwrapped strip a ring is a row whose ru
 # the strip's length) cover this share of it
 
 STRIP_MARGIN = 16  # paper round the strip, in pixels
+LETTER_ROWS = 0.25  # the ring text's rows: about the strip's most inked row, those inked at least this share as much
 
 RING_WORD_CONF = 0.1  # a ring word read at least this surely is kept: an unwrapped arc's letters are read less
 # surely than straight ones (tuning reels, seed 2000 and the demo: ring text CER 0.48 at 0.3, 0.36 at 0.1,
@@ -235,10 +236,31 @@ def ring_strip(crop: np.ndarray, ring: tuple[float, float, float]) -> np.ndarray
         coloured = coloured_ink(polar[top:bottom], ink)
         if coloured is not None:  # a coloured stamp: its own ink says where its text is
             ink = coloured
+    band = _letter_rows(band, ink, paper)
     best_len, best_end = longest_run(ink.sum(axis=0) < 2)
     start = (best_end - best_len // 2) % cols
     m = STRIP_MARGIN
     return cv2.copyMakeBorder(np.roll(band, -start, axis=1), m, m, m, m, cv2.BORDER_CONSTANT, value=paper)
+
+
+def _letter_rows(band: np.ndarray, ink: np.ndarray, paper: int) -> np.ndarray:
+    """``band`` with paper above and below its letters' rows: the rows about its most inked one that are inked at
+    least ``LETTER_ROWS`` as much (a ring's letters run all round it; typing behind the ring and a hand's strokes
+    across it cross it here and there, and made Tesseract read the letters as other lines' scraps)."""
+    prof = ink.mean(axis=1)
+    if not prof.size or prof.max() <= 0:
+        return band
+    rich = prof >= LETTER_ROWS * prof.max()
+    top = bottom = int(np.argmax(prof))
+    while top > 0 and rich[top - 1]:
+        top -= 1
+    while bottom < len(rich) - 1 and rich[bottom + 1]:
+        bottom += 1
+    pad = max(2, (bottom - top + 1) // 4)  # a letter's anti-aliased edge, a second strike a little off the first
+    out = band.copy()
+    out[:max(0, top - pad)] = paper
+    out[bottom + pad + 1:] = paper
+    return out
 
 
 class StampReading(NamedTuple):

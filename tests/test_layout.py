@@ -1125,7 +1125,8 @@ def test_a_stamps_legible_text_is_read_through_the_pages_engine():
 
 @needs_tesseract
 def test_a_round_stamps_ring_text_is_unwrapped_and_read_in_order_then_its_centre():
-    from ocr.layout.stamp_text import find_ring, read_stamp
+    from ocr.layout.ring_strip import find_ring
+    from ocr.layout.stamp_text import read_stamp
     from ocr.synth import fonts
     from ocr.synth.content import Stamp
     from ocr.synth.render import render_stamp

@@ -13,8 +13,9 @@ from ocr.layout import inksep
 from ocr.layout.candidates import ink_mask
 from ocr.layout.route import _less_stamp_words, _stamp_text
 from ocr.layout.handwriting import crop_angle
-from ocr.layout.stamp_text import (CENTRE, centre_disc, dates_again, fields, find_ring, legible, months, read_stamp,
-                                   ring_strip, wants_date, with_roman_month, without_typing)
+from ocr.layout.ring_strip import find_ring, ring_strip
+from ocr.layout.stamp_text import (CENTRE, centre_disc, dates_again, fields, legible, months, read_stamp, wants_date,
+                                   with_roman_month, without_typing)
 from ocr.model import Line, Region, Word, box_polygon
 from ocr.synth import fonts
 from ocr.synth.content import Stamp
@@ -88,7 +89,7 @@ def test_the_ring_strip_holds_the_band_between_the_rings_without_their_lines_wit
 
 
 def test_the_ring_strip_keeps_its_letters_rows_and_paints_the_scraps_above_and_below():
-    from ocr.layout.stamp_text import _letter_rows
+    from ocr.layout.ring_strip import _letter_rows
 
     rng = np.random.default_rng(3)
     band = np.full((60, 600), 230, np.uint8)

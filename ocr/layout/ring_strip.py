@@ -1,0 +1,139 @@
+"""A round stamp's ring: found in the stamp's crop (a Hough circle, then the outermost ring about its centre,
+inked most of the way round) and unwrapped with ``cv2.warpPolar`` into a straight strip (clockwise, letter
+tops outward: the way such text is set), the band between the outer and the inner ring kept, the rings' ink
+and what lies above and below the letters painted over, cut where the stamp's own ink leaves the widest gap,
+where its text begins and ends (``stamp_text`` reads it)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .candidates import ink_mask
+from .rings import refine_ring
+
+RING_INNER, RING_OUTER = 0.62, 0.97  # the ring text's band, in radii of the outer ring, where no inner ring is seen
+
+RING_LOWEST, RING_SPLIT = 0.45, 0.9  # an inner ring is looked for between these shares of the outer one's
+# radius (outside the second: the outer ring's own width)
+
+RING_RUN, RING_ROW = 0.1, 0.5  # in the unwrapped strip a ring is a row whose runs of ink this long (in shares of
+# the strip's length) cover this share of it
+
+STRIP_MARGIN = 16  # paper round the strip, in pixels
+LETTER_ROWS = 0.25  # the ring text's rows: about the strip's most inked row, those inked at least this share as much
+
+MIN_RING_INK = 0.6  # a circle is the stamp's ring when its ink goes this far round ...
+MIN_RING_ARC = 0.15  # ... and one unbroken arc of it at least this share of the way: a circle drawn in a
+# rectangular stamp meets its frame, ruled fields and letters in short arcs only (tuning reels: 0.15, 0.25 and
+# 0.4 the same on the plain ones, 0.15 best on the worn one by 4 edits; without it a frame with rules passed)
+
+COLOURED = 14  # ink this far from grey in Lab's a*, b* plane is coloured ...
+COLOURED_SHARE = 0.3  # ... and a stamp is coloured where at least this share of its ink is
+
+
+def find_ring(grey: np.ndarray) -> tuple[float, float, float] | None:
+    """The outer ring (centre x, y and radius in ``grey``'s pixels) of a round stamp cut out with a little
+    paper round it, or None where the crop holds no ring inked most of the way round, in one unbroken arc
+    of a sixth of it at least (a circle the search draws in a rectangular stamp is not one)."""
+    h, w = grey.shape
+    side = min(h, w)
+    if side < 40:
+        return None
+    found = cv2.HoughCircles(cv2.GaussianBlur(grey, (5, 5), 1.5), cv2.HOUGH_GRADIENT, dp=1.5, minDist=side,
+                             param1=80, param2=40, minRadius=int(side * 0.3), maxRadius=int(side * 0.55))
+    if found is None:
+        return None
+    ink = ink_mask(grey)
+    # the search finds either ring of a double-ringed stamp, often the inner one, whose band holds the
+    # centre's lines: the stamp's outline is the outermost ring about that centre
+    cx, cy, r, _ = refine_ring(ink > 0, *(float(v) for v in found[0][0]))
+    if r > 0.6 * side:
+        return None
+    angles = np.linspace(0, 2 * np.pi, 180, endpoint=False)
+    inked = np.zeros(len(angles), bool)
+    for i, a in enumerate(angles):  # ink within 4 % of the radius of the circle, direction by direction
+        rs = r * np.linspace(0.96, 1.04, 5)
+        xs = np.clip((cx + rs * np.cos(a)).astype(int), 0, w - 1)
+        ys = np.clip((cy + rs * np.sin(a)).astype(int), 0, h - 1)
+        inked[i] = ink[ys, xs].any()
+    longest = longest_run(inked)[0]
+    return (cx, cy, r) if inked.mean() >= MIN_RING_INK and longest >= MIN_RING_ARC * len(angles) else None
+
+
+def longest_run(flags: np.ndarray) -> tuple[int, int]:
+    """The longest run of set ``flags`` taken round a circle twice (a run may span the end and the start)
+    and where it ends, an index into ``flags`` twice over."""
+    best_len = best_end = run = 0
+    for i, f in enumerate(np.concatenate([flags, flags])):
+        run = run + 1 if f else 0
+        if run > best_len:
+            best_len, best_end = run, i
+    return best_len, best_end
+
+
+def coloured_ink(bgr: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
+    """The coloured part of ``ink`` (a mask over the BGR image ``bgr``: far from grey in Lab's a*, b*
+    plane), where it is at least ``COLOURED_SHARE`` of the ink: a coloured stamp; None otherwise."""
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab).astype(np.float32)
+    coloured = ink & (np.hypot(lab[:, :, 1] - 128, lab[:, :, 2] - 128) > COLOURED)
+    return coloured if coloured.sum() > COLOURED_SHARE * max(1, ink.sum()) else None
+
+
+def ring_strip(crop: np.ndarray, ring: tuple[float, float, float]) -> np.ndarray:
+    """The ring text of a round stamp (``crop`` grey or BGR) as a straight grey strip, letters upright, with a
+    margin of paper round it: the band between the outer ring and the inner one, the rings' ink painted
+    over (a line along a word makes Tesseract find no line at all), cut at the widest gap in the stamp's ink
+    (its coloured ink on a colour scan: typing behind the stamp is not its text)."""
+    cx, cy, r = ring
+    n = max(64, int(2 * np.pi * r))  # a pixel of strip per pixel of the outer ring's arc
+    polar = cv2.warpPolar(crop, (int(r * 1.1), n), (cx, cy), r * 1.1, cv2.WARP_POLAR_LINEAR + cv2.INTER_LINEAR)
+    polar = cv2.rotate(polar, cv2.ROTATE_90_COUNTERCLOCKWISE)  # columns: angle; rows: radius, outer at the top
+    grey = cv2.cvtColor(polar, cv2.COLOR_BGR2GRAY) if polar.ndim == 3 else polar
+    rows, cols = grey.shape
+    ink = ink_mask(grey) > 0
+    # a ring is a long horizontal line of the strip: rows where such runs cover much of the width
+    along = np.ones((1, max(40, int(RING_RUN * cols))), np.uint8)
+    lines = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, along)
+    radius = (rows - np.arange(rows)) / rows * 1.1  # each row's radius, in outer radii
+    ringed = lines.mean(axis=1) > RING_ROW
+    outer = np.nonzero(ringed & (radius > RING_SPLIT))[0]
+    inner = np.nonzero(ringed & (radius >= RING_LOWEST) & (radius <= RING_SPLIT))[0]
+    top = int(outer.max()) + 1 if len(outer) else int(rows * (1 - RING_OUTER / 1.1))
+    bottom = int(inner.min()) if len(inner) else int(rows * (1 - RING_INNER / 1.1))
+    if bottom - top < 8:
+        top, bottom = int(rows * (1 - RING_OUTER / 1.1)), int(rows * (1 - RING_INNER / 1.1))
+    band = grey[top:bottom].copy()
+    paper = int(np.percentile(band, 90))
+    # what is left of the rings in the band: runs of ink twice the band's height long
+    left = cv2.morphologyEx(ink_mask(band), cv2.MORPH_OPEN, np.ones((1, max(40, 2 * (bottom - top))), np.uint8))
+    band[cv2.dilate(left, np.ones((3, 3), np.uint8)) > 0] = paper
+    ink = ink_mask(band) > 0
+    if polar.ndim == 3:
+        coloured = coloured_ink(polar[top:bottom], ink)
+        if coloured is not None:  # a coloured stamp: its own ink says where its text is
+            ink = coloured
+    band = _letter_rows(band, ink, paper)
+    best_len, best_end = longest_run(ink.sum(axis=0) < 2)
+    start = (best_end - best_len // 2) % cols
+    m = STRIP_MARGIN
+    return cv2.copyMakeBorder(np.roll(band, -start, axis=1), m, m, m, m, cv2.BORDER_CONSTANT, value=paper)
+
+
+def _letter_rows(band: np.ndarray, ink: np.ndarray, paper: int) -> np.ndarray:
+    """``band`` with paper above and below its letters' rows: the rows about its most inked one that are inked at
+    least ``LETTER_ROWS`` as much (a ring's letters run all round it; typing behind the ring and a hand's strokes
+    across it cross it here and there, and made Tesseract read the letters as other lines' scraps)."""
+    prof = ink.mean(axis=1)
+    if not prof.size or prof.max() <= 0:
+        return band
+    rich = prof >= LETTER_ROWS * prof.max()
+    top = bottom = int(np.argmax(prof))
+    while top > 0 and rich[top - 1]:
+        top -= 1
+    while bottom < len(rich) - 1 and rich[bottom + 1]:
+        bottom += 1
+    pad = max(2, (bottom - top + 1) // 4)  # a letter's anti-aliased edge, a second strike a little off the first
+    out = band.copy()
+    out[:max(0, top - pad)] = paper
+    out[bottom + pad + 1:] = paper
+    return out

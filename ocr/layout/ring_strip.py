@@ -82,8 +82,9 @@ def coloured_ink(bgr: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
 def ring_strip(crop: np.ndarray, ring: tuple[float, float, float]) -> np.ndarray:
     """The ring text of a round stamp (``crop`` grey or BGR) as a straight grey strip, letters upright, with a
     margin of paper round it: the band between the outer ring and the inner one, the rings' ink painted
-    over (a line along a word makes Tesseract find no line at all), cut at the widest gap in the stamp's ink
-    (its coloured ink on a colour scan: typing behind the stamp is not its text)."""
+    over (a line along a word makes Tesseract find no line at all), only its letters' rows kept
+    (``_letter_rows``), cut at the widest gap in the stamp's ink (its coloured ink on a colour scan: typing
+    behind the stamp is not its text)."""
     cx, cy, r = ring
     n = max(64, int(2 * np.pi * r))  # a pixel of strip per pixel of the outer ring's arc
     polar = cv2.warpPolar(crop, (int(r * 1.1), n), (cx, cy), r * 1.1, cv2.WARP_POLAR_LINEAR + cv2.INTER_LINEAR)

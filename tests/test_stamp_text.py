@@ -152,6 +152,23 @@ def test_a_ring_word_read_unsurely_is_kept_a_speck_is_not():
     assert [t for t, _ in lines[:1]] == ["ЦЕНТРАЛЬНЫЙ"] and raw[0] == "ЦЕНТРАЛЬНЫЙ КОМИТЕТ ы"
 
 
+def test_a_ring_word_read_at_no_confidence_is_kept_where_it_is_a_common_word():
+    pytest.importorskip("wordfreq")
+    page, box = stamped("round", 1)
+
+    class Unsure(Script):  # Tesseract reads an unwrapped arc's word right at 0.0 at times
+        def read_lines(self, image, psm, lang=None):
+            h, w = image.shape[:2]
+            words = (RawWord("ЦЕНТРАЛЬНЫЙ", 0.0, (0, 0, 9, 9)), RawWord("ЖЩРЫХ", 0.0, (0, 0, 9, 9)),
+                     RawWord("КОМИТЕТ", 0.05, (0, 0, 9, 9)), RawWord("КПСС", 0.4, (0, 0, 9, 9)))
+            return [RawLine(words, (0, 0, w, h))]
+
+    read = read_stamp(page, box, Unsure(), langs=("ru",))
+    assert read.lines[0][0] == "ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС" and read.ring_lines == 1  # not the letters of no word
+    read = read_stamp(page, box, Unsure())
+    assert read.lines[0][0] == "КПСС"  # no word list: only the words read surely enough
+
+
 def test_a_number_sign_before_a_number_is_kept_though_it_has_no_letter():
     page, box = stamped("rect", 3, lines=("АРХИВ", "№ 5734"))
 

@@ -23,13 +23,15 @@ from .handwriting import crop_angle, rotate
 from .inksep import CLASSES, crop_probs
 from .ring_strip import coloured_ink, find_ring, ring_strip
 from .roman import shaped_date
-from ..typed.lexicon import nearest_word
+from ..typed.lexicon import common_word, nearest_word
 
 WORD_CONF = 0.3  # a stamp's word read at least this surely, with two letters or digits, is legible
 
 RING_WORD_CONF = 0.1  # a ring word read at least this surely is kept: an unwrapped arc's letters are read less
 # surely than straight ones (tuning reels, seed 2000 and the demo: ring text CER 0.48 at 0.3, 0.36 at 0.1,
 # 0.32 at 0, which keeps Tesseract's every zero-confidence guess)
+
+RING_KNOWN_LETTERS = 4  # ... as is one read less surely that is a common word this long at least
 
 CENTRE = 0.6  # the centre text lies within this share of the radius
 
@@ -45,6 +47,15 @@ def _words(lines, least: float = WORD_CONF) -> list[tuple[str, float]]:
             if w.conf >= least and (sign or sum(ch.isalnum() for ch in w.text) >= 2):
                 out.append((w.text, w.conf))
     return out
+
+
+def _ring_words(lines, langs: tuple[str, ...]) -> list[tuple[str, float]]:
+    """A ring's legible words, each spelt as the common word one letter away where no word list of ``langs``
+    knows it (``nearest_word``): those read at least ``RING_WORD_CONF`` surely, and less surely ones that are
+    then common words of four letters or more (Tesseract reads an unwrapped arc's word right at 0.0 at
+    times: "ЦЕНТРАЛЬНЫЙ")."""
+    spelt = [(nearest_word(t, langs), c) for t, c in _words(lines, 0.0)]
+    return [(t, c) for t, c in spelt if c >= RING_WORD_CONF or common_word(t, langs, RING_KNOWN_LETTERS)]
 
 
 def legible(texts: list[str]) -> int:
@@ -222,7 +233,7 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, separa
     for lines, joined in parts:
         raw += [" ".join(wd.text for wd in ln.words) for ln in lines]
         if joined:  # a ring word no word list knows, one letter from a common word, is that word
-            out += _line([(nearest_word(t, langs), c) for t, c in _words(lines, RING_WORD_CONF)])
+            out += _line(_ring_words(lines, langs))
             continue
         for ln in lines:  # a date's line whole (its pattern is check enough), others' legible words
             text = " ".join(wd.text for wd in ln.words)
@@ -231,7 +242,7 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, separa
                 _line(_words([ln]))
     if ring is None:
         return StampReading(out, raw, False)
-    ring_lines = len(_line(_words(parts[0][0], RING_WORD_CONF)))
+    ring_lines = len(_line(_ring_words(parts[0][0], langs)))
     return StampReading(out, raw, True, ring_lines, (x0 + cb[0], y0 + cb[1], x0 + cb[2], y0 + cb[3]))
 
 

@@ -79,7 +79,11 @@ WORD_LISTS = {**LANGS, "rus": "ru", "ukr": "uk", "bul": "bg", "srp": "sr", "mkd"
 def known_word(text: str, lang: str, min_letters: int) -> bool:
     """Whether ``text`` (punctuation about it aside) is a word of ``lang`` ("rus", "eng+deu") of at least
     ``min_letters`` letters that is not rare (Zipf >= ``COMMON``)."""
-    langs = wordfreq_langs(lang, WORD_LISTS)
+    return common_word(text, wordfreq_langs(lang, WORD_LISTS), min_letters)
+
+
+def common_word(text: str, langs: tuple[str, ...], min_letters: int) -> bool:
+    """``known_word`` for wordfreq languages (``langs``: "ru", "de")."""
     m = _WORD.match(text)
     if not langs or not m or len(m.group(2)) < min_letters:
         return False

@@ -229,11 +229,12 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, separa
         cb = centre_box(cx, cy, c)
         middle = centre_disc(grey, cx, cy, c, paper)
         parts.append((_read(engine, rotate(middle, crop_angle(middle, across=True), paper)[0], 6), False))
-    out, raw = [], []
+    out, raw, ring_lines = [], [], 0
     for lines, joined in parts:
         raw += [" ".join(wd.text for wd in ln.words) for ln in lines]
         if joined:  # a ring word no word list knows, one letter from a common word, is that word
-            out += _line(_ring_words(lines, langs))
+            arc = _line(_ring_words(lines, langs))
+            out, ring_lines = out + arc, len(arc)
             continue
         for ln in lines:  # a date's line whole (its pattern is check enough), others' legible words
             text = " ".join(wd.text for wd in ln.words)
@@ -242,7 +243,6 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, separa
                 _line(_words([ln]))
     if ring is None:
         return StampReading(out, raw, False)
-    ring_lines = len(_line(_ring_words(parts[0][0], langs)))
     return StampReading(out, raw, True, ring_lines, (x0 + cb[0], y0 + cb[1], x0 + cb[2], y0 + cb[3]))
 
 

@@ -13,7 +13,7 @@ from ocr.layout import inksep
 from ocr.layout.candidates import ink_mask
 from ocr.layout.route import _less_stamp_words, _stamp_text
 from ocr.layout.handwriting import crop_angle
-from ocr.layout.ring_strip import find_ring, ring_strip
+from ocr.layout.ring_strip import find_oval, find_ring, oval_round, ring_strip
 from ocr.layout.stamp_text import (CENTRE, centre_disc, dates_again, fields, legible, months, read_stamp, wants_date,
                                    with_roman_month, without_typing)
 from ocr.model import Line, Region, Word, box_polygon
@@ -24,9 +24,11 @@ from ocr.synth.render import render_stamp
 from .conftest import needs_tesseract
 
 
-def stamped(kind: str, seed: int, arc: str = "ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", lines=("АРХИВ", "№ 5734"), grey=True):
-    """A page with one synthetic stamp (double ring for a round one) and the stamp's box."""
-    stamp = Stamp(kind, arc=arc if kind == "round" else "", lines=list(lines))
+def stamped(kind: str, seed: int, arc: str = "ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", lines=("АРХИВ", "№ 5734"), grey=True,
+            squeeze: float = 1.0):
+    """A page with one synthetic stamp (double ring for a round one; ``squeeze``: an oval's width over its
+    height) and the stamp's box."""
+    stamp = Stamp(kind, arc=arc if kind == "round" else "", lines=list(lines), squeeze=squeeze)
     cov, _, _ = render_stamp(np.random.default_rng(seed), stamp, str(fonts.require("stamp")[0]))
     h, w = cov.shape
     page = np.full((h + 200, w + 300), 232, np.uint8)
@@ -71,6 +73,43 @@ def test_a_rectangular_stamp_with_ruled_fields_has_no_ring_a_partly_inked_round_
         cov, _, _ = render_stamp(np.random.default_rng(seed), partial, font)
         crop = cv2.copyMakeBorder((232 - cov * 170).astype(np.uint8), 6, 6, 6, 6, cv2.BORDER_CONSTANT, value=232)
         assert find_ring(crop) is not None, seed
+
+
+def test_an_oval_stamps_outline_is_found_and_stretched_round_a_round_or_ruled_one_is_no_oval():
+    for seed, squeeze in ((0, 0.75), (1, 0.8), (2, 1.3)):
+        page, box = stamped("round", seed, squeeze=squeeze)
+        w, h = box[2] - box[0], box[3] - box[1]
+        # the renderer's outer ring: radius (side - 20) / 2 before the squeeze across
+        half_w, half_h = (w - 20 * squeeze) / 2, (h - 20) / 2
+        oval = find_oval(page, ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
+        assert oval is not None, seed
+        cx, cy, a, b, _ = oval
+        assert abs(cx - (box[0] + box[2]) / 2) <= 8 and abs(cy - (box[1] + box[3]) / 2) <= 8, (seed, oval)
+        assert abs(sorted((a, b))[0] - min(half_w, half_h)) <= 0.08 * min(half_w, half_h), (seed, oval)
+        assert abs(sorted((a, b))[1] - max(half_w, half_h)) <= 0.08 * max(half_w, half_h), (seed, oval)
+        stretched, (sx, sy, r), back = oval_round(page, oval, 232)
+        found = find_ring(stretched[int(sy - r - 10):int(sy + r + 10), int(sx - r - 10):int(sx + r + 10)])
+        assert found is not None and abs(found[2] - r) <= 0.08 * r, (seed, found, r)
+        # the map back takes the circle's centre to the oval's
+        assert np.allclose(back @ (sx, sy, 1.0), (cx, cy), atol=1.0)
+    page, box = stamped("round", 3)
+    assert find_oval(page, ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)) is None  # round: find_ring's
+    font = str(fonts.require("stamp")[0])
+    ruled = Stamp("rect", lines=["ЦК КПСС", "46824", "17 XII 1955", "ОБЩИЙ ОТДЕЛ"], ruled=True)
+    cov, _, _ = render_stamp(np.random.default_rng(0), ruled, font)
+    crop = cv2.copyMakeBorder((232 - cov * 170).astype(np.uint8), 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=232)
+    assert find_oval(crop, (crop.shape[1] / 2, crop.shape[0] / 2)) is None
+
+
+def test_an_oval_stamp_is_read_as_a_round_one_its_centre_in_the_pages_pixels():
+    page, box = stamped("round", 0, squeeze=0.75)
+    engine = Script(["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС"], ["АРХИВ", "№ 5734"])
+    lines, raw, round_, ring_lines, centre = read_stamp(page, box, engine)
+    assert round_ and ring_lines == 1 and [t for t, _ in lines] == ["ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", "АРХИВ", "№ 5734"]
+    assert engine.calls[0][0][1] > 2 * (box[3] - box[1])  # the ring unwrapped: a strip as long as its arc
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    assert centre[0] < cx < centre[2] and centre[1] < cy < centre[3]
+    assert box[0] <= centre[0] and centre[2] <= box[2] and box[1] <= centre[1] and centre[3] <= box[3]
 
 
 def test_the_ring_strip_holds_the_band_between_the_rings_without_their_lines_with_a_margin_of_paper():

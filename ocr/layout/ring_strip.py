@@ -49,15 +49,125 @@ def find_ring(grey: np.ndarray) -> tuple[float, float, float] | None:
     cx, cy, r, _ = refine_ring(ink > 0, *(float(v) for v in found[0][0]))
     if r > 0.6 * side:
         return None
-    angles = np.linspace(0, 2 * np.pi, 180, endpoint=False)
-    inked = np.zeros(len(angles), bool)
-    for i, a in enumerate(angles):  # ink within 4 % of the radius of the circle, direction by direction
-        rs = r * np.linspace(0.96, 1.04, 5)
-        xs = np.clip((cx + rs * np.cos(a)).astype(int), 0, w - 1)
-        ys = np.clip((cy + rs * np.sin(a)).astype(int), 0, h - 1)
-        inked[i] = ink[ys, xs].any()
-    longest = longest_run(inked)[0]
-    return (cx, cy, r) if inked.mean() >= MIN_RING_INK and longest >= MIN_RING_ARC * len(angles) else None
+    inked = inked_round(ink, cx, cy, r, r)
+    return (cx, cy, r) if _ringlike(inked) else None
+
+
+def inked_round(ink: np.ndarray, cx: float, cy: float, a: float, b: float, turn: float = 0.0) -> np.ndarray:
+    """For each of 180 directions from the centre (cx, cy), whether ``ink`` lies within 4 % of the ellipse
+    of semi-axes ``a``, ``b`` turned by ``turn`` (radians; a circle where ``a`` = ``b``); the crop's edge
+    stands for what lies beyond it."""
+    h, w = ink.shape
+    t = np.linspace(0, 2 * np.pi, 180, endpoint=False)
+    inked = np.zeros(len(t), bool)
+    for k in np.linspace(0.96, 1.04, 5):
+        xs = cx + k * (a * np.cos(t) * np.cos(turn) - b * np.sin(t) * np.sin(turn))
+        ys = cy + k * (a * np.cos(t) * np.sin(turn) + b * np.sin(t) * np.cos(turn))
+        inked |= ink[np.clip(ys.astype(int), 0, h - 1), np.clip(xs.astype(int), 0, w - 1)] > 0
+    return inked
+
+
+def _ringlike(inked: np.ndarray) -> bool:
+    """Whether an outline inked so (``inked_round``) is a stamp's ring: inked ``MIN_RING_INK`` of the way round,
+    ``MIN_RING_ARC`` of it in one unbroken arc."""
+    return bool(inked.mean() >= MIN_RING_INK and longest_run(inked)[0] >= MIN_RING_ARC * len(inked))
+
+
+OVAL = 1.08  # an ellipse whose long axis is this much longer than its short one is an oval ring
+OVAL_RAYS = 120  # the rays cast from the stamp's middle for the outline's points
+OVAL_FIT = 0.5  # an oval is the stamp's outline where this share of the rays' points lies on it ...
+OVAL_TOLERANCE = 0.02  # ... within this share of the crop's side (at least 3 px)
+
+
+def find_oval(crop: np.ndarray, middle: tuple[float, float],
+              circle: tuple[float, float, float] | None = None) -> tuple[float, float, float, float, float] | None:
+    """An oval stamp's outer ring in ``crop`` (grey or BGR, the stamp with a margin round it; ``middle``: about
+    its middle): (centre x, y, semi-axes a, b, turn in radians), or None where it is not an oval inked most
+    of the way round. The outermost ink along rays from the middle is the outline where nothing lies
+    outside it; an ellipse fitted to those points with RANSAC leaves out the rays that end in typing or a
+    signature beside the stamp (its coloured ink only, on a colour scan). A round ring is not an oval, nor
+    is one inked no further round than the ``circle`` (x, y, radius in ``crop``'s pixels) ``find_ring``
+    found (a round stamp with a signature across it gave such ovals). ``turn``: the a axis's from the x
+    axis."""
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    h, w = grey.shape
+    if min(h, w) < 40:
+        return None
+    ink = ink_mask(grey) > 0
+    if crop.ndim == 3 and (coloured := coloured_ink(crop, ink)) is not None:
+        ink = coloured
+    mx, my = middle
+    radii = np.arange(0.0, float(np.hypot(max(mx, w - mx), max(my, h - my))))
+    points = []
+    for t in np.linspace(0, 2 * np.pi, OVAL_RAYS, endpoint=False):
+        xs, ys = (mx + radii * np.cos(t)).astype(int), (my + radii * np.sin(t)).astype(int)
+        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+        hits = np.nonzero(ink[ys[inside], xs[inside]])[0]
+        if len(hits):
+            points.append((xs[inside][hits[-1]], ys[inside][hits[-1]]))
+    if len(points) < OVAL_RAYS // 2:
+        return None
+    fitted = _ransac_ellipse(np.array(points, np.float32), max(3.0, OVAL_TOLERANCE * min(h, w)))
+    if fitted is None:
+        return None
+    cx, cy, a, b, turn = fitted
+    if not 0.2 * min(h, w) <= min(a, b) <= max(a, b) <= 0.75 * max(h, w) or max(a, b) < OVAL * min(a, b):
+        return None
+    inked = inked_round(ink, cx, cy, a, b, turn)
+    if not _ringlike(inked) or (circle is not None and inked_round(ink, *circle, circle[2]).mean() >= inked.mean()):
+        return None
+    return cx, cy, a, b, turn
+
+
+OVAL_TRIALS = 200  # RANSAC's draws of five points
+
+
+def _ransac_ellipse(points: np.ndarray, tolerance: float) -> tuple[float, float, float, float, float] | None:
+    """The ellipse (centre x, y, semi-axes, turn in radians) through most of ``points``: ``cv2.fitEllipse`` on
+    five points drawn at random (seeded), kept where the most points lie within ``tolerance`` of it along the
+    ray from its centre, fitted again to those; None where they are under ``OVAL_FIT`` of the points."""
+    rng = np.random.default_rng(0)
+    best = None
+    for _ in range(OVAL_TRIALS):
+        (cx, cy), (wa, wb), deg = cv2.fitEllipse(points[rng.choice(len(points), 5, replace=False)])
+        if not (np.isfinite([cx, cy, wa, wb]).all() and min(wa, wb) > 1):
+            continue
+        near = _off_ellipse(points, cx, cy, wa / 2, wb / 2, np.deg2rad(deg)) < tolerance
+        if best is None or near.sum() > best.sum():
+            best = near
+    if best is None or best.mean() < OVAL_FIT:
+        return None
+    (cx, cy), (wa, wb), deg = cv2.fitEllipse(points[best])
+    return float(cx), float(cy), float(wa) / 2, float(wb) / 2, float(np.deg2rad(deg))
+
+
+def _off_ellipse(points: np.ndarray, cx: float, cy: float, a: float, b: float, turn: float) -> np.ndarray:
+    """How far each point lies from the ellipse, along the ray from its centre."""
+    dx, dy = points[:, 0] - cx, points[:, 1] - cy
+    c, s = np.cos(turn), np.sin(turn)
+    u, v = dx * c + dy * s, -dx * s + dy * c
+    rho = np.maximum(np.hypot(u / a, v / b), 1e-9)
+    return np.hypot(u, v) * np.abs(1 - 1 / rho)
+
+
+def oval_round(crop: np.ndarray, oval: tuple[float, float, float, float, float],
+               paper: int) -> tuple[np.ndarray, tuple[float, float, float], np.ndarray]:
+    """``crop`` stretched along the oval's short axis until the oval is a circle (the long axis's radius):
+    the stretched image, the circle (centre x, y, radius) in it, and the 2x3 map from its pixels back to
+    ``crop``'s. Its ring text is then unwrapped as a round stamp's."""
+    cx, cy, a, b, turn = oval
+    r = max(a, b)
+    c, s = np.cos(turn), np.sin(turn)
+    turned = np.array([[c, -s], [s, c]])
+    linear = turned @ np.diag([r / a, r / b]) @ turned.T
+    h, w = crop.shape[:2]
+    corners = (np.array([[0, 0], [w, 0], [0, h], [w, h]], float) - (cx, cy)) @ linear.T
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    size = (int(np.ceil(hi[0] - lo[0])), int(np.ceil(hi[1] - lo[1])))
+    m = np.hstack([linear, (-linear @ (cx, cy) - lo)[:, None]])
+    fill = paper if crop.ndim == 2 else (paper, paper, paper)
+    out = cv2.warpAffine(crop, m, size, flags=cv2.INTER_LINEAR, borderValue=fill)
+    return out, (float(-lo[0]), float(-lo[1]), r), cv2.invertAffineTransform(m)
 
 
 def longest_run(flags: np.ndarray) -> tuple[int, int]:

@@ -21,7 +21,8 @@ from ..errors import EngineError
 from .candidates import ink_mask
 from .handwriting import crop_angle, rotate
 from .inksep import CLASSES, crop_probs
-from .ring_strip import coloured_ink, find_ring, ring_strip
+from .rings import refine_ring
+from .ring_strip import coloured_ink, find_oval, find_ring, oval_round, ring_strip
 from .roman import shaped_date
 from ..typed.lexicon import common_word, nearest_word
 
@@ -202,17 +203,10 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, separa
     stamp is read without the typing behind it (``without_typing``). A ring's words that no word list of
     ``langs`` (wordfreq codes) knows are spelt as the common word one letter away (``nearest_word``:
     "МЕнтРАЛЬный" -> "ЦЕНТРАЛЬНЫЙ"; tuning reels' stamp edits 404 -> 394)."""
-    h, w = image.shape[:2]
-    m = 6
-    x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
-    crop = image[y0:y1, x0:x1]
-    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-    if grey.size == 0:
+    crop, paper, (x0, y0), ring, back = _stamp_crop(image, box, separator)
+    if crop is None:
         return StampReading([], [], False)
-    paper = int(np.percentile(grey, 90))
-    crop = without_typing(crop, paper, separator)
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-    ring = find_ring(grey)
     parts = []  # (lines read, one line of them all?) per piece
     if ring is None:
         upright = rotate(grey, crop_angle(grey), paper)[0]
@@ -243,7 +237,50 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, separa
                 _line(_words([ln]))
     if ring is None:
         return StampReading(out, raw, False)
+    if back is not None:  # the centre's square in the oval's crop, through the stretch back
+        corners = np.array([[cb[0], cb[1]], [cb[2], cb[1]], [cb[0], cb[3]], [cb[2], cb[3]]], float) @ back[:, :2].T
+        (bx0, by0), (bx1, by1) = corners.min(axis=0) + back[:, 2], corners.max(axis=0) + back[:, 2]
+        cb = (int(bx0), int(by0), int(np.ceil(bx1)), int(np.ceil(by1)))
     return StampReading(out, raw, True, ring_lines, (x0 + cb[0], y0 + cb[1], x0 + cb[2], y0 + cb[3]))
+
+
+OVAL_SHARPER = 0.05  # the circle the oval was stretched to, moved to the sharp ring of about its radius (within
+# this share) that ``rings.refine_ring`` finds about it: the fit's circle off the ring by a pixel or two spread
+# the ring's line over the strip's rows, and its letters were read as scraps (worn reel 40000, p. 13)
+
+OVAL_MARGIN = 0.25  # an oval is looked for in the stamp's box grown by this share of its longer side: a box
+# found as a circle's cuts an oval
+
+
+def _stamp_crop(image: np.ndarray, box: tuple[int, int, int, int], separator):
+    """The stamp at ``box`` cut out of ``image`` with a little paper round it and the typing behind it painted
+    over (``without_typing``): (crop, paper's grey, the crop's top left in the page, its ring by ``find_ring``
+    or None, None). For an oval stamp (``find_oval``, in the box grown by ``OVAL_MARGIN``), the crop
+    stretched until the oval is round, ..., the circle it became and, last, the map from the stretched
+    crop's pixels back to the grown box's. (None, ...) for an empty box."""
+    h, w = image.shape[:2]
+    m = 6
+    x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
+    crop = image[y0:y1, x0:x1]
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    if grey.size == 0:
+        return None, 0, (x0, y0), None, None
+    paper = int(np.percentile(grey, 90))
+    crop = without_typing(crop, paper, separator)
+    ring = find_ring(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop)
+    g = int(OVAL_MARGIN * max(x1 - x0, y1 - y0))
+    bx0, by0 = max(0, x0 - g), max(0, y0 - g)
+    big = image[by0:min(h, y1 + g), bx0:min(w, x1 + g)]
+    oval = find_oval(big, ((x0 + x1) / 2 - bx0, (y0 + y1) / 2 - by0),
+                     None if ring is None else (ring[0] + x0 - bx0, ring[1] + y0 - by0, ring[2]))
+    if oval is None:
+        return crop, paper, (x0, y0), ring, None
+    stretched, (cx, cy, r), back = oval_round(without_typing(big, paper, separator), oval, paper)
+    grey = cv2.cvtColor(stretched, cv2.COLOR_BGR2GRAY) if stretched.ndim == 3 else stretched
+    sharp = refine_ring(ink_mask(grey) > 0, cx, cy, r)  # the fit's circle drawn sharper, where it can be
+    if sharp[3] and abs(sharp[2] - r) <= OVAL_SHARPER * r:
+        cx, cy, r = sharp[:3]
+    return stretched, paper, (bx0, by0), (cx, cy, r), back
 
 
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10, "XI": 11,

@@ -112,6 +112,18 @@ def test_an_oval_stamp_is_read_as_a_round_one_its_centre_in_the_pages_pixels():
     assert box[0] <= centre[0] and centre[2] <= box[2] and box[1] <= centre[1] and centre[3] <= box[3]
 
 
+def test_a_turned_ruled_stamp_has_no_ring_the_circle_through_its_lettering_has_ink_beyond_it():
+    from ocr.layout.handwriting import rotate
+
+    font = str(fonts.require("stamp")[0])
+    for seed in (9, 10, 11):
+        ruled = Stamp("rect", lines=["ЦК КПСС", "46824", "17 XII 1955", "ОБЩИЙ ОТДЕЛ"], ruled=True)
+        cov, _, _ = render_stamp(np.random.default_rng(seed), ruled, font)
+        crop = cv2.copyMakeBorder((232 - cov * 170).astype(np.uint8), 6, 6, 6, 6, cv2.BORDER_CONSTANT, value=232)
+        for angle in (-8, -5, 5, 8):  # seed 10 at -8 degrees gave a "ring" inked all round by rules and letters
+            assert find_ring(rotate(crop, angle, 232)[0]) is None, (seed, angle)
+
+
 def test_the_ring_strip_holds_the_band_between_the_rings_without_their_lines_with_a_margin_of_paper():
     page, box = stamped("round", 2)
     crop = page[box[1] - 6:box[3] + 6, box[0] - 6:box[2] + 6]

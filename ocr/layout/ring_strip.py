@@ -27,6 +27,10 @@ MIN_RING_ARC = 0.15  # ... and one unbroken arc of it at least this share of the
 # rectangular stamp meets its frame, ruled fields and letters in short arcs only (tuning reels: 0.15, 0.25 and
 # 0.4 the same on the plain ones, 0.15 best on the worn one by 4 edits; without it a frame with rules passed)
 
+RING_BEYOND, RING_OUTSIDE = 1.1, 0.25  # a stamp's outer ring has paper beyond it: the circle this much wider is
+# inked under this share of the way round (tuning reels: plain stamps' rings 0.00-0.16; circles found through a
+# ruled stamp 0.38 and 0.52, inside an oval one 0.27-0.52)
+
 COLOURED = 14  # ink this far from grey in Lab's a*, b* plane is coloured ...
 COLOURED_SHARE = 0.3  # ... and a stamp is coloured where at least this share of its ink is
 
@@ -34,7 +38,8 @@ COLOURED_SHARE = 0.3  # ... and a stamp is coloured where at least this share of
 def find_ring(grey: np.ndarray) -> tuple[float, float, float] | None:
     """The outer ring (centre x, y and radius in ``grey``'s pixels) of a round stamp cut out with a little
     paper round it, or None where the crop holds no ring inked most of the way round, in one unbroken arc
-    of a sixth of it at least (a circle the search draws in a rectangular stamp is not one)."""
+    of a sixth of it at least, with paper beyond it (a circle the search draws in a rectangular stamp, or
+    inside an oval one, is not one)."""
     h, w = grey.shape
     side = min(h, w)
     if side < 40:
@@ -49,8 +54,9 @@ def find_ring(grey: np.ndarray) -> tuple[float, float, float] | None:
     cx, cy, r, _ = refine_ring(ink > 0, *(float(v) for v in found[0][0]))
     if r > 0.6 * side:
         return None
-    inked = inked_round(ink, cx, cy, r, r)
-    return (cx, cy, r) if _ringlike(inked) else None
+    if inked_round(ink, cx, cy, RING_BEYOND * r, RING_BEYOND * r).mean() >= RING_OUTSIDE:
+        return None  # ink all round beyond it: a circle through a stamp's lettering or a ruled one's frame
+    return (cx, cy, r) if _ringlike(inked_round(ink, cx, cy, r, r)) else None
 
 
 def inked_round(ink: np.ndarray, cx: float, cy: float, a: float, b: float, turn: float = 0.0) -> np.ndarray:
@@ -87,8 +93,8 @@ def find_oval(crop: np.ndarray, middle: tuple[float, float],
     outside it; an ellipse fitted to those points with RANSAC leaves out the rays that end in typing or a
     signature beside the stamp (its coloured ink only, on a colour scan). A round ring is not an oval, nor
     is one inked no further round than the ``circle`` (x, y, radius in ``crop``'s pixels) ``find_ring``
-    found (a round stamp with a signature across it gave such ovals). ``turn``: the a axis's from the x
-    axis."""
+    found (a round stamp with a signature across it gave such ovals), nor one with ink all round beyond it
+    (``RING_OUTSIDE``: a rectangular stamp's frame). ``turn``: the a axis's from the x axis."""
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     h, w = grey.shape
     if min(h, w) < 40:
@@ -116,6 +122,8 @@ def find_oval(crop: np.ndarray, middle: tuple[float, float],
     inked = inked_round(ink, cx, cy, a, b, turn)
     if not _ringlike(inked) or (circle is not None and inked_round(ink, *circle, circle[2]).mean() >= inked.mean()):
         return None
+    if inked_round(ink, cx, cy, RING_BEYOND * a, RING_BEYOND * b, turn).mean() >= RING_OUTSIDE:
+        return None  # ink all round beyond it: an ellipse through a rectangular stamp's frame
     return cx, cy, a, b, turn
 
 

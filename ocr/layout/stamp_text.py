@@ -6,7 +6,8 @@ lines in the middle ("АРХИВ", "№ 5734"); read as they stand, the arc give
 line reader reads. The ring is found in the stamp's ink (a Hough circle, then the outermost ring about its
 centre), unwrapped with ``cv2.warpPolar`` (clockwise, letter tops outward: the way such text is set), the
 band between the outer and the inner ring kept and the rings' ink painted over, and the strip cut where the
-stamp's own ink leaves the widest gap, where its text begins and ends.
+stamp's own ink leaves the widest gap, where its text begins and ends. An oval stamp's ring (an ellipse
+fitted to its outline) is stretched round first and read the same way.
 """
 from __future__ import annotations
 

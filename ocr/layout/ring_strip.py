@@ -1,9 +1,9 @@
 """A round stamp's ring: found in the stamp's crop (a Hough circle, then the outermost ring about its centre,
 inked most of the way round, paper beyond it; an oval one: an ellipse fitted with RANSAC to the stamp's
-outline, the crop stretched until it is round) and unwrapped with ``cv2.warpPolar`` into a straight strip (clockwise, letter
-tops outward: the way such text is set), the band between the outer and the inner ring kept, the rings' ink
-and what lies above and below the letters painted over, cut where the stamp's own ink leaves the widest gap,
-where its text begins and ends (``stamp_text`` reads it)."""
+outline, the crop stretched until it is round) and unwrapped with ``cv2.warpPolar`` into a straight strip
+(clockwise, letter tops outward: the way such text is set), the band between the outer and the inner ring
+kept, the rings' ink and what lies above and below the letters painted over, cut where the stamp's own ink
+leaves the widest gap, where its text begins and ends (``stamp_text`` reads it)."""
 from __future__ import annotations
 
 import cv2

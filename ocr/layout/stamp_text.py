@@ -203,7 +203,8 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, separa
     read a piece of the page. With ``separator`` (a function giving the ink separation network), a colour
     stamp is read without the typing behind it (``without_typing``). A ring's words that no word list of
     ``langs`` (wordfreq codes) knows are spelt as the common word one letter away (``nearest_word``:
-    "МЕнтРАЛЬный" -> "ЦЕНТРАЛЬНЫЙ"; tuning reels' stamp edits 404 -> 394)."""
+    "МЕнтРАЛЬный" -> "ЦЕНТРАЛЬНЫЙ"; tuning reels' stamp edits 404 -> 394). An oval stamp is read from its crop
+    stretched round (``_stamp_crop``), its centre's box mapped back to the page."""
     crop, paper, (x0, y0), ring, back = _stamp_crop(image, box, separator)
     if crop is None:
         return StampReading([], [], False)
@@ -254,11 +255,12 @@ OVAL_MARGIN = 0.25  # an oval is looked for in the stamp's box grown by this sha
 
 
 def _stamp_crop(image: np.ndarray, box: tuple[int, int, int, int], separator):
-    """The stamp at ``box`` cut out of ``image`` with a little paper round it and the typing behind it painted
-    over (``without_typing``): (crop, paper's grey, the crop's top left in the page, its ring by ``find_ring``
-    or None, None). For an oval stamp (``find_oval``, in the box grown by ``OVAL_MARGIN``), the crop
-    stretched until the oval is round, ..., the circle it became and, last, the map from the stretched
-    crop's pixels back to the grown box's. (None, ...) for an empty box."""
+    """(crop, paper's grey, the crop's top left in the page, ring, map back): the stamp at ``box`` cut out of
+    ``image`` with a little paper round it and the typing behind it painted over (``without_typing``), its
+    ring by ``find_ring`` (centre x, y, radius in the crop's pixels, or None) and None. For an oval stamp
+    (``find_oval``, looked for in the box grown by ``OVAL_MARGIN``), the grown box's crop stretched until the
+    oval is round (``oval_round``), the circle it became, and the 2x3 map from the stretched crop's pixels
+    back to the grown box's. (None, ...) for an empty box."""
     h, w = image.shape[:2]
     m = 6
     x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)

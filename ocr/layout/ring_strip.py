@@ -55,9 +55,7 @@ def find_ring(grey: np.ndarray) -> tuple[float, float, float] | None:
     cx, cy, r, _ = refine_ring(ink > 0, *(float(v) for v in found[0][0]))
     if r > 0.6 * side:
         return None
-    if inked_round(ink, cx, cy, RING_BEYOND * r, RING_BEYOND * r).mean() >= RING_OUTSIDE:
-        return None  # ink all round beyond it: a circle through a stamp's lettering or a ruled one's frame
-    return (cx, cy, r) if _ringlike(inked_round(ink, cx, cy, r, r)) else None
+    return (cx, cy, r) if _outline(ink, cx, cy, r, r) is not None else None
 
 
 def inked_round(ink: np.ndarray, cx: float, cy: float, a: float, b: float, turn: float = 0.0) -> np.ndarray:
@@ -74,10 +72,18 @@ def inked_round(ink: np.ndarray, cx: float, cy: float, a: float, b: float, turn:
     return inked
 
 
-def _ringlike(inked: np.ndarray) -> bool:
-    """Whether an outline inked so (``inked_round``) is a stamp's ring: inked ``MIN_RING_INK`` of the way round,
-    ``MIN_RING_ARC`` of it in one unbroken arc."""
-    return bool(inked.mean() >= MIN_RING_INK and longest_run(inked)[0] >= MIN_RING_ARC * len(inked))
+def _outline(ink: np.ndarray, cx: float, cy: float, a: float, b: float, turn: float = 0.0) -> np.ndarray | None:
+    """``inked_round`` of the ellipse (a circle where ``a`` = ``b``) where it is a stamp's outline: inked
+    ``MIN_RING_INK`` of the way round, ``MIN_RING_ARC`` of it in one unbroken arc, with paper beyond it (its
+    copy ``RING_BEYOND`` as wide inked under ``RING_OUTSIDE`` of the way round: a circle through a stamp's
+    lettering, or one through or an ellipse round a ruled stamp's frame, has ink all round outside it);
+    None otherwise."""
+    inked = inked_round(ink, cx, cy, a, b, turn)
+    if inked.mean() < MIN_RING_INK or longest_run(inked)[0] < MIN_RING_ARC * len(inked):
+        return None
+    if inked_round(ink, cx, cy, RING_BEYOND * a, RING_BEYOND * b, turn).mean() >= RING_OUTSIDE:
+        return None
+    return inked
 
 
 OVAL = 1.08  # an ellipse whose long axis is this much longer than its short one is an oval ring
@@ -120,11 +126,9 @@ def find_oval(crop: np.ndarray, middle: tuple[float, float],
     cx, cy, a, b, turn = fitted
     if not 0.2 * min(h, w) <= min(a, b) <= max(a, b) <= 0.75 * max(h, w) or max(a, b) < OVAL * min(a, b):
         return None
-    inked = inked_round(ink, cx, cy, a, b, turn)
-    if not _ringlike(inked) or (circle is not None and inked_round(ink, *circle, circle[2]).mean() >= inked.mean()):
+    inked = _outline(ink, cx, cy, a, b, turn)
+    if inked is None or (circle is not None and inked_round(ink, *circle, circle[2]).mean() >= inked.mean()):
         return None
-    if inked_round(ink, cx, cy, RING_BEYOND * a, RING_BEYOND * b, turn).mean() >= RING_OUTSIDE:
-        return None  # ink all round beyond it: an ellipse through a rectangular stamp's frame
     return cx, cy, a, b, turn
 
 

@@ -205,10 +205,9 @@ def read_stamp(image: np.ndarray, box: tuple[int, int, int, int], engine, separa
     ``langs`` (wordfreq codes) knows are spelt as the common word one letter away (``nearest_word``:
     "МЕнтРАЛЬный" -> "ЦЕНТРАЛЬНЫЙ"; tuning reels' stamp edits 404 -> 394). An oval stamp is read from its crop
     stretched round (``_stamp_crop``), its centre's box mapped back to the page."""
-    crop, paper, (x0, y0), ring, back = _stamp_crop(image, box, separator)
+    crop, grey, paper, (x0, y0), ring, back = _stamp_crop(image, box, separator)
     if crop is None:
         return StampReading([], [], False)
-    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     parts = []  # (lines read, one line of them all?) per piece
     if ring is None:
         upright = rotate(grey, crop_angle(grey), paper)[0]
@@ -255,9 +254,9 @@ OVAL_MARGIN = 0.25  # an oval is looked for in the stamp's box grown by this sha
 
 
 def _stamp_crop(image: np.ndarray, box: tuple[int, int, int, int], separator):
-    """(crop, paper's grey, the crop's top left in the page, ring, map back): the stamp at ``box`` cut out of
-    ``image`` with a little paper round it and the typing behind it painted over (``without_typing``), its
-    ring by ``find_ring`` (centre x, y, radius in the crop's pixels, or None) and None. For an oval stamp
+    """(crop, its grey, paper's grey, the crop's top left in the page, ring, map back): the stamp at ``box`` cut
+    out of ``image`` with a little paper round it and the typing behind it painted over (``without_typing``),
+    its ring by ``find_ring`` (centre x, y, radius in the crop's pixels, or None) and None. For an oval stamp
     (``find_oval``, looked for in the box grown by ``OVAL_MARGIN``), the grown box's crop stretched until the
     oval is round (``oval_round``), the circle it became, and the 2x3 map from the stretched crop's pixels
     back to the grown box's. (None, ...) for an empty box."""
@@ -267,23 +266,24 @@ def _stamp_crop(image: np.ndarray, box: tuple[int, int, int, int], separator):
     crop = image[y0:y1, x0:x1]
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     if grey.size == 0:
-        return None, 0, (x0, y0), None, None
+        return None, None, 0, (x0, y0), None, None
     paper = int(np.percentile(grey, 90))
     crop = without_typing(crop, paper, separator)
-    ring = find_ring(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop)
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    ring = find_ring(grey)
     g = int(OVAL_MARGIN * max(x1 - x0, y1 - y0))
     bx0, by0 = max(0, x0 - g), max(0, y0 - g)
     big = image[by0:min(h, y1 + g), bx0:min(w, x1 + g)]
     oval = find_oval(big, ((x0 + x1) / 2 - bx0, (y0 + y1) / 2 - by0),
                      None if ring is None else (ring[0] + x0 - bx0, ring[1] + y0 - by0, ring[2]))
     if oval is None:
-        return crop, paper, (x0, y0), ring, None
+        return crop, grey, paper, (x0, y0), ring, None
     stretched, (cx, cy, r), back = oval_round(without_typing(big, paper, separator), oval, paper)
     grey = cv2.cvtColor(stretched, cv2.COLOR_BGR2GRAY) if stretched.ndim == 3 else stretched
     sharp = refine_ring(ink_mask(grey) > 0, cx, cy, r)  # the fit's circle drawn sharper, where it can be
     if sharp[3] and abs(sharp[2] - r) <= OVAL_SHARPER * r:
         cx, cy, r = sharp[:3]
-    return stretched, paper, (bx0, by0), (cx, cy, r), back
+    return stretched, grey, paper, (bx0, by0), (cx, cy, r), back
 
 
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10, "XI": 11,

@@ -568,7 +568,7 @@ def test_a_weak_stamp_without_outline_that_does_not_read_as_print_is_handwriting
 
     note, printed, askew = cand(note_box, 0.65), cand(printed_box, 0.65), cand(askew_box, 0.65)
     ringed, sure = cand(note_box, 0.65, perimeter=0.5), cand(note_box, 0.9)  # an outline found; classifier sure
-    out = unprinted_stamps(page, [note, printed, askew, ringed, sure], get_engine("tesseract", Config()))
+    out = unprinted_stamps(page, page, [note, printed, askew, ringed, sure], get_engine("tesseract", Config()))
     assert out == [note]
     assert note.kind == "handwritten" and note.prob == pytest.approx(0.95)
     assert printed.kind == askew.kind == ringed.kind == sure.kind == "stamp"
@@ -914,6 +914,27 @@ def test_ink_split_off_a_false_ring_inside_a_rectangular_stamp_is_not_taken_for_
     cands = candidates(page, [], None, 20.0, [])
     assert any(c.features[FEATURES.index("source")] == 2 for c in cands)  # the rectangle was found
     assert all(c.split_of is None or cover(c.box, (900, 500, 1500, 900)) < 0.5 for c in cands)
+
+
+def test_a_ring_struck_twice_scores_low_on_its_perimeter_and_keeps_the_kind_the_classifier_gives_it():
+    page = np.full((1400, 1400), 235, np.uint8)
+    for dx, dy in ((0, 0), (14, 10)):  # the stamp struck twice, a few pixels apart
+        cv2.circle(page, (700 + dx, 700 + dy), 190, 90, 5)
+        cv2.circle(page, (700 + dx, 700 + dy), 130, 90, 4)
+        for i, word in enumerate(("ARCHIVE", "No 8739")):
+            cv2.putText(page, word, (590 + dx, 690 + 60 * i + dy), cv2.FONT_HERSHEY_SIMPLEX, 1.3, 90, 3)
+    src, perim = FEATURES.index("source"), FEATURES.index("perimeter")
+    rings = [c for c in candidates(page, [], None, 20.0, []) if c.features[src] == 1]
+    assert rings and all(c.features[perim] < MIN_RING_PERIMETER for c in rings)  # ink beside the ring: the twin
+
+    class Model:  # the classifier's forest: a stamp, fairly surely
+        classes = ["noise", "handwritten", "stamp"]
+
+        def predict_proba(self, x):
+            return np.array([[0.2, 0.05, 0.75] for _ in x])
+
+    classify(rings, Model())
+    assert all(c.kind == "stamp" and c.prob == pytest.approx(0.75) for c in rings)
 
 
 def test_noise_on_a_line_tesseract_rejected_but_read_with_letters_is_handwriting():

@@ -13,7 +13,7 @@ from ocr.layout import inksep
 from ocr.layout.candidates import ink_mask
 from ocr.layout.route import _less_stamp_words, _stamp_text
 from ocr.layout.handwriting import crop_angle
-from ocr.layout.ring_strip import find_oval, find_ring, oval_round, ring_strip
+from ocr.layout.ring_strip import find_oval, find_ring, oval_round, ring_strip, ringed
 from ocr.layout.stamp_text import (CENTRE, centre_disc, dates_again, fields, legible, months, read_stamp, wants_date,
                                    with_roman_month, without_typing)
 from ocr.model import Line, Region, Word, box_polygon
@@ -122,6 +122,42 @@ def test_a_turned_ruled_stamp_has_no_ring_the_circle_through_its_lettering_has_i
         crop = cv2.copyMakeBorder((232 - cov * 170).astype(np.uint8), 6, 6, 6, 6, cv2.BORDER_CONSTANT, value=232)
         for angle in (-8, -5, 5, 8):  # seed 10 at -8 degrees gave a "ring" inked all round by rules and letters
             assert find_ring(rotate(crop, angle, 232)[0]) is None, (seed, angle)
+
+
+def test_a_stamps_crop_holds_a_ring_or_an_oval_a_ruled_stamp_or_a_note_none():
+    for kind, squeeze in (("round", 1.0), ("round", 0.75)):
+        page, box = stamped(kind, 4, squeeze=squeeze)
+        assert ringed(page, box) and ringed(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), box), squeeze
+        # the box a little off the stamp (a group of its ink that left part of the ring out)
+        assert ringed(page, (box[0] + 20, box[1], box[2], box[3] - 10)), squeeze
+    ruled = Stamp("rect", lines=["ЦК КПСС", "46824", "17 XII 1955", "ОБЩИЙ ОТДЕЛ"], ruled=True)
+    cov, _, _ = render_stamp(np.random.default_rng(4), ruled, str(fonts.require("stamp")[0]))
+    page = cv2.copyMakeBorder((232 - cov * 170).astype(np.uint8), 60, 60, 60, 60, cv2.BORDER_CONSTANT, value=232)
+    assert not ringed(page, (60, 60, page.shape[1] - 60, page.shape[0] - 60))
+    assert not ringed(page, (0, 0, 0, 0))
+
+
+def test_a_weak_stamp_whose_crop_holds_a_ring_stays_a_stamp_though_it_does_not_read_as_print():
+    from ocr.layout.candidates import FEATURES, Candidate
+    from ocr.layout.stamps import unprinted_stamps
+
+    page, box = stamped("round", 5)
+    note_box = (10, 10, 140, 90)  # a scribble left of the stamp
+    rng = np.random.default_rng(5)
+    for y in (30, 60):
+        pts = np.stack([np.arange(20, 131, 8), y + rng.integers(-12, 13, 14)], axis=1).astype(np.int32)
+        cv2.polylines(page, [pts], False, 60, 3)
+
+    def cand(b):
+        return Candidate(b, np.zeros(len(FEATURES), np.float32), "stamp", 0.6,
+                         probs={"stamp": 0.6, "handwritten": 0.3, "noise": 0.1})
+
+    stamp, note = cand(box), cand(note_box)
+    engine = Script(["~"], ["~"], ["~"])  # read at 0.9, but "~" has no letter: the fake's words are sure ...
+    engine.read_lines = lambda image, psm, lang=None: [RawLine((RawWord("~", 0.1, (0, 0, 5, 5)),), (0, 0, 5, 5))]
+    out = unprinted_stamps(page, page, [stamp, note], engine)  # ... read at 0.1 here: nothing reads as print
+    assert out == [note] and note.kind == "handwritten"
+    assert stamp.kind == "stamp"
 
 
 def test_the_ring_strip_holds_the_band_between_the_rings_without_their_lines_with_a_margin_of_paper():

@@ -10,7 +10,6 @@ import numpy as np
 
 from ..errors import EngineError
 from .candidates import FEATURES, Candidate
-from .rings import MIN_RING_PERIMETER
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "layout.json"
 
@@ -69,13 +68,10 @@ def classify(cands: list[Candidate], model: TreeEnsemble) -> list[Candidate]:
     if not rest:
         return cands
     probs = model.predict_proba(np.stack([c.features for c in rest]))
-    src, perim = FEATURES.index("source"), FEATURES.index("perimeter")
     for c, p in zip(rest, probs, strict=True):
         j = int(np.argmax(p))
         c.kind, c.prob = model.classes[j], float(p[j])
         c.probs = {k: float(v) for k, v in zip(model.classes, p, strict=True)}
-        if c.features[src] == 1.0 and c.features[perim] < MIN_RING_PERIMETER:
-            c.kind = "noise"  # a "circle" in dense text: too little of its outline is inked
     return cands
 
 

@@ -132,6 +132,39 @@ def find_oval(crop: np.ndarray, middle: tuple[float, float],
     return cx, cy, a, b, turn
 
 
+OVAL_MARGIN = 0.25  # an oval is looked for in the stamp's box grown by this share of its longer side: a box
+# found as a circle's cuts an oval
+
+
+def grown(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, tuple[int, int],
+                                                                        tuple[float, float]]:
+    """The crop of ``image`` where an oval about ``box`` (page pixels) is looked for: the box grown by
+    ``OVAL_MARGIN`` of its longer side; its top left in the page, and the box's middle in the crop."""
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = box
+    g = int(OVAL_MARGIN * max(x1 - x0, y1 - y0))
+    bx0, by0 = max(0, x0 - g), max(0, y0 - g)
+    return image[by0:min(h, y1 + g), bx0:min(w, x1 + g)], (bx0, by0), ((x0 + x1) / 2 - bx0, (y0 + y1) / 2 - by0)
+
+
+RING_PAD = 6  # the paper round a stamp's box in the crop its ring is looked for in, in pixels
+
+
+def ringed(image: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """Whether the ink at ``box`` (page pixels; ``image`` grey or BGR) holds a stamp's outline: a ring
+    (``find_ring`` in the box with a little paper round it) or an oval (``find_oval`` in the box grown)."""
+    h, w = image.shape[:2]
+    x0, y0 = max(0, box[0] - RING_PAD), max(0, box[1] - RING_PAD)
+    x1, y1 = min(w, box[2] + RING_PAD), min(h, box[3] + RING_PAD)
+    crop = image[y0:y1, x0:x1]
+    if crop.size == 0:
+        return False
+    if find_ring(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop) is not None:
+        return True
+    big, _, middle = grown(image, (x0, y0, x1, y1))
+    return find_oval(big, middle) is not None
+
+
 OVAL_TRIALS = 200  # RANSAC's draws of five points
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# a ring found by the Hough transform is a stamp only if its outline is inked and the ground beside it much
-# less (``ring_perimeter``); measured on 12 synthetic pages: rings in dense typed text at most 0.17 (0.21 on a
-# test page of 34 px type), stamp rings median 0.27
+# a circle is a ring where its outline is inked and the ground beside it much less (``ring_perimeter``, one of
+# the classifier's features; ``_outer_ring`` takes the outermost such circle); measured on 12 synthetic pages:
+# circles in dense typed text at most 0.17 (0.21 on a test page of 34 px type), stamp rings median 0.27
 MIN_RING_PERIMETER = 0.22
 
 

@@ -90,7 +90,7 @@ def route(image: np.ndarray, typed: list[Region], border, xheight: float | None,
         cands += hand_across(image, outlines, xheight, border, separator())
     unsure = unsure_text(cands, [ln for r in typed if not r.kept for ln in r.lines])
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    unprinted = unprinted_stamps(grey, [c for c in cands if c.prob >= MIN_PROB], engine)
+    unprinted = unprinted_stamps(image, grey, [c for c in cands if c.prob >= MIN_PROB], engine)
     kraken: dict = {}
 
     def reader():

@@ -23,7 +23,7 @@ from .candidates import ink_mask
 from .handwriting import crop_angle, rotate
 from .inksep import CLASSES, crop_probs
 from .rings import refine_ring
-from .ring_strip import coloured_ink, find_oval, find_ring, oval_round, ring_strip
+from .ring_strip import RING_PAD, coloured_ink, find_oval, find_ring, grown, oval_round, ring_strip
 from .roman import shaped_date
 from ..typed.lexicon import common_word, nearest_word
 
@@ -249,19 +249,15 @@ OVAL_SHARPER = 0.05  # the circle the oval was stretched to, moved to the sharp 
 # this share) that ``rings.refine_ring`` finds about it: the fit's circle off the ring by a pixel or two spread
 # the ring's line over the strip's rows, and its letters were read as scraps (worn reel 40000, p. 13)
 
-OVAL_MARGIN = 0.25  # an oval is looked for in the stamp's box grown by this share of its longer side: a box
-# found as a circle's cuts an oval
-
-
 def _stamp_crop(image: np.ndarray, box: tuple[int, int, int, int], separator):
     """(crop, its grey, paper's grey, the crop's top left in the page, ring, map back): the stamp at ``box`` cut
     out of ``image`` with a little paper round it and the typing behind it painted over (``without_typing``),
     its ring by ``find_ring`` (centre x, y, radius in the crop's pixels, or None) and None. For an oval stamp
-    (``find_oval``, looked for in the box grown by ``OVAL_MARGIN``), the grown box's crop stretched until the
+    (``find_oval``, looked for in the box grown, ``ring_strip.grown``), the grown box's crop stretched until the
     oval is round (``oval_round``), the circle it became, and the 2x3 map from the stretched crop's pixels
     back to the grown box's. (None, ...) for an empty box."""
     h, w = image.shape[:2]
-    m = 6
+    m = RING_PAD
     x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
     crop = image[y0:y1, x0:x1]
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
@@ -271,11 +267,8 @@ def _stamp_crop(image: np.ndarray, box: tuple[int, int, int, int], separator):
     crop = without_typing(crop, paper, separator)
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     ring = find_ring(grey)
-    g = int(OVAL_MARGIN * max(x1 - x0, y1 - y0))
-    bx0, by0 = max(0, x0 - g), max(0, y0 - g)
-    big = image[by0:min(h, y1 + g), bx0:min(w, x1 + g)]
-    oval = find_oval(big, ((x0 + x1) / 2 - bx0, (y0 + y1) / 2 - by0),
-                     None if ring is None else (ring[0] + x0 - bx0, ring[1] + y0 - by0, ring[2]))
+    big, (bx0, by0), middle = grown(image, (x0, y0, x1, y1))
+    oval = find_oval(big, middle, None if ring is None else (ring[0] + x0 - bx0, ring[1] + y0 - by0, ring[2]))
     if oval is None:
         return crop, grey, paper, (x0, y0), ring, None
     stretched, (cx, cy, r), back = oval_round(without_typing(big, paper, separator), oval, paper)

@@ -11,6 +11,7 @@ from ..errors import EngineError
 from ..model import bbox, cover, iou
 from .candidates import FEATURES
 from .handwriting import crop_angle, rotate
+from .ring_strip import ringed
 
 SPLIT_HAND_PROB = 0.8  # how sure the classifier must be of the handwriting split off a stamp's group
 
@@ -119,20 +120,24 @@ PRINT_CONF = 0.4  # ... is a stamp only if Tesseract reads it as print with at l
 PRINT_ASKEW = 4.0  # (read turned upright when its rows lie this many degrees off the horizontal or more)
 
 
-def unprinted_stamps(grey: np.ndarray, cands: list, engine) -> list:
+def unprinted_stamps(image: np.ndarray, grey: np.ndarray, cands: list, engine) -> list:
     """Candidates the classifier weakly called stamps, with no ring or frame found in them, whose ink
     Tesseract cannot read as print: a stamp is printed type (a frameless date stamp reads as print), a
     squat three-line resolution note ("т. Морозов / исполнено / 6.VIII.55") is not, and the classifier,
     seeing its size and place, took it for a stamp. A candidate whose rows lie askew is read turned upright
     (a rectangular stamp set down 15 degrees askew, its frame not found, read as a hand as it lay).
-    Returns them, made handwritten with the probability that they are not noise (``grey``: the page; an engine
-    that cannot read a piece of the page leaves them stamps)."""
+    One whose own crop holds a ring or an oval (``ring_strip.ringed``) stays a stamp: a worn round stamp,
+    struck twice or faint, reads as print no better than a hand, and the page's ring search missed its ring.
+    Returns them, made handwritten with the probability that they are not noise (``image``: the page, ``grey``
+    its grey; an engine that cannot read a piece of the page leaves them stamps)."""
     if not hasattr(engine, "read_lines"):
         return []
     out = []
     for c in cands:
         f = dict(zip(FEATURES, c.features, strict=True))
         if c.kind != "stamp" or c.prob >= PRINT_BELOW or f["perimeter"] > 0 or f["source"] > 0:
+            continue
+        if ringed(image, c.box):
             continue
         x0, y0, x1, y1 = c.box
         region = grey[y0:y1, x0:x1]

@@ -249,6 +249,7 @@ OVAL_SHARPER = 0.05  # the circle the oval was stretched to, moved to the sharp 
 # this share) that ``rings.refine_ring`` finds about it: the fit's circle off the ring by a pixel or two spread
 # the ring's line over the strip's rows, and its letters were read as scraps (worn reel 40000, p. 13)
 
+
 def _stamp_crop(image: np.ndarray, box: tuple[int, int, int, int], separator):
     """(crop, its grey, paper's grey, the crop's top left in the page, ring, map back): the stamp at ``box`` cut
     out of ``image`` with a little paper round it and the typing behind it painted over (``without_typing``),

@@ -150,18 +150,24 @@ def grown(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray
 RING_PAD = 6  # the paper round a stamp's box in the crop its ring is looked for in, in pixels
 
 
-def ringed(image: np.ndarray, box: tuple[int, int, int, int]) -> bool:
-    """Whether the ink at ``box`` (page pixels; ``image`` grey or BGR) holds a stamp's outline: a ring
-    (``find_ring`` in the box with a little paper round it) or an oval (``find_oval`` in the box grown)."""
+def padded(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The stamp at ``box`` (page pixels) cut out of ``image`` with ``RING_PAD`` of paper round it (within the
+    page), and the crop's box in the page."""
     h, w = image.shape[:2]
     x0, y0 = max(0, box[0] - RING_PAD), max(0, box[1] - RING_PAD)
     x1, y1 = min(w, box[2] + RING_PAD), min(h, box[3] + RING_PAD)
-    crop = image[y0:y1, x0:x1]
+    return image[y0:y1, x0:x1], (x0, y0, x1, y1)
+
+
+def ringed(image: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """Whether the ink at ``box`` (page pixels; ``image`` grey or BGR) holds a stamp's outline: a ring
+    (``find_ring`` in the box with a little paper round it) or an oval (``find_oval`` in the box grown)."""
+    crop, outer = padded(image, box)
     if crop.size == 0:
         return False
     if find_ring(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop) is not None:
         return True
-    big, _, middle = grown(image, (x0, y0, x1, y1))
+    big, _, middle = grown(image, outer)
     return find_oval(big, middle) is not None
 
 

@@ -23,7 +23,7 @@ from .candidates import ink_mask
 from .handwriting import crop_angle, rotate
 from .inksep import CLASSES, crop_probs
 from .rings import refine_ring
-from .ring_strip import RING_PAD, coloured_ink, find_oval, find_ring, grown, oval_round, ring_strip
+from .ring_strip import coloured_ink, find_oval, find_ring, grown, oval_round, padded, ring_strip
 from .roman import shaped_date
 from ..typed.lexicon import common_word, nearest_word
 
@@ -257,10 +257,8 @@ def _stamp_crop(image: np.ndarray, box: tuple[int, int, int, int], separator):
     (``find_oval``, looked for in the box grown, ``ring_strip.grown``), the grown box's crop stretched until the
     oval is round (``oval_round``), the circle it became, and the 2x3 map from the stretched crop's pixels
     back to the grown box's. (None, ...) for an empty box."""
-    h, w = image.shape[:2]
-    m = RING_PAD
-    x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
-    crop = image[y0:y1, x0:x1]
+    crop, outer = padded(image, box)
+    x0, y0 = outer[:2]
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     if grey.size == 0:
         return None, None, 0, (x0, y0), None, None
@@ -268,7 +266,7 @@ def _stamp_crop(image: np.ndarray, box: tuple[int, int, int, int], separator):
     crop = without_typing(crop, paper, separator)
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     ring = find_ring(grey)
-    big, (bx0, by0), middle = grown(image, (x0, y0, x1, y1))
+    big, (bx0, by0), middle = grown(image, outer)
     oval = find_oval(big, middle, None if ring is None else (ring[0] + x0 - bx0, ring[1] + y0 - by0, ring[2]))
     if oval is None:
         return crop, grey, paper, (x0, y0), ring, None

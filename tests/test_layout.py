@@ -16,7 +16,15 @@ from ocr.layout.candidates import FEATURES, Candidate, candidates
 from ocr.layout.classifier import KINDS, TreeEnsemble, classify, export_sklearn, load_model
 from ocr.layout.handwriting import rotate, upright_angle, written_noise
 from ocr.layout.note_lines import line_bands, note_lines, side_by_side
-from ocr.layout.rings import MIN_RING_PERIMETER, _outer_ring, find_circles, find_frames, refine_ring, ring_perimeter
+from ocr.layout.rings import (
+    MIN_RING_PERIMETER,
+    _outer_ring,
+    find_circles,
+    find_frames,
+    find_sided_frames,
+    refine_ring,
+    ring_perimeter,
+)
 from ocr.layout.signatures import _beside, join_note_lines
 from ocr.layout.stamps import FINER_HAND, noise_parts, resolve_finer, suppress
 from ocr.layout.typed_or_hand import hidden_by_handwriting, lone_lines, off_pitch_lines, typed_boxes, unsure_text
@@ -365,6 +373,50 @@ def test_a_rectangular_stamp_frame_is_found():
     cv2.putText(ink, "CK 1955", (130, 200), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 1, 3)
     boxes = find_frames(ink, ink.shape[1], ink.shape[0])
     assert any(abs(b[0] - 100) < 6 and abs(b[2] - 401) < 6 for b in boxes), boxes
+
+
+def _frame(ink: np.ndarray, corners: list[tuple[int, int]], thickness: int = 4) -> None:
+    for p, q in zip(corners, corners[1:] + corners[:1], strict=True):
+        cv2.line(ink, p, q, 1, thickness)
+
+
+def test_a_frame_broken_at_a_corner_and_crossed_by_a_note_is_found_by_its_sides():
+    ink = np.zeros((1200, 1000), np.uint8)
+    turned = [(120, 130), (410, 80), (438, 240), (148, 290)]  # turned by 10 degrees
+    _frame(ink, turned)
+    cv2.putText(ink, "CK 1955", (170, 220), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 1, 3)
+    ink[110:150, 100:160] = 0  # its top left corner not inked
+    pts = np.array([[380, 60], [420, 150], [470, 90], [520, 170], [560, 110]], np.int32)
+    cv2.polylines(ink, [pts], False, 1, 3)  # a scrawl across its top right corner, running on beside it
+    assert not any(b[0] < 160 for b in find_frames(ink, ink.shape[1], ink.shape[0]))  # no four-sided contour
+    boxes = find_sided_frames(ink, ink.shape[1], ink.shape[0])
+    assert len(boxes) == 1, boxes
+    x0, y0, x1, y1 = boxes[0]
+    assert abs(x0 - 120) < 10 and abs(y0 - 80) < 10 and abs(x1 - 438) < 10 and abs(y1 - 290) < 10, boxes
+
+
+def test_a_registry_stamp_is_found_whole_not_as_its_ruled_fields():
+    ink = np.zeros((1200, 1000), np.uint8)
+    _frame(ink, [(100, 100), (400, 100), (400, 280), (100, 280)])
+    for y in (160, 220):  # two ruled fields
+        cv2.line(ink, (100, y), (400, y), 1, 4)
+    ink[90:110, 380:410] = 0  # its top right corner not inked: no four-sided contour round it
+    cv2.line(ink, (60, 250), (160, 330), 1, 3)  # a stroke across its bottom left corner, a side's length
+    boxes = find_sided_frames(ink, ink.shape[1], ink.shape[0])
+    assert len(boxes) == 1 and abs(boxes[0][1] - 100) < 8 and abs(boxes[0][3] - 280) < 8, boxes
+
+
+def test_typed_lines_between_two_rules_are_not_a_frame():
+    rng = np.random.default_rng(3)
+    ink = np.zeros((1200, 1000), np.uint8)
+    cv2.line(ink, (100, 100), (420, 100), 1, 3)
+    cv2.line(ink, (100, 300), (420, 300), 1, 3)
+    for y in range(140, 300, 40):  # lines of type between them, from under the rules' left end to their right
+        words = "".join(rng.choice(list("ABCDEFGHIKLMNOPRSTUVW   ")) for _ in range(12))
+        cv2.putText(ink, words, (115, y), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1, 2)
+    assert find_sided_frames(ink, ink.shape[1], ink.shape[0]) == []
+    _frame(ink, [(100, 100), (420, 100), (420, 300), (100, 300)], 3)  # with upright sides it is one
+    assert len(find_sided_frames(ink, ink.shape[1], ink.shape[0])) == 1
 
 
 @needs_tesseract

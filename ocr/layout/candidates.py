@@ -8,8 +8,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..model import cover
-from .rings import find_circles, find_frames, rect_perimeter, refine_ring, ring_perimeter
+from ..model import cover, iou
+from .rings import (
+    find_circles,
+    find_frames,
+    find_sided_frames,
+    rect_perimeter,
+    refine_ring,
+    ring_perimeter,
+)
 
 FEATURES = ("w", "h", "aspect", "fill", "typed_overlap", "chroma_frac", "hue_sin", "hue_cos", "colour_page",
             "stroke", "stroke_sd", "ring", "frame", "cx", "cy", "n_cc", "area", "solidity", "dark",
@@ -145,7 +152,10 @@ def candidates(image: np.ndarray, typed_boxes: list[tuple[int, int, int, int]],
         if c is not None:
             out.append(c)
             outlines.append(((cx, cy, r, sharp), box))
-    for box in find_frames(full, ws, hs):
+    frames = find_frames(full, ws, hs)
+    sided = find_sided_frames(full, ws, hs, within=[g[1] for g in groups])
+    frames += [b for b in sided if not any(iou(b, f) > 0.5 for f in frames)]
+    for box in frames:
         c = _describe(ctx, box, full, None, circle=None, rect=True)
         if c is not None:
             out.append(c)

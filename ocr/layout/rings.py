@@ -55,6 +55,9 @@ FRAME_SIDE = 0.4  # a frame found by its sides: each side inked at least this fa
 FRAME_INKED = 0.75  # ... and the four together this far round
 
 
+FRAME_SKEW = 8  # degrees two opposite sides of a frame may differ by (a page's curl bends a scanned frame)
+
+
 SIDE_CLEAR = 0.3  # an upright side's column is this much more inked than the one SIDE_IN pixels inside it (a
 SIDE_IN = 12  # column of typed lines' letters between two rules is about as inked as the columns beside it)
 
@@ -154,9 +157,6 @@ def _side_pairs(segs: np.ndarray, lo: float, hi: float) -> list[tuple[int, int]]
     near_axis = np.abs((ang[i] + 45) % 90 - 45) <= 20
     ok = near_axis & (skew <= FRAME_SKEW) & (across >= 0.9 * lo * 0.5) & (across <= 1.1 * hi) & side_by_side
     return list(zip(i[ok].tolist(), j[ok].tolist(), strict=True))
-
-
-FRAME_SKEW = 8  # degrees two opposite sides of a frame may differ by (a page's curl bends a scanned frame)
 
 
 def _frame_between(dil: np.ndarray, a: np.ndarray, b: np.ndarray, lo: float,

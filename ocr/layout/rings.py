@@ -20,15 +20,24 @@ SHARP_RING = 0.85  # a circle inked this far round is a stamp's ring (refine_rin
 ROUGH_RING = 0.55  # ... and one inked less than this far round near the Hough circle is not refined
 
 
+FRAME_SIZES = (0.06, 0.45)  # a rectangular stamp is this share of the page's width wide, at least (half as
+# high) and at most (either way), and a tenth of the page at most
+
+
+def _frame_sized(w: float, h: float, ws: int, hs: int) -> bool:
+    """Whether a box ``w`` x ``h`` (half resolution) is a rectangular stamp's size on a page ``ws`` x ``hs``."""
+    lo, hi = (ws * k for k in FRAME_SIZES)
+    return lo <= w <= hi and lo * 0.5 <= h <= hi and w * h <= 0.1 * ws * hs
+
+
 def find_frames(ink: np.ndarray, ws: int, hs: int) -> list[tuple[int, int, int, int]]:
     """Hollow four-sided outlines (rectangular stamps), half-resolution boxes."""
     closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     contours, _ = cv2.findContours(closed, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    lo, hi = ws * 0.06, ws * 0.45
     out = []
     for c in contours:
         x, y, w, h = cv2.boundingRect(c)
-        if not (lo <= w <= hi and lo * 0.5 <= h <= hi) or w * h > 0.1 * ws * hs:
+        if not _frame_sized(w, h, ws, hs):
             continue
         approx = cv2.approxPolyDP(c, 0.04 * cv2.arcLength(c, True), True)
         if len(approx) != 4 or not cv2.isContourConvex(approx):
@@ -78,7 +87,7 @@ def find_sided_frames(ink: np.ndarray, ws: int, hs: int,
     stamp's ruled fields make smaller frames inside it). With ``within`` (boxes: the ink groups the layout
     stage found; such a frame's ink is one or more of them), only the ink in or near them is searched, in
     groups up to ``MAX_GROUP`` of the page."""
-    lo, hi = ws * 0.06, ws * 0.45
+    lo, hi = (ws * k for k in FRAME_SIZES)
     searched = ink
     if within is not None:
         near, m = np.zeros_like(ink), int(lo * 0.5)
@@ -94,14 +103,15 @@ def find_sided_frames(ink: np.ndarray, ws: int, hs: int,
         return []
     segs = found.reshape(-1, 4).astype(np.float64)
     segs = _distinct(segs[_inked_along(ink, segs) >= SIDE_INKED])
+    pairs = _side_pairs(segs, lo, hi)
+    if not pairs:
+        return []
     dil = cv2.dilate(ink, np.ones((3, 3), np.uint8))
-    frames = [got for i, j in _side_pairs(segs, lo, hi)
-              if (got := _frame_between(dil, segs[i], segs[j], lo, hi)) is not None]
+    frames = [got for i, j in pairs if (got := _frame_between(dil, segs[i], segs[j], lo, hi)) is not None]
     out: list[tuple[int, int, int, int]] = []
     for box in sorted(frames, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True):
         x0, y0, x1, y1 = box
-        if lo <= x1 - x0 <= hi and lo * 0.5 <= y1 - y0 <= hi and (x1 - x0) * (y1 - y0) <= 0.1 * ws * hs \
-                and not any(cover(box, o) > 0.5 or cover(o, box) > 0.5 for o in out):
+        if _frame_sized(x1 - x0, y1 - y0, ws, hs) and not any(cover(box, o) > 0.5 or cover(o, box) > 0.5 for o in out):
             out.append((max(0, x0), max(0, y0), min(ws, x1), min(hs, y1)))
     return out[:8]
 
@@ -161,13 +171,11 @@ def _side_pairs(segs: np.ndarray, lo: float, hi: float) -> list[tuple[int, int]]
 
 def _frame_between(dil: np.ndarray, a: np.ndarray, b: np.ndarray, lo: float,
                    hi: float) -> tuple[int, int, int, int] | None:
-    """The box of the frame whose two opposite sides are the segments ``a`` and ``b`` (within 20 degrees of
-    level or upright, within ``FRAME_SKEW`` of each other, ``lo`` / 2 to ``hi`` apart and side by side over
-    half the shorter), or None; ``dil``: the page's ink dilated by a pixel."""
+    """The box of the frame whose two opposite sides are the segments ``a`` and ``b`` (a pair ``_side_pairs``
+    gave; measured again on the sides' lines: ``lo`` / 2 to ``hi`` apart and side by side over half the
+    shorter), or None; ``dil``: the page's ink dilated by a pixel."""
     ta, tb = (math.atan2(s[3] - s[1], s[2] - s[0]) % math.pi for s in (a, b))
     skew = (tb - ta + math.pi / 2) % math.pi - math.pi / 2
-    if abs((math.degrees(ta) + 45) % 90 - 45) > 20 or abs(math.degrees(skew)) > FRAME_SKEW:
-        return None
     c, s = math.cos(ta + skew / 2), math.sin(ta + skew / 2)  # turned so: u along the two, v across
     ends = [np.array([[p[0] * c + p[1] * s, -p[0] * s + p[1] * c], [p[2] * c + p[3] * s, -p[2] * s + p[3] * c]])
             for p in (a, b)]

@@ -14,6 +14,7 @@ from ocr.layout.candidates import ink_mask
 from ocr.layout.route import _less_stamp_words, _stamp_text
 from ocr.layout.handwriting import crop_angle
 from ocr.layout.ring_strip import find_oval, find_ring, oval_round, ring_strip, ringed
+from ocr.layout.struck import fainter_copy, struck_once
 from ocr.layout.stamp_text import (CENTRE, centre_disc, dates_again, fields, legible, months, read_stamp, wants_date,
                                    with_roman_month, without_typing)
 from ocr.model import Line, Region, Word, box_polygon
@@ -25,10 +26,10 @@ from .conftest import needs_tesseract
 
 
 def stamped(kind: str, seed: int, arc: str = "ЦЕНТРАЛЬНЫЙ КОМИТЕТ КПСС", lines=("АРХИВ", "№ 5734"), grey=True,
-            squeeze: float = 1.0):
+            squeeze: float = 1.0, double: tuple[int, int] = (0, 0)):
     """A page with one synthetic stamp (double ring for a round one; ``squeeze``: an oval's width over its
-    height) and the stamp's box."""
-    stamp = Stamp(kind, arc=arc if kind == "round" else "", lines=list(lines), squeeze=squeeze)
+    height; ``double``: struck twice, the fainter copy shifted so) and the stamp's box."""
+    stamp = Stamp(kind, arc=arc if kind == "round" else "", lines=list(lines), squeeze=squeeze, double=double)
     cov, _, _ = render_stamp(np.random.default_rng(seed), stamp, str(fonts.require("stamp")[0]))
     h, w = cov.shape
     page = np.full((h + 200, w + 300), 232, np.uint8)
@@ -547,3 +548,33 @@ def test_a_pages_stamps_read_mostly_in_capitals_are_written_in_capitals():
     assert [w.text for w in out[1].lines[0].words] == ["ОТДЕЛ", "ЦК", "КПСС"]
     assert "".join(g.text for g in out[1].lines[0].words[2].glyphs) == "КПСС"
     assert _stamps_in_capitals([typed, ring]) == [typed, ring]  # the page's only stamp read small: as read
+
+
+def test_a_stamp_struck_twice_has_its_fainter_copy_found_one_struck_once_or_twice_alike_none():
+    for kind, seed, double in (("rect", 0, (9, 6)), ("rect", 1, (-8, 5)), ("round", 2, (7, 7)), ("round", 3, (-10, 4))):
+        once, box = stamped(kind, seed, lines=("ЦК КПСС", "46824", "17 XII 1955"))
+        twice, _ = stamped(kind, seed, lines=("ЦК КПСС", "46824", "17 XII 1955"), double=double)
+        crop = (slice(box[1] - 10, box[3] + 10), slice(box[0] - 10, box[2] + 10))
+        assert fainter_copy(once[crop], 232) is None, (kind, seed)
+        mask = fainter_copy(twice[crop], 232)
+        assert mask is not None, (kind, seed)
+        copy = twice[crop].astype(int) < once[crop].astype(int) - 20  # the second strike's own ink
+        stamp = once[crop] < 150  # the first strike's strokes (their soft edges, where the copy lies, may go)
+        assert (mask & copy).sum() >= 0.8 * copy.sum(), (kind, seed)
+        assert (mask & stamp).sum() <= 0.05 * stamp.sum(), (kind, seed)
+        painted, grey = struck_once(twice[crop], twice[crop], 232)
+        assert (painted[mask] == 232).all() and (grey[mask] == 232).all()
+    # struck twice as dark: no shade tells the copies apart, and nothing is painted
+    page, box = stamped("rect", 4, lines=("ЦК КПСС", "46824"))
+    crop = page[box[1] - 10:box[3] + 10, box[0] - 10:box[2] + 10]
+    alike = np.minimum(crop, np.roll(crop, (6, 9), axis=(0, 1)))
+    assert fainter_copy(alike, 232) is None
+    assert struck_once(alike, alike, 232)[0] is alike
+
+
+@needs_tesseract
+def test_a_stamp_struck_twice_is_read_without_its_fainter_copy():
+    engine = get_engine("tesseract", Config())
+    page, box = stamped("rect", 5, lines=("ЦК КПСС", "46824", "ОБЩИЙ ОТДЕЛ"), double=(9, 6))
+    lines, raw, round_, _, _ = read_stamp(page, box, engine)
+    assert "ЦК КПСС" in raw and "46824" in raw and "ОТДЕЛ" in " ".join(t for t, _ in lines), raw

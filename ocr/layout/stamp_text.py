@@ -25,6 +25,7 @@ from .inksep import CLASSES, crop_probs
 from .rings import refine_ring
 from .ring_strip import coloured_ink, find_oval, find_ring, grown, oval_round, padded, ring_strip
 from .roman import shaped_date
+from .struck import struck_once
 from ..typed.lexicon import common_word, nearest_word
 
 WORD_CONF = 0.3  # a stamp's word read at least this surely, with two letters or digits, is legible
@@ -252,8 +253,9 @@ OVAL_SHARPER = 0.05  # the circle the oval was stretched to, moved to the sharp 
 
 def _stamp_crop(image: np.ndarray, box: tuple[int, int, int, int], separator):
     """(crop, its grey, paper's grey, the crop's top left in the page, ring, map back): the stamp at ``box`` cut
-    out of ``image`` with a little paper round it and the typing behind it painted over (``without_typing``),
-    its ring by ``find_ring`` (centre x, y, radius in the crop's pixels, or None) and None. For an oval stamp
+    out of ``image`` with a little paper round it, the typing behind it painted over (``without_typing``) and a
+    second strike's fainter copy too (``struck.struck_once``), its ring by ``find_ring`` (centre x, y, radius in
+    the crop's pixels, or None) and None. For an oval stamp
     (``find_oval``, looked for in the box grown, ``ring_strip.grown``), the grown box's crop stretched until the
     oval is round (``oval_round``), the circle it became, and the 2x3 map from the stretched crop's pixels
     back to the grown box's. (None, ...) for an empty box."""
@@ -264,13 +266,15 @@ def _stamp_crop(image: np.ndarray, box: tuple[int, int, int, int], separator):
         return None, None, 0, (x0, y0), None, None
     paper = int(np.percentile(grey, 90))
     crop = without_typing(crop, paper, separator)
-    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    crop, grey = struck_once(crop, cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop, paper)
     ring = find_ring(grey)
     big, (bx0, by0), middle = grown(image, outer)
     oval = find_oval(big, middle, None if ring is None else (ring[0] + x0 - bx0, ring[1] + y0 - by0, ring[2]))
     if oval is None:
         return crop, grey, paper, (x0, y0), ring, None
-    stretched, (cx, cy, r), back = oval_round(without_typing(big, paper, separator), oval, paper)
+    big = without_typing(big, paper, separator)
+    big = struck_once(big, cv2.cvtColor(big, cv2.COLOR_BGR2GRAY) if big.ndim == 3 else big, paper)[0]
+    stretched, (cx, cy, r), back = oval_round(big, oval, paper)
     grey = cv2.cvtColor(stretched, cv2.COLOR_BGR2GRAY) if stretched.ndim == 3 else stretched
     sharp = refine_ring(ink_mask(grey) > 0, cx, cy, r)  # the fit's circle drawn sharper, where it can be
     if sharp[3] and abs(sharp[2] - r) <= OVAL_SHARPER * r:

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from ..colour import to_grey
 from ..engines.base import RawLine, RawWord, in_scripts
 from ..errors import EngineError
 from .candidates import ink_mask
@@ -261,21 +262,19 @@ def _stamp_crop(image: np.ndarray, box: tuple[int, int, int, int], separator):
     back to the grown box's. (None, ...) for an empty box."""
     crop, outer = padded(image, box)
     x0, y0 = outer[:2]
-    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    grey = to_grey(crop, drop_colour=False)
     if grey.size == 0:
         return None, None, 0, (x0, y0), None, None
     paper = int(np.percentile(grey, 90))
-    crop = without_typing(crop, paper, separator)
-    crop, grey = struck_once(crop, cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop, paper)
+    crop = struck_once(without_typing(crop, paper, separator), paper)
+    grey = to_grey(crop, drop_colour=False)
     ring = find_ring(grey)
     big, (bx0, by0), middle = grown(image, outer)
     oval = find_oval(big, middle, None if ring is None else (ring[0] + x0 - bx0, ring[1] + y0 - by0, ring[2]))
     if oval is None:
         return crop, grey, paper, (x0, y0), ring, None
-    big = without_typing(big, paper, separator)
-    big = struck_once(big, cv2.cvtColor(big, cv2.COLOR_BGR2GRAY) if big.ndim == 3 else big, paper)[0]
-    stretched, (cx, cy, r), back = oval_round(big, oval, paper)
-    grey = cv2.cvtColor(stretched, cv2.COLOR_BGR2GRAY) if stretched.ndim == 3 else stretched
+    stretched, (cx, cy, r), back = oval_round(struck_once(without_typing(big, paper, separator), paper), oval, paper)
+    grey = to_grey(stretched, drop_colour=False)
     sharp = refine_ring(ink_mask(grey) > 0, cx, cy, r)  # the fit's circle drawn sharper, where it can be
     if sharp[3] and abs(sharp[2] - r) <= OVAL_SHARPER * r:
         cx, cy, r = sharp[:3]

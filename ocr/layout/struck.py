@@ -15,6 +15,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..colour import to_grey
+
 ECHO_REACH = 14  # shifts looked for, in pixels either way (300 ppi): a bounce of up to about a millimetre
 
 ECHO_LEAST = 6  # ... and of at least this many: a copy nearer than a stroke's width is not told from the stroke's
@@ -40,17 +42,17 @@ def _before(dark: np.ndarray, dx: int, dy: int) -> np.ndarray:
     return out
 
 
-def _echo(dark: np.ndarray, dx: int, dy: int, least: float = 0.2) -> np.ndarray:
-    """The pixels that are a fainter echo (``least`` .. ``ECHO_FAINT`` as dark) of strong ink (dx, dy) before."""
-    src = _before(dark, dx, dy)
-    return (src > STRONG) & (dark > FAINTEST) & (dark >= least * src) & (dark <= ECHO_FAINT * src)
+def _echo(dark: np.ndarray, src: np.ndarray, least: float = 0.2, faintest: float = FAINTEST) -> np.ndarray:
+    """The pixels of ``dark`` (darker than ``faintest``) that are a fainter echo (``least`` .. ``ECHO_FAINT`` as
+    dark) of strong ink in ``src`` (the ink a shift before each pixel)."""
+    return (src > STRONG) & (dark > faintest) & (dark >= least * src) & (dark <= ECHO_FAINT * src)
 
 
 def second_strike(dark: np.ndarray, reach: int, least: int) -> tuple[tuple[int, int], float]:
     """The shift (dx, dy) of a second strike in ``dark`` (darkness 0..1, the stamp's ink about 1) and by how much
     of the ink its echo exceeds the echo the other way; shifts of at least ``least`` pixels either way."""
     inked = max(1, int((dark > 0.25).sum()))
-    share = {(dx, dy): _echo(dark, dx, dy).sum() / inked
+    share = {(dx, dy): _echo(dark, _before(dark, dx, dy)).sum() / inked
              for dy in range(-reach, reach + 1) for dx in range(-reach, reach + 1) if max(abs(dx), abs(dy)) >= least}
     best = max(share, key=lambda d: share[d] - share[-d[0], -d[1]])
     return best, float(share[best] - share[-best[0], -best[1]])
@@ -73,18 +75,17 @@ def fainter_copy(grey: np.ndarray, paper: int) -> np.ndarray | None:
     if asym < ECHO_ASYM:
         return None
     near = [(2 * dx + ex, 2 * dy + ey) for ey in (-1, 0, 1) for ex in (-1, 0, 1)]
-    fx, fy = max(near, key=lambda d: int(_echo(dark, *d).sum()))
-    src = cv2.dilate(_before(dark, fx, fy), np.ones((3, 3), np.uint8))
-    return (src > STRONG) & (dark > FAINTEST / 4) & (dark <= ECHO_FAINT * src)
+    fx, fy = max(near, key=lambda d: int(_echo(dark, _before(dark, *d)).sum()))
+    return _echo(dark, cv2.dilate(_before(dark, fx, fy), np.ones((3, 3), np.uint8)), least=0.0,
+                 faintest=FAINTEST / 4)
 
 
-def struck_once(crop: np.ndarray, grey: np.ndarray, paper: int) -> tuple[np.ndarray, np.ndarray]:
-    """``crop`` (grey or BGR) and its ``grey`` with a second strike's fainter copy painted paper; as they are
-    where there is none."""
-    mask = fainter_copy(grey, paper)
+def struck_once(crop: np.ndarray, paper: int) -> np.ndarray:
+    """``crop`` (grey or BGR) with a second strike's fainter copy painted paper; ``crop`` itself where there
+    is none."""
+    mask = fainter_copy(to_grey(crop, drop_colour=False), paper)
     if mask is None:
-        return crop, grey
-    crop, grey = crop.copy(), grey.copy()
+        return crop
+    crop = crop.copy()
     crop[mask] = paper
-    grey[mask] = paper
-    return crop, grey
+    return crop
